@@ -1,0 +1,1 @@
+//! Authorization: the role ladder, `resource:action` permissions and tenant isolation.

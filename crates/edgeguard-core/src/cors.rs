@@ -1,0 +1,1 @@
+//! CORS: the origin allow-list, preflight answers and response headers.

@@ -1,0 +1,1 @@
+//! CSRF: HMAC-signed expiring tokens and Origin / Sec-Fetch-Site checks.

@@ -1,0 +1,1 @@
+//! Security headers sent on every response.

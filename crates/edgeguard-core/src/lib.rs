@@ -1,0 +1,28 @@
+//! # edgeguard-core
+//!
+//! Every security decision edgeguard makes, in pure Rust: access tokens and
+//! API keys, roles, permissions and tenants, webhook signatures, rate limits,
+//! CORS, CSRF, security headers and body validation.
+//!
+//! The crate has no notion of WebAssembly or JavaScript; `edgeguard-wasm`
+//! wraps it for the Deno shims and `edgeguard-cli` uses it natively. Time is
+//! always an input (`now` in seconds or milliseconds since the Unix epoch):
+//! nothing here reads a clock.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod auth;
+pub mod authz;
+pub mod cors;
+pub mod csrf;
+pub mod error;
+pub mod headers;
+pub mod policy;
+pub mod ratelimit;
+pub mod schema;
+pub mod webhook;
+
+pub use error::{Denial, ErrorCode};
+
+/// The version of edgeguard, as reported by the `health` function.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

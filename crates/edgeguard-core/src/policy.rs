@@ -1,0 +1,1 @@
+//! The declarative per-function policy, parsed and validated before a function serves.

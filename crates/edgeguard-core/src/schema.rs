@@ -1,0 +1,1 @@
+//! Body validation against the schemas a policy declares.

@@ -1,0 +1,1 @@
+//! Webhook signature verification: Stripe, Shopify, GitHub and Standard Webhooks.
