@@ -20,8 +20,9 @@ EG_DENO="$EG_ROOT/node_modules/.bin/deno"
 EG_DB_URL="postgresql://postgres:postgres@127.0.0.1:$EG_DB_PORT/postgres"
 EG_API_URL="http://127.0.0.1:$EG_API_PORT"
 
-# Cargo installs wasm-bindgen here; rustup puts cargo here.
-case ":$PATH:" in *":$HOME/.cargo/bin:"*) ;; *) [ -d "$HOME/.cargo/bin" ] && PATH="$HOME/.cargo/bin:$PATH" ;; esac
+# Cargo installs wasm-bindgen into $CARGO_HOME/bin (rustup puts cargo there too).
+eg_cargo_bin="${CARGO_HOME:-$HOME/.cargo}/bin"
+case ":$PATH:" in *":$eg_cargo_bin:"*) ;; *) PATH="$eg_cargo_bin:$PATH" ;; esac
 export PATH
 
 eg_log() { printf '%s\n' "$*" >&2; }
