@@ -20,6 +20,8 @@
 // EDGEGUARD_FUNCTIONS_DIR (supabase/functions).
 import * as jose from "npm:jose@6.2.17";
 import { type DevKeys, ensureDevKeys } from "./dev_keys.ts";
+import { parseDotEnv } from "./lib/parse_dot_env.ts";
+import { readVerifyJwt } from "./lib/read_verify_jwt.ts";
 
 type FetchHandler = (req: Request) => Response | Promise<Response>;
 
@@ -44,48 +46,7 @@ function logLine(message: string) {
   console.error(`serve: ${message}`);
 }
 
-// --- supabase/config.toml: only [functions.<name>] verify_jwt matters here ----
-
-/** Reads `verify_jwt` of every `[functions.<name>]` table. */
-export function readVerifyJwt(toml: string): Map<string, boolean> {
-  const out = new Map<string, boolean>();
-  let current: string | undefined;
-  for (const raw of toml.split("\n")) {
-    const line = raw.replace(/\s+#.*$/, "").trim();
-    if (line === "" || line.startsWith("#")) continue;
-    const header = /^\[\s*([^\[\]]+?)\s*\]$/.exec(line);
-    if (header) {
-      const m = /^functions\.(?:"([^"]+)"|'([^']+)'|([A-Za-z0-9_-]+))$/.exec(header[1]);
-      current = m ? (m[1] ?? m[2] ?? m[3]) : undefined;
-      continue;
-    }
-    const kv = /^verify_jwt\s*=\s*(true|false)$/.exec(line);
-    if (current && kv) out.set(current, kv[1] === "true");
-  }
-  return out;
-}
-
 // --- environment -------------------------------------------------------------
-
-function parseDotEnv(text: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const raw of text.split("\n")) {
-    const line = raw.trim();
-    if (!line || line.startsWith("#")) continue;
-    const m = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$/.exec(line);
-    if (!m) continue;
-    let value = m[2];
-    if (/^"(.*)"$/.test(value)) {
-      value = value.slice(1, -1).replace(/\\n/g, "\n").replace(/\\"/g, '"').replace(/\\\\/g, "\\");
-    } else if (/^'(.*)'$/.test(value)) {
-      value = value.slice(1, -1);
-    } else {
-      value = value.replace(/\s+#.*$/, "");
-    }
-    out[m[1]] = value;
-  }
-  return out;
-}
 
 async function legacyKey(secret: string, role: string): Promise<string> {
   // Shaped like the legacy anon / service_role keys of `supabase start`.

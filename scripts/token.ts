@@ -102,6 +102,11 @@ export async function mintToken(dir: string, options: MintOptions): Promise<stri
 }
 
 if (import.meta.main) {
+  if (Deno.args.includes("--help") || Deno.args.includes("-h")) {
+    const text = await Deno.readTextFile(new URL(import.meta.url));
+    console.log(text.split("\n").filter((l) => l.startsWith("//")).map((l) => l.slice(3)).join("\n"));
+    Deno.exit(0);
+  }
   try {
     const port = Deno.env.get("EDGEGUARD_API_PORT") ?? "54321";
     const options = parseArgs(Deno.args, `http://127.0.0.1:${port}`);
