@@ -57,7 +57,12 @@ else
     status "npm packages" "match package-lock.json"
   else
     status "npm packages" "installing (npm ci)"
-    npm ci --no-audit --no-fund --loglevel=error >&2
+    if ! npm ci --no-audit --no-fund --loglevel=error >&2; then
+      # npm ci refuses a lock file that lacks other platforms' optional
+      # packages; npm install resolves the same pinned versions from it.
+      status "npm packages" "npm ci refused the lock file; installing with npm install"
+      npm install --no-audit --no-fund --loglevel=error >&2
+    fi
   fi
   printf '%s\n' "$lock_hash" > "$marker"
 fi
