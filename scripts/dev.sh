@@ -126,7 +126,8 @@ cleanup() {
   bash scripts/pg.sh stop || true
 }
 trap cleanup INT TERM EXIT
-"$EG_DENO" run -A scripts/serve.ts &
+# --watch restarts the server when a function, the shared code or the generated wasm changes.
+"$EG_DENO" run -A --watch=supabase/functions/ --no-clear-screen scripts/serve.ts &
 pid=$!
 echo "$pid" > "$pidfile"
 wait_ready "$pid" || eg_die "the function server did not become ready"
