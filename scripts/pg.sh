@@ -9,6 +9,7 @@
 #   bash scripts/pg.sh reset            wipe the cluster, start, migrate
 #   bash scripts/pg.sh recreate-db DB   drop (if present) and create DB, then migrate it
 #   bash scripts/pg.sh drop-db DB
+#   bash scripts/pg.sh destroy          stop and delete the cluster's data
 #
 # initdb refuses to run as root, so as root the server runs as the `postgres`
 # OS user with its data under /var/tmp/edgeguard-<hash>/ (a clone may sit
@@ -18,6 +19,8 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 cd "$EG_ROOT"
 
+# Migrations and seed come from here (tests point it elsewhere).
+SB_DIR="${EDGEGUARD_SUPABASE_DIR:-$EG_ROOT/supabase}"
 PG_LINK="$EG_STATE/pg"
 if [ "$(id -u)" = 0 ]; then
   PG_HOME="/var/tmp/edgeguard-$(eg_hash "$EG_STATE")"
@@ -142,7 +145,7 @@ SQL
   local applied count=0 file base version name
   applied="$(psql_ -d "$db" -At -c 'select version from supabase_migrations.schema_migrations')"
   shopt -s nullglob
-  for file in supabase/migrations/*.sql; do
+  for file in "$SB_DIR"/migrations/*.sql; do
     base="$(basename "$file" .sql)"
     version="${base%%_*}"
     name="${base#*_}"
@@ -151,19 +154,19 @@ SQL
     printf 'insert into supabase_migrations.schema_migrations (version, name) values (%s, %s);\n' \
       "$(sql_literal "$version")" "$(sql_literal "$name")" > "$tmp"
     psql_ -d "$db" -v ON_ERROR_STOP=1 -1 -f "$file" -f "$tmp" >/dev/null \
-      || eg_die "migration failed: $file (nothing of it was applied)"
+      || eg_die "migration failed: ${file#"$EG_ROOT"/} (nothing of it was applied)"
     count=$((count + 1))
   done
   shopt -u nullglob
   eg_log "pg: $db: $count migration(s) applied"
 
-  if [ -f supabase/seed.sql ]; then
+  if [ -f "$SB_DIR/seed.sql" ]; then
     local seeded
     seeded="$(psql_ -d "$db" -At -c "select 1 from supabase_migrations.seed_files where path = 'supabase/seed.sql'")"
     if [ -z "$seeded" ]; then
       printf 'insert into supabase_migrations.seed_files (path, hash) values (%s, %s);\n' \
-        "'supabase/seed.sql'" "$(sql_literal "$(sha256sum supabase/seed.sql | cut -c1-64)")" > "$tmp"
-      psql_ -d "$db" -v ON_ERROR_STOP=1 -1 -f supabase/seed.sql -f "$tmp" >/dev/null \
+        "'supabase/seed.sql'" "$(sql_literal "$(sha256sum "$SB_DIR/seed.sql" | cut -c1-64)")" > "$tmp"
+      psql_ -d "$db" -v ON_ERROR_STOP=1 -1 -f "$SB_DIR/seed.sql" -f "$tmp" >/dev/null \
         || eg_die "seed failed: supabase/seed.sql"
       eg_log "pg: $db: seeded from supabase/seed.sql"
     fi
@@ -197,7 +200,11 @@ case "$cmd" in
     rm -rf "$PG_DATA"
     cmd_start
     cmd_migrate postgres ;;
+  destroy)
+    # Stops the cluster and deletes its data (for throw-away state dirs).
+    cmd_stop
+    rm -rf "$PG_HOME" "$PG_LINK" ;;
   recreate-db) [ -n "${1:-}" ] || eg_die "usage: pg.sh recreate-db DB"; cmd_recreate_db "$1" ;;
   drop-db) [ -n "${1:-}" ] || eg_die "usage: pg.sh drop-db DB"; cmd_drop_db "$1" ;;
-  *) eg_die "usage: pg.sh start|stop|status|url|migrate [DB]|psql [ARGS]|reset|recreate-db DB|drop-db DB" ;;
+  *) eg_die "usage: pg.sh start|stop|status|url|migrate [DB]|psql [ARGS]|reset|recreate-db DB|drop-db DB|destroy" ;;
 esac

@@ -146,6 +146,7 @@ Deno.test("pg.sh start refuses a busy port with one clear line and a non-zero ex
     assert.equal(stderr, `error: port ${port} is already in use by another process (set EDGEGUARD_DB_PORT or stop it)`);
   } finally {
     listener.close();
+    await new Deno.Command("bash", { args: [`${root}/scripts/pg.sh`, "destroy"], env: { EDGEGUARD_STATE_DIR: state } }).output();
     await Deno.remove(state, { recursive: true });
   }
 });
