@@ -57,8 +57,11 @@ count_deno() {
   awk '/^(ok|FAILED) \| [0-9]+ passed/ { p += $3; for (i = 1; i <= NF; i++) if ($(i) ~ /^failed/) f += $(i-1) }
        END { print p + 0, f + 0 }' "$1"
 }
-count_tap() {
-  awk '/^[[:space:]]*ok [0-9]+/ { p++ } /^[[:space:]]*not ok [0-9]+/ { f++ } END { print p + 0, f + 0 }' "$1"
+count_tap() { # ok / not ok lines, plus one per file that died or broke its plan
+  awk '/^[[:space:]]*ok [0-9]+/ { p++ } /^[[:space:]]*not ok [0-9]+/ { f++ }
+       / \(Wstat: / { file = $1 }
+       /^[[:space:]]+(Non-zero exit status|Parse errors):/ { if (!(file in broken)) { broken[file] = 1; f++ } }
+       END { print p + 0, f + 0 }' "$1"
 }
 
 # A failing exit with no failure counted still counts as one failure.
