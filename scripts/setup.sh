@@ -57,12 +57,18 @@ else
     status "npm packages" "match package-lock.json"
   else
     status "npm packages" "installing (npm ci)"
-    if ! npm ci --no-audit --no-fund --loglevel=error >&2; then
+    npm_log="$(mktemp)"
+    if ! npm ci --no-audit --no-fund --loglevel=error >"$npm_log" 2>&1; then
       # npm ci refuses a lock file that lacks other platforms' optional
       # packages; npm install resolves the same pinned versions from it.
       status "npm packages" "npm ci refused the lock file; installing with npm install"
-      npm install --no-audit --no-fund --loglevel=error >&2
+      if ! npm install --no-audit --no-fund --loglevel=error >>"$npm_log" 2>&1; then
+        cat "$npm_log" >&2
+        rm -f "$npm_log"
+        eg_die "npm install failed (output above)"
+      fi
     fi
+    rm -f "$npm_log"
   fi
   printf '%s\n' "$lock_hash" > "$marker"
 fi

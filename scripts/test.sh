@@ -78,9 +78,12 @@ if ! run_logged setup bash scripts/setup.sh --test; then
   record setup 0 1 "$((SECONDS - t))" "see $logs/setup.log"
   finish
 fi
+summaries+=("$(printf '%-6s done (%ss)' "setup:" "$((SECONDS - t))")")
 if [ -f scripts/build.sh ]; then
   t=$SECONDS
-  if ! run_logged build bash scripts/build.sh; then
+  if run_logged build bash scripts/build.sh; then
+    summaries+=("$(printf '%-6s done (%ss)' "build:" "$((SECONDS - t))")")
+  else
     record build 0 1 "$((SECONDS - t))" "see $logs/build.log"
   fi
 fi
