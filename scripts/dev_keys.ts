@@ -117,7 +117,7 @@ export function stateDir(args: string[] = Deno.args): string {
   const i = args.indexOf("--dir");
   if (i >= 0 && args[i + 1]) return args[i + 1];
   return Deno.env.get("EDGEGUARD_STATE_DIR") ??
-    new URL("../.local", import.meta.url).pathname;
+    decodeURIComponent(new URL("../.local", import.meta.url).pathname);
 }
 
 if (import.meta.main) {

@@ -33,7 +33,7 @@ interface LoadedFunction {
   failure?: string;
 }
 
-const root = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
+const root = decodeURIComponent(new URL("..", import.meta.url).pathname).replace(/\/$/, "");
 const env = (name: string, fallback: string) => Deno.env.get(name) || fallback;
 const stateDir = env("EDGEGUARD_STATE_DIR", `${root}/.local`);
 const apiPort = Number(env("EDGEGUARD_API_PORT", "54321"));
@@ -152,7 +152,9 @@ async function discover(): Promise<string[]> {
 }
 
 async function load(name: string, verifyJwt: boolean): Promise<LoadedFunction> {
-  const url = new URL(`file://${functionsDir}/${name}/index.ts`).href;
+  const fileUrl = new URL("file:///");
+  fileUrl.pathname = `${functionsDir}/${name}/index.ts`; // percent-encodes spaces, '#', '?'
+  const url = fileUrl.href;
   try {
     const mod = await import(url);
     const fetch = mod?.default?.fetch;

@@ -3,7 +3,7 @@
 // without it, the developer stack of `npm run dev` on the default ports.
 import * as jose from "npm:jose@6.2.17";
 
-const repoRoot = new URL("../..", import.meta.url).pathname.replace(/\/$/, "");
+const repoRoot = decodeURIComponent(new URL("../..", import.meta.url).pathname).replace(/\/$/, "");
 
 /** Repository root (absolute path). */
 export const root = repoRoot;
