@@ -191,7 +191,11 @@ case "$cmd" in
   start) cmd_start ;;
   stop) cmd_stop ;;
   status)
-    if is_running; then echo "running: $EG_DB_URL"; else echo "stopped"; exit 3; fi ;;
+    if is_running; then
+      echo "running: postgresql://postgres:postgres@127.0.0.1:$(sed -n 4p "$PG_DATA/postmaster.pid")/postgres"
+    else
+      echo "stopped"; exit 3
+    fi ;;
   url) echo "$EG_DB_URL" ;;
   migrate) cmd_migrate "${1:-postgres}" ;;
   psql) exec "$EG_PG_BIN/psql" -X -h 127.0.0.1 -p "$EG_DB_PORT" -U postgres -d postgres "$@" ;;

@@ -9,7 +9,7 @@
 # exits non-zero on any failure. Logs: .local/test-logs/<suite>.log.
 #
 # Environment: EDGEGUARD_TEST_API_PORT / EDGEGUARD_TEST_DB_PORT pin the e2e
-# ports (default: the first free pair from 55421/55422 upwards).
+# ports (default: a free pair 55421/55422 + 10*k, k starting at a per-clone offset).
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 cd "$EG_ROOT"
@@ -112,8 +112,11 @@ pick_ports() {
   # Our own test cluster may still run from an interrupted run: reuse its port.
   local own
   own="$(EDGEGUARD_STATE_DIR="$test_state" bash scripts/pg.sh status 2>/dev/null | sed -n 's/.*127\.0\.0\.1:\([0-9]*\).*/\1/p')"
-  for i in $(seq 0 30); do
-    api=$((55421 + i * 10)); db=$((55422 + i * 10))
+  # Start at an offset derived from the clone's path, so test runs of several
+  # clones on one machine rarely race for the same ports.
+  local base=$((0x$(eg_hash "$EG_ROOT" | cut -c1-4) % 40))
+  for i in $(seq 0 39); do
+    api=$((55421 + ((base + i) % 40) * 10)); db=$((api + 1))
     if ! eg_port_busy "$api" && { [ "$db" = "$own" ] || ! eg_port_busy "$db"; }; then echo "$api $db"; return; fi
   done
   eg_die "no free port pair for the test stack (set EDGEGUARD_TEST_API_PORT / EDGEGUARD_TEST_DB_PORT)"
