@@ -22,7 +22,10 @@
 //! - An `Origin` header, when present, must be trusted or equal the
 //!   function's own origin (`self_origin`); `Origin: null` always fails.
 //!
-//! Policy section `csrf`: `{"ttl_s": 7200, "trusted_origins": ["https://app.example.com"]}`.
+//! Policy section `csrf` (function level, a route's entry overrides it field by field):
+//! `{"required": true, "ttl_s": 7200, "trusted_origins": ["https://app.example.com"]}`.
+//! `required` (default false) turns the check on; `CSRF_SECRET` must then be
+//! set. A secret shorter than 32 bytes is refused whether or not any route uses it.
 
 use std::collections::BTreeMap;
 
@@ -50,6 +53,8 @@ const DOMAIN: &[u8] = b"edgeguard-csrf-v1";
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct CsrfSection {
+    #[serde(default)]
+    required: bool,
     ttl_s: Option<u64>,
     #[serde(default)]
     trusted_origins: Vec<String>,
@@ -58,7 +63,8 @@ struct CsrfSection {
 /// A validated CSRF configuration: the secret, lifetime and trusted origins.
 #[derive(Clone)]
 pub struct CsrfConfig {
-    secret: Vec<u8>,
+    required: bool,
+    secret: Option<Vec<u8>>,
     ttl_s: u64,
     trusted: Vec<Origin>,
 }
@@ -105,9 +111,15 @@ impl CsrfConfig {
             None | Some(Value::Null) => CsrfSection::default(),
             Some(v) => CsrfSection::deserialize(v).map_err(|e| misconfigured(format!("csrf section: {e}")))?,
         };
-        let secret = env.get("CSRF_SECRET").map(|s| s.as_bytes().to_vec()).unwrap_or_default();
-        if secret.len() < MIN_SECRET_LEN {
-            return Err(misconfigured("CSRF_SECRET is missing or shorter than 32 bytes"));
+        let secret = env.get("CSRF_SECRET").filter(|s| !s.is_empty()).map(|s| s.as_bytes().to_vec());
+        match &secret {
+            Some(s) if s.len() < MIN_SECRET_LEN => {
+                return Err(misconfigured("CSRF_SECRET is shorter than 32 bytes"));
+            }
+            None if section.required => {
+                return Err(misconfigured("CSRF_SECRET is missing but the policy requires CSRF tokens"));
+            }
+            _ => {}
         }
         let ttl_s = section.ttl_s.unwrap_or(DEFAULT_TTL_S);
         if ttl_s == 0 || ttl_s > MAX_TTL_S {
@@ -117,7 +129,12 @@ impl CsrfConfig {
         for o in &section.trusted_origins {
             trusted.push(Origin::parse(o).ok_or_else(|| misconfigured(format!("csrf.trusted_origins: invalid origin {o:?}")))?);
         }
-        Ok(CsrfConfig { secret, ttl_s, trusted })
+        Ok(CsrfConfig { required: section.required, secret, ttl_s, trusted })
+    }
+
+    /// Whether this route requires the CSRF check (`required` in the section).
+    pub fn is_required(&self) -> bool {
+        self.required
     }
 
     /// The token lifetime in seconds.
@@ -126,7 +143,8 @@ impl CsrfConfig {
     }
 
     fn mac(&self, subject: &str, exp: u64) -> Result<HmacSha256, Denial> {
-        let mut mac = <HmacSha256 as KeyInit>::new_from_slice(&self.secret)
+        let secret = self.secret.as_deref().ok_or_else(|| misconfigured("CSRF_SECRET is missing"))?;
+        let mut mac = <HmacSha256 as KeyInit>::new_from_slice(secret)
             .map_err(|_| misconfigured("CSRF_SECRET unusable"))?;
         mac.update(DOMAIN);
         mac.update(&[0]);
@@ -177,7 +195,12 @@ impl CsrfConfig {
     }
 
     /// The full check for one request: exemptions, Origin / Sec-Fetch-Site, then the token.
+    ///
+    /// A route whose section does not set `required` passes without checks.
     pub fn check(&self, req: &CsrfRequest<'_>, cors: Option<&CorsConfig>, now_s: u64) -> Result<(), Denial> {
+        if !self.required {
+            return Ok(());
+        }
         if matches!(req.method.to_ascii_uppercase().as_str(), "GET" | "HEAD" | "OPTIONS") {
             return Ok(());
         }
