@@ -341,3 +341,127 @@ impl Hardening {
 pub fn request_id_ok(id: &str) -> bool {
     request_id::is_well_formed(id)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(s: &str) -> Value {
+        serde_json::from_str(s).expect("facade output is JSON")
+    }
+
+    const ENV: &str = r#"{"CORS_ORIGINS":"https://app.example.com","CSRF_SECRET":"0123456789abcdef0123456789abcdef","APP_ENV":"production"}"#;
+
+    fn policy() -> String {
+        json!({
+            "limits": {"classes": {
+                "auth": [{"name": "auth-ip", "by": ["ip"], "limit": 2, "window_s": 60}],
+                "standard": [{"name": "ip-min", "by": ["ip"], "limit": 5, "window_s": 60},
+                             {"name": "user-min", "by": ["user"], "limit": 3, "window_s": 60, "global": true}]}},
+            "body": {"max_bytes": 1024},
+            "routes": {
+                "POST /login": {"limits": {"class": "auth"}, "csrf": {"required": true},
+                    "body": {"schema": {"type": "object", "required": ["email"], "properties": {"email": {"type": "string", "format": "email"}}}}},
+                "GET /health": {"limits": {"exempt": true}},
+                "GET /items/:id": {"params": {"id": {"type": "string", "format": "uuid"}}}
+            }
+        })
+        .to_string()
+    }
+
+    #[test]
+    fn misconfiguration_answers_every_call_with_misconfigured() {
+        for (p, e) in [
+            ("not json", "{}"),
+            ("{}", "[]"),
+            (r#"{"cors":{"nope":1}}"#, "{}"),
+            ("{}", r#"{"CORS_ORIGINS":"*","APP_ENV":"production"}"#),
+            ("{}", r#"{"CSRF_SECRET":"short"}"#),
+            (r#"{"routes":{"POST /x":{"csrf":{"required":true}}}}"#, "{}"),
+        ] {
+            let mut h = Hardening::new(p, e);
+            for out in [h.status(), h.response_headers(None), h.limit_local("GET /", "{}", 0.0), h.check_body("x", None, b"")] {
+                let v = parse(&out);
+                assert_eq!(v["ok"], false);
+                assert_eq!(v["code"], "MISCONFIGURED", "{p} {e}");
+                assert_eq!(v["status"], 500);
+                assert!(!out.contains("0123456789abcdef"));
+            }
+            assert_eq!(h.body_limit("x"), 0);
+        }
+    }
+
+    #[test]
+    fn end_to_end_flow() {
+        let mut h = Hardening::new(&policy(), ENV);
+        assert_eq!(parse(&h.status())["ok"], true);
+        // headers + CORS
+        let v = parse(&h.response_headers(Some("https://app.example.com".into())));
+        let hs = v["headers"].as_array().unwrap();
+        assert!(hs.iter().any(|p| p[0] == "X-Content-Type-Options" && p[1] == "nosniff"));
+        assert!(hs.iter().any(|p| p[0] == "Access-Control-Allow-Origin" && p[1] == "https://app.example.com"));
+        let pf = parse(&h.preflight(Some("https://evil.example".into()), Some("POST".into()), None));
+        assert_eq!((pf["status"].as_u64(), pf["code"].as_str()), (Some(403), Some("ORIGIN_NOT_ALLOWED")));
+        assert_eq!(parse(&h.preflight(Some("https://app.example.com".into()), Some("POST".into()), Some("content-type".into())))["status"], 204);
+        // limits: auth class 2/min, then 429 with Retry-After
+        let facts = r#"{"headers":{"x-forwarded-for":"203.0.113.1"}}"#;
+        assert_eq!(parse(&h.limit_local("POST /login", facts, 1000.0))["ok"], true);
+        assert_eq!(parse(&h.limit_local("POST /login", facts, 1000.0))["ok"], true);
+        let r = parse(&h.limit_local("POST /login", facts, 1000.0));
+        assert_eq!((r["status"].as_u64(), r["code"].as_str()), (Some(429), Some("RATE_LIMITED")));
+        assert!(r["headers"].as_array().unwrap().iter().any(|p| p[0] == "Retry-After" && p[1] == "30"));
+        for _ in 0..50 {
+            assert_eq!(parse(&h.limit_local("GET /health", facts, 1000.0))["ok"], true);
+        }
+        // global: local passes, DB says no
+        let uf = r#"{"headers":{"x-forwarded-for":"203.0.113.2"},"user_id":"u1"}"#;
+        let local = parse(&h.limit_local("GET /me", uf, 0.0));
+        let key = local["decision"]["global"][0]["key"].as_str().unwrap().to_string();
+        let ans = json!({"decision": local["decision"], "results": [{"key": key, "allowed": false, "remaining": 0, "reset_s": 20}]});
+        let fin = parse(&h.limit_apply_global("GET /me", &ans.to_string(), 0.0));
+        assert_eq!(fin["code"], "RATE_LIMITED");
+        let down = json!({"decision": local["decision"], "unavailable": true});
+        assert_eq!(parse(&h.limit_apply_global("GET /me", &down.to_string(), 0.0))["code"], "UNAVAILABLE");
+        assert_eq!(parse(&h.limit_apply_global("POST /login", &ans.to_string(), 0.0))["code"], "INTERNAL");
+        // CSRF
+        let t = parse(&h.csrf_issue("POST /login", "sess", 5_000_000.0));
+        let token = t["token"].as_str().unwrap();
+        let req = json!({"method": "POST", "origin": "https://app.example.com", "token": token, "subject": "sess"}).to_string();
+        assert_eq!(parse(&h.csrf_check("POST /login", &req, 5_000_000.0))["ok"], true);
+        let bad = json!({"method": "POST", "token": token, "subject": "other"}).to_string();
+        assert_eq!(parse(&h.csrf_check("POST /login", &bad, 5_000_000.0))["code"], "CSRF_FAILED");
+        assert_eq!(parse(&h.csrf_check("GET /me", &bad, 5_000_000.0))["ok"], true, "route without csrf");
+        // body + params
+        assert_eq!(h.body_limit("POST /login"), 1024);
+        let ok = parse(&h.check_body("POST /login", Some("application/json".into()), br#"{"email":"a@example.com"}"#));
+        assert_eq!(ok["value"]["email"], "a@example.com");
+        let v = parse(&h.check_body("POST /login", Some("application/json".into()), br#"{"email":1}"#));
+        assert_eq!((v["status"].as_u64(), v["details"][0]["path"].as_str()), (Some(422), Some("/email")));
+        assert_eq!(parse(&h.check_body("POST /login", Some("application/json".into()), &[b' '; 2000]))["status"], 413);
+        let p = parse(&h.check_params("GET /items/:id", r#"{"id":"x"}"#, ""));
+        assert_eq!(p["details"][0]["path"], "/params/id");
+        assert!(request_id_ok("abc-123"));
+        assert!(!request_id_ok("a b"));
+    }
+
+    #[test]
+    fn garbage_inputs_never_panic() {
+        let mut h = Hardening::new(&policy(), ENV);
+        let junk = ["", "null", "[]", "{", "{\"headers\":1}", "\u{0}", &"[".repeat(10_000), "{\"decision\":{}}"];
+        for j in junk {
+            for out in [
+                h.limit_local("GET /", j, f64::NAN),
+                h.limit_apply_global("GET /", j, f64::INFINITY),
+                h.csrf_check("POST /login", j, -1.0),
+                h.check_params("GET /items/:id", j, j),
+                h.check_body("POST /login", Some(j.to_string()), j.as_bytes()),
+                h.csrf_issue("POST /login", j, 0.0),
+                h.preflight(Some(j.to_string()), Some(j.to_string()), Some(j.to_string())),
+                h.response_headers(Some(j.to_string())),
+            ] {
+                let v = parse(&out);
+                assert!(v["ok"].is_boolean());
+            }
+        }
+    }
+}
