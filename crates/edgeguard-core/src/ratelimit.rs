@@ -611,7 +611,7 @@ impl Limiter {
         }
         match self.slots.get_mut(&key) {
             Some(s) => {
-                let due = s.last_event_ms.map_or(true, |t| now_ms.saturating_sub(t) >= window_ms || now_ms < t);
+                let due = !matches!(s.last_event_ms, Some(t) if now_ms >= t && now_ms.saturating_sub(t) < window_ms);
                 if due {
                     s.last_event_ms = Some(now_ms);
                 }
@@ -654,7 +654,7 @@ impl Limiter {
                 let retry_s = to_u64(ceil_div(ceil_div(new_tat - span - now, l), 1000));
                 let reset_s = to_u64(ceil_div(tat - now, l * 1000));
                 policies.push(PolicyState { name: rule.name.clone(), limit, window_s: rule.window_s, remaining: 0, reset_s });
-                if refused.as_ref().map_or(true, |r| retry_s > r.1) {
+                if !matches!(&refused, Some(r) if retry_s <= r.1) {
                     refused = Some((rule.name.clone(), retry_s, key, i64::from(rule.window_s) * 1000));
                 }
             }
@@ -712,7 +712,7 @@ impl Limiter {
             });
             if !r.allowed {
                 let retry = r.retry_after_s.unwrap_or(r.reset_s).max(1);
-                if refused.as_ref().map_or(true, |x| retry > x.1) {
+                if !matches!(&refused, Some(x) if retry <= x.1) {
                     refused = Some((check.rule.clone(), retry, check.key.clone(), check.window_s));
                 }
             }

@@ -650,7 +650,7 @@ pub fn merge_sections(base: Option<&Value>, over: Option<&Value>) -> Option<Valu
 fn media_type_ok(content_type: &str, allowed: &[String]) -> bool {
     let mut parts = content_type.split(';');
     let essence = parts.next().unwrap_or("").trim().to_ascii_lowercase();
-    if !allowed.iter().any(|a| *a == essence) {
+    if !allowed.contains(&essence) {
         return false;
     }
     for param in parts {

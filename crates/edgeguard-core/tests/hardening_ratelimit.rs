@@ -256,7 +256,7 @@ fn refusals_are_recorded_once_per_window() {
     let recorded: Vec<bool> = (0..1000).map(|i| l.check(&route, &f, i).record_event).collect();
     assert_eq!(recorded.iter().filter(|r| **r).count(), 1);
     assert!(recorded[0]);
-    assert!(l.check(&route, &f, 59_000).record_event == false);
+    assert!(!l.check(&route, &f, 59_000).record_event);
     // The key regains a request at 60 s; refusals after the next window record again.
     assert!(l.check(&route, &f, 60_000).allowed);
     assert!(l.check(&route, &f, 60_001).record_event);
