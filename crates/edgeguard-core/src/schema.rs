@@ -21,7 +21,10 @@
 //! 3. media type (the part before `;`, case-insensitive) not listed, or a
 //!    `charset` other than UTF-8 → `UNSUPPORTED_MEDIA_TYPE` 415;
 //! 4. not UTF-8, not JSON, nested deeper than `max_depth`, or an object with a
-//!    duplicate key → `INVALID_BODY` 400;
+//!    duplicate key → `INVALID_BODY` 400; for a route that lists
+//!    `application/x-www-form-urlencoded` (cookie/form routes), a form with a
+//!    repeated field or non-UTF-8 text → `INVALID_BODY`; its fields become an
+//!    object of strings, checked like query parameters (with coercion);
 //! 5. schema violations → `VALIDATION_FAILED` 422 with field paths (JSON
 //!    pointers, `/` for the root), e.g. `/email: must be a string`. Messages
 //!    never echo the submitted value.
@@ -420,6 +423,32 @@ impl Schema {
         }
     }
 
+    /// Validates a urlencoded form against an object schema: `required`,
+    /// `additionalProperties` and each property with parameter coercion.
+    fn validate_form(&self, fields: &BTreeMap<String, String>) -> Vec<FieldError> {
+        let mut errors = Vec::new();
+        if !self.types.is_empty() && !self.types.contains(&Ty::Object) {
+            errors.push(FieldError { path: "/".into(), message: "must not be a form".into() });
+            return errors;
+        }
+        for r in &self.required {
+            if !fields.contains_key(r) {
+                errors.push(FieldError { path: pointer_push("", r), message: "is required".into() });
+            }
+        }
+        for (k, v) in fields {
+            let p = pointer_push("", k);
+            match (self.properties.get(k), &self.additional) {
+                (Some(s), _) => s.walk_param(v, &p, &mut errors),
+                (None, Additional::Allowed) => {}
+                (None, Additional::Denied) => errors.push(FieldError { path: p, message: "is not allowed".into() }),
+                (None, Additional::Schema(s)) => s.walk_param(v, &p, &mut errors),
+            }
+        }
+        errors.truncate(MAX_ERRORS);
+        errors
+    }
+
     /// Validates a string parameter, coercing it when the schema declares a
     /// non-string type.
     fn walk_param(&self, raw: &str, path: &str, errors: &mut Vec<FieldError>) {
@@ -592,6 +621,23 @@ pub fn parse_json_strict(bytes: &[u8], max_depth: usize) -> Result<Value, Denial
 
 // ---------------------------------------------------------------- body rules
 
+/// The urlencoded form media type.
+const FORM: &str = "application/x-www-form-urlencoded";
+
+/// Parses a urlencoded form strictly: UTF-8 after percent-decoding, no repeated field.
+fn parse_form_strict(body: &[u8]) -> Result<BTreeMap<String, String>, Denial> {
+    let mut out = BTreeMap::new();
+    for (k, v) in form_urlencoded::parse(body) {
+        if k.contains('\u{FFFD}') || v.contains('\u{FFFD}') {
+            return Err(Denial::new(ErrorCode::InvalidBody, "form is not UTF-8"));
+        }
+        if out.insert(k.into_owned(), v.into_owned()).is_some() {
+            return Err(Denial::new(ErrorCode::InvalidBody, "repeated form field"));
+        }
+    }
+    Ok(out)
+}
+
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct BodySection {
@@ -704,8 +750,8 @@ impl BodyRules {
                     if !ok {
                         return Err(misconfigured(format!("body.content_types: invalid media type {ct:?}")));
                     }
-                    if ct != "application/json" && !ct.ends_with("+json") {
-                        return Err(misconfigured("body.content_types: only JSON media types are parsed"));
+                    if ct != "application/json" && !ct.ends_with("+json") && ct != FORM {
+                        return Err(misconfigured("body.content_types: only JSON and urlencoded forms are parsed"));
                     }
                     out.push(ct);
                 }
@@ -737,6 +783,17 @@ impl BodyRules {
         }
         if !content_type.is_some_and(|ct| media_type_ok(ct, &self.content_types)) {
             return Err(Denial::new(ErrorCode::UnsupportedMediaType, "content type not accepted").into());
+        }
+        let is_form = content_type.is_some_and(|ct| ct.split(';').next().unwrap_or("").trim().eq_ignore_ascii_case(FORM));
+        if is_form {
+            let fields = parse_form_strict(body)?;
+            if let Some(schema) = &self.schema {
+                let errors = schema.validate_form(&fields);
+                if !errors.is_empty() {
+                    return Err(validation_failed(errors));
+                }
+            }
+            return Ok(Value::Object(fields.into_iter().map(|(k, v)| (k, Value::String(v))).collect()));
         }
         let value = parse_json_strict(body, self.max_depth)?;
         if let Some(schema) = &self.schema {

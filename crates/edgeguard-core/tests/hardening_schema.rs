@@ -213,3 +213,25 @@ fn params_and_query() {
     assert!(ParamRules::from_values(None, None).unwrap().check(&BTreeMap::new(), "a=1&a=2&b").is_err(), "repeats are always refused");
     assert!(ParamRules::from_values(None, None).unwrap().check(&BTreeMap::new(), "a=1&b").is_ok());
 }
+
+#[test]
+fn urlencoded_forms_when_listed() {
+    let b = body(json!({"content_types": ["application/x-www-form-urlencoded", "application/json"], "schema": {
+        "type": "object", "required": ["email", "csrf_token"],
+        "properties": {"email": {"type": "string", "format": "email"}, "age": {"type": "integer", "minimum": 18}, "csrf_token": {"type": "string"}},
+        "additionalProperties": false}}));
+    let form = Some("application/x-www-form-urlencoded; charset=utf-8");
+    assert_eq!(
+        b.check(form, b"email=a%40example.com&age=20&csrf_token=v1.x").unwrap(),
+        json!({"email": "a@example.com", "age": "20", "csrf_token": "v1.x"})
+    );
+    let details = |bytes: &[u8]| -> Vec<String> { b.check(form, bytes).unwrap_err().details.iter().map(|d| d.to_string()).collect() };
+    assert_eq!(details(b"email=a%40example.com&age=12&csrf_token=t"), vec!["/age: must be >= 18"]);
+    assert_eq!(details(b"email=x&csrf_token=t&z=1"), vec!["/email: must be an email address", "/z: is not allowed"]);
+    assert_eq!(details(b"email=a%40example.com"), vec!["/csrf_token: is required"]);
+    assert_eq!(b.check(form, b"email=a&email=b").unwrap_err().denial.code, ErrorCode::InvalidBody);
+    assert_eq!(b.check(form, b"email=%FF").unwrap_err().denial.code, ErrorCode::InvalidBody);
+    // JSON-only routes refuse forms.
+    let json_only = BodyRules::from_value(None).unwrap();
+    assert_eq!(json_only.check(form, b"a=1").unwrap_err().denial.code, ErrorCode::UnsupportedMediaType);
+}
