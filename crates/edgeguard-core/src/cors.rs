@@ -38,10 +38,22 @@ use crate::{Denial, ErrorCode};
 /// Methods allowed cross-origin when the policy does not say.
 pub const DEFAULT_METHODS: [&str; 5] = ["GET", "POST", "PUT", "PATCH", "DELETE"];
 /// Request headers allowed cross-origin when the policy does not say.
-pub const DEFAULT_HEADERS: [&str; 7] =
-    ["authorization", "apikey", "content-type", "x-client-info", "x-api-key", "x-request-id", "x-csrf-token"];
+pub const DEFAULT_HEADERS: [&str; 7] = [
+    "authorization",
+    "apikey",
+    "content-type",
+    "x-client-info",
+    "x-api-key",
+    "x-request-id",
+    "x-csrf-token",
+];
 /// Response headers exposed to allowed origins when the policy does not say.
-pub const DEFAULT_EXPOSE: [&str; 4] = ["x-request-id", "retry-after", "ratelimit", "ratelimit-policy"];
+pub const DEFAULT_EXPOSE: [&str; 4] = [
+    "x-request-id",
+    "retry-after",
+    "ratelimit",
+    "ratelimit-policy",
+];
 /// The default `Access-Control-Max-Age`.
 pub const DEFAULT_MAX_AGE: u32 = 600;
 /// The largest accepted `CORS_MAX_AGE`.
@@ -83,7 +95,11 @@ fn split_scheme(s: &str) -> Option<(&'static str, &str)> {
         "http" => "http",
         _ => return None,
     };
-    if rest.is_empty() || rest.bytes().any(|b| matches!(b, b'/' | b'?' | b'#' | b'@' | b'\\') || !b.is_ascii_graphic()) {
+    if rest.is_empty()
+        || rest
+            .bytes()
+            .any(|b| matches!(b, b'/' | b'?' | b'#' | b'@' | b'\\') || !b.is_ascii_graphic())
+    {
         return None;
     }
     Some((scheme, rest))
@@ -136,7 +152,11 @@ fn normalise_host(host: &str) -> Option<String> {
         return None;
     }
     // A host whose last label is numeric but that is not a valid IPv4 is refused.
-    if lower.rsplit('.').next().is_some_and(|l| l.bytes().all(|b| b.is_ascii_digit())) {
+    if lower
+        .rsplit('.')
+        .next()
+        .is_some_and(|l| l.bytes().all(|b| b.is_ascii_digit()))
+    {
         return None;
     }
     Some(lower)
@@ -167,7 +187,11 @@ impl Origin {
 enum Entry {
     Exact(Origin),
     /// `scheme://*.base:port`: exactly one label in front of `base`.
-    Subdomain { scheme: &'static str, base: String, port: u16 },
+    Subdomain {
+        scheme: &'static str,
+        base: String,
+        port: u16,
+    },
 }
 
 impl Entry {
@@ -241,16 +265,23 @@ pub(crate) fn parse_bool(name: &str, v: Option<&String>) -> Result<bool, Denial>
 
 /// Whether `APP_ENV` says production.
 pub(crate) fn is_production(env: &BTreeMap<String, String>) -> bool {
-    env.get("APP_ENV").is_some_and(|v| v.trim().eq_ignore_ascii_case("production"))
+    env.get("APP_ENV")
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("production"))
 }
 
 fn token_list(what: &str, list: Vec<String>, upper: bool) -> Result<Vec<String>, Denial> {
     let mut out: Vec<String> = Vec::new();
     for item in list {
         if !is_valid_name(&item) || item == "*" {
-            return Err(misconfigured(format!("cors.{what}: invalid entry {item:?}")));
+            return Err(misconfigured(format!(
+                "cors.{what}: invalid entry {item:?}"
+            )));
         }
-        let item = if upper { item.to_ascii_uppercase() } else { item.to_ascii_lowercase() };
+        let item = if upper {
+            item.to_ascii_uppercase()
+        } else {
+            item.to_ascii_lowercase()
+        };
         if !out.contains(&item) {
             out.push(item);
         }
@@ -269,10 +300,14 @@ pub struct Preflight {
 
 impl CorsConfig {
     /// Builds the configuration from the environment and the policy `cors` section.
-    pub fn from_env(env: &BTreeMap<String, String>, section: Option<&Value>) -> Result<Self, Denial> {
+    pub fn from_env(
+        env: &BTreeMap<String, String>,
+        section: Option<&Value>,
+    ) -> Result<Self, Denial> {
         let section: CorsSection = match section {
             None | Some(Value::Null) => CorsSection::default(),
-            Some(v) => CorsSection::deserialize(v).map_err(|e| misconfigured(format!("cors section: {e}")))?,
+            Some(v) => CorsSection::deserialize(v)
+                .map_err(|e| misconfigured(format!("cors section: {e}")))?,
         };
         let credentials = parse_bool("CORS_ALLOW_CREDENTIALS", env.get("CORS_ALLOW_CREDENTIALS"))?;
         let max_age = match env.get("CORS_MAX_AGE").map(|s| s.trim()) {
@@ -284,7 +319,12 @@ impl CorsConfig {
         };
         let mut any = false;
         let mut entries = Vec::new();
-        for raw in env.get("CORS_ORIGINS").map(String::as_str).unwrap_or("").split(',') {
+        for raw in env
+            .get("CORS_ORIGINS")
+            .map(String::as_str)
+            .unwrap_or("")
+            .split(',')
+        {
             let raw = raw.trim();
             if raw.is_empty() {
                 continue;
@@ -295,31 +335,53 @@ impl CorsConfig {
             }
             match Entry::parse(raw) {
                 Some(e) => entries.push(e),
-                None => return Err(misconfigured(format!("CORS_ORIGINS: invalid origin {raw:?}"))),
+                None => {
+                    return Err(misconfigured(format!(
+                        "CORS_ORIGINS: invalid origin {raw:?}"
+                    )))
+                }
             }
         }
         if any && is_production(env) {
-            return Err(misconfigured("CORS_ORIGINS=* is refused with APP_ENV=production"));
+            return Err(misconfigured(
+                "CORS_ORIGINS=* is refused with APP_ENV=production",
+            ));
         }
         if any && credentials {
-            return Err(misconfigured("CORS_ORIGINS=* cannot be combined with CORS_ALLOW_CREDENTIALS"));
+            return Err(misconfigured(
+                "CORS_ORIGINS=* cannot be combined with CORS_ALLOW_CREDENTIALS",
+            ));
         }
         let methods = token_list(
             "methods",
-            section.methods.unwrap_or_else(|| DEFAULT_METHODS.iter().map(|s| s.to_string()).collect()),
+            section
+                .methods
+                .unwrap_or_else(|| DEFAULT_METHODS.iter().map(|s| s.to_string()).collect()),
             true,
         )?;
         let headers = token_list(
             "headers",
-            section.headers.unwrap_or_else(|| DEFAULT_HEADERS.iter().map(|s| s.to_string()).collect()),
+            section
+                .headers
+                .unwrap_or_else(|| DEFAULT_HEADERS.iter().map(|s| s.to_string()).collect()),
             false,
         )?;
         let expose = token_list(
             "expose",
-            section.expose.unwrap_or_else(|| DEFAULT_EXPOSE.iter().map(|s| s.to_string()).collect()),
+            section
+                .expose
+                .unwrap_or_else(|| DEFAULT_EXPOSE.iter().map(|s| s.to_string()).collect()),
             false,
         )?;
-        Ok(CorsConfig { any, entries, credentials, max_age, methods, headers, expose })
+        Ok(CorsConfig {
+            any,
+            entries,
+            credentials,
+            max_age,
+            methods,
+            headers,
+            expose,
+        })
     }
 
     /// Whether credentials (cookies) may be sent cross-origin.
@@ -338,7 +400,11 @@ impl CorsConfig {
     }
 
     fn allow_headers(&self, origin: &Origin, out: &mut Vec<(String, String)>) {
-        let value = if self.any { "*".to_string() } else { origin.serialize() };
+        let value = if self.any {
+            "*".to_string()
+        } else {
+            origin.serialize()
+        };
         out.push(("Access-Control-Allow-Origin".into(), value));
         if self.credentials {
             out.push(("Access-Control-Allow-Credentials".into(), "true".into()));
@@ -352,7 +418,10 @@ impl CorsConfig {
         if let Some(o) = origin.and_then(|o| self.allowed_origin(o)) {
             self.allow_headers(&o, &mut out);
             if !self.expose.is_empty() {
-                out.push(("Access-Control-Expose-Headers".into(), self.expose.join(", ")));
+                out.push((
+                    "Access-Control-Expose-Headers".into(),
+                    self.expose.join(", "),
+                ));
             }
         }
         out
@@ -363,7 +432,12 @@ impl CorsConfig {
     /// Allowed → no denial and the allow headers (answer 204). A missing or
     /// disallowed origin, or a method or header outside the policy →
     /// `ORIGIN_NOT_ALLOWED` (403) without allow headers.
-    pub fn preflight(&self, origin: Option<&str>, method: Option<&str>, request_headers: Option<&str>) -> Preflight {
+    pub fn preflight(
+        &self,
+        origin: Option<&str>,
+        method: Option<&str>,
+        request_headers: Option<&str>,
+    ) -> Preflight {
         let vary = "Origin, Access-Control-Request-Method, Access-Control-Request-Headers";
         let mut headers = vec![("Vary".to_string(), vary.to_string())];
         let deny = |reason: &str, headers: Vec<(String, String)>| Preflight {
@@ -377,18 +451,35 @@ impl CorsConfig {
         if !self.methods.iter().any(|m| m == method) {
             return deny("method not allowed for cross-origin requests", headers);
         }
-        for h in request_headers.unwrap_or("").split(',').map(str::trim).filter(|h| !h.is_empty()) {
+        for h in request_headers
+            .unwrap_or("")
+            .split(',')
+            .map(str::trim)
+            .filter(|h| !h.is_empty())
+        {
             let h = h.to_ascii_lowercase();
             if !self.headers.contains(&h) {
-                return deny("request header not allowed for cross-origin requests", headers);
+                return deny(
+                    "request header not allowed for cross-origin requests",
+                    headers,
+                );
             }
         }
         self.allow_headers(&origin, &mut headers);
-        headers.push(("Access-Control-Allow-Methods".into(), self.methods.join(", ")));
+        headers.push((
+            "Access-Control-Allow-Methods".into(),
+            self.methods.join(", "),
+        ));
         if !self.headers.is_empty() {
-            headers.push(("Access-Control-Allow-Headers".into(), self.headers.join(", ")));
+            headers.push((
+                "Access-Control-Allow-Headers".into(),
+                self.headers.join(", "),
+            ));
         }
         headers.push(("Access-Control-Max-Age".into(), self.max_age.to_string()));
-        Preflight { denial: None, headers }
+        Preflight {
+            denial: None,
+            headers,
+        }
     }
 }

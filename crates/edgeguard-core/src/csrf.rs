@@ -71,7 +71,10 @@ pub struct CsrfConfig {
 
 impl core::fmt::Debug for CsrfConfig {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("CsrfConfig").field("secret", &"<redacted>").field("ttl_s", &self.ttl_s).finish()
+        f.debug_struct("CsrfConfig")
+            .field("secret", &"<redacted>")
+            .field("ttl_s", &self.ttl_s)
+            .finish()
     }
 }
 
@@ -106,18 +109,27 @@ type HmacSha256 = Hmac<Sha256>;
 
 impl CsrfConfig {
     /// Builds the configuration from `CSRF_SECRET` and the policy `csrf` section.
-    pub fn from_env(env: &BTreeMap<String, String>, section: Option<&Value>) -> Result<Self, Denial> {
+    pub fn from_env(
+        env: &BTreeMap<String, String>,
+        section: Option<&Value>,
+    ) -> Result<Self, Denial> {
         let section: CsrfSection = match section {
             None | Some(Value::Null) => CsrfSection::default(),
-            Some(v) => CsrfSection::deserialize(v).map_err(|e| misconfigured(format!("csrf section: {e}")))?,
+            Some(v) => CsrfSection::deserialize(v)
+                .map_err(|e| misconfigured(format!("csrf section: {e}")))?,
         };
-        let secret = env.get("CSRF_SECRET").filter(|s| !s.is_empty()).map(|s| s.as_bytes().to_vec());
+        let secret = env
+            .get("CSRF_SECRET")
+            .filter(|s| !s.is_empty())
+            .map(|s| s.as_bytes().to_vec());
         match &secret {
             Some(s) if s.len() < MIN_SECRET_LEN => {
                 return Err(misconfigured("CSRF_SECRET is shorter than 32 bytes"));
             }
             None if section.required => {
-                return Err(misconfigured("CSRF_SECRET is missing but the policy requires CSRF tokens"));
+                return Err(misconfigured(
+                    "CSRF_SECRET is missing but the policy requires CSRF tokens",
+                ));
             }
             _ => {}
         }
@@ -127,9 +139,16 @@ impl CsrfConfig {
         }
         let mut trusted = Vec::new();
         for o in &section.trusted_origins {
-            trusted.push(Origin::parse(o).ok_or_else(|| misconfigured(format!("csrf.trusted_origins: invalid origin {o:?}")))?);
+            trusted.push(Origin::parse(o).ok_or_else(|| {
+                misconfigured(format!("csrf.trusted_origins: invalid origin {o:?}"))
+            })?);
         }
-        Ok(CsrfConfig { required: section.required, secret, ttl_s, trusted })
+        Ok(CsrfConfig {
+            required: section.required,
+            secret,
+            ttl_s,
+            trusted,
+        })
     }
 
     /// Whether this route requires the CSRF check (`required` in the section).
@@ -143,7 +162,10 @@ impl CsrfConfig {
     }
 
     fn mac(&self, subject: &str, exp: u64) -> Result<HmacSha256, Denial> {
-        let secret = self.secret.as_deref().ok_or_else(|| misconfigured("CSRF_SECRET is missing"))?;
+        let secret = self
+            .secret
+            .as_deref()
+            .ok_or_else(|| misconfigured("CSRF_SECRET is missing"))?;
         let mut mac = <HmacSha256 as KeyInit>::new_from_slice(secret)
             .map_err(|_| misconfigured("CSRF_SECRET unusable"))?;
         mac.update(DOMAIN);
@@ -157,7 +179,10 @@ impl CsrfConfig {
     /// Issues a token for `subject` valid until `now_s + ttl_s`.
     pub fn issue(&self, subject: &str, now_s: u64) -> Result<String, Denial> {
         if subject.is_empty() || subject.len() > MAX_SUBJECT_LEN {
-            return Err(Denial::new(ErrorCode::Internal, "CSRF subject must be 1..=256 bytes"));
+            return Err(Denial::new(
+                ErrorCode::Internal,
+                "CSRF subject must be 1..=256 bytes",
+            ));
         }
         let exp = now_s.saturating_add(self.ttl_s);
         let tag = self.mac(subject, exp)?.finalize().into_bytes();
@@ -170,25 +195,40 @@ impl CsrfConfig {
             return Err(failed("malformed token"));
         }
         let mut parts = token.split('.');
-        let (Some("v1"), Some(exp), Some(tag), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
+        let (Some("v1"), Some(exp), Some(tag), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
             return Err(failed("malformed token"));
         };
-        if exp.is_empty() || exp.len() > 20 || !exp.bytes().all(|b| b.is_ascii_digit()) || exp.starts_with('0') {
+        if exp.is_empty()
+            || exp.len() > 20
+            || !exp.bytes().all(|b| b.is_ascii_digit())
+            || exp.starts_with('0')
+        {
             return Err(failed("malformed token"));
         }
         let exp_n: u64 = exp.parse().map_err(|_| failed("malformed token"))?;
-        let tag = URL_SAFE_NO_PAD.decode(tag).map_err(|_| failed("malformed token"))?;
+        let tag = URL_SAFE_NO_PAD
+            .decode(tag)
+            .map_err(|_| failed("malformed token"))?;
         if subject.is_empty() || subject.len() > MAX_SUBJECT_LEN {
             return Err(failed("no session to bind the token to"));
         }
-        self.mac(subject, exp_n)?.verify_slice(&tag).map_err(|_| failed("token signature mismatch"))?;
+        self.mac(subject, exp_n)?
+            .verify_slice(&tag)
+            .map_err(|_| failed("token signature mismatch"))?;
         if exp_n <= now_s {
             return Err(failed("token expired"));
         }
         Ok(())
     }
 
-    fn trusted_origin(&self, o: &Origin, cors: Option<&CorsConfig>, self_origin: Option<&str>) -> bool {
+    fn trusted_origin(
+        &self,
+        o: &Origin,
+        cors: Option<&CorsConfig>,
+        self_origin: Option<&str>,
+    ) -> bool {
         self.trusted.contains(o)
             || self_origin.and_then(Origin::parse).as_ref() == Some(o)
             || cors.is_some_and(|c| c.allowed_origin(&o.serialize()).is_some())
@@ -197,11 +237,19 @@ impl CsrfConfig {
     /// The full check for one request: exemptions, Origin / Sec-Fetch-Site, then the token.
     ///
     /// A route whose section does not set `required` passes without checks.
-    pub fn check(&self, req: &CsrfRequest<'_>, cors: Option<&CorsConfig>, now_s: u64) -> Result<(), Denial> {
+    pub fn check(
+        &self,
+        req: &CsrfRequest<'_>,
+        cors: Option<&CorsConfig>,
+        now_s: u64,
+    ) -> Result<(), Denial> {
         if !self.required {
             return Ok(());
         }
-        if matches!(req.method.to_ascii_uppercase().as_str(), "GET" | "HEAD" | "OPTIONS") {
+        if matches!(
+            req.method.to_ascii_uppercase().as_str(),
+            "GET" | "HEAD" | "OPTIONS"
+        ) {
             return Ok(());
         }
         if req.has_bearer {
@@ -217,7 +265,11 @@ impl CsrfConfig {
                 Some(parsed)
             }
         };
-        match req.sec_fetch_site.map(|s| s.trim().to_ascii_lowercase()).as_deref() {
+        match req
+            .sec_fetch_site
+            .map(|s| s.trim().to_ascii_lowercase())
+            .as_deref()
+        {
             None | Some("") | Some("same-origin") | Some("none") => {}
             Some("same-site") | Some("cross-site") => {
                 if origin.is_none() {
@@ -226,7 +278,10 @@ impl CsrfConfig {
             }
             Some(_) => return Err(failed("invalid Sec-Fetch-Site")),
         }
-        let token = req.token.filter(|t| !t.is_empty()).ok_or_else(|| failed("missing token"))?;
+        let token = req
+            .token
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| failed("missing token"))?;
         self.verify_token(token, req.subject.unwrap_or(""), now_s)
     }
 }

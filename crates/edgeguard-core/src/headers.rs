@@ -35,10 +35,16 @@ use crate::{Denial, ErrorCode};
 
 /// The default security headers, in the order they are sent.
 pub const DEFAULTS: [(&str, &str); 12] = [
-    ("Strict-Transport-Security", "max-age=31536000; includeSubDomains"),
+    (
+        "Strict-Transport-Security",
+        "max-age=31536000; includeSubDomains",
+    ),
     ("X-Content-Type-Options", "nosniff"),
     ("X-Frame-Options", "DENY"),
-    ("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'"),
+    (
+        "Content-Security-Policy",
+        "default-src 'none'; frame-ancestors 'none'",
+    ),
     ("Referrer-Policy", "no-referrer"),
     (
         "Permissions-Policy",
@@ -76,16 +82,18 @@ const RESERVED: [&str; 10] = [
 pub fn is_valid_name(name: &str) -> bool {
     !name.is_empty()
         && name.len() <= 256
-        && name.bytes().all(|b| {
-            b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
-        })
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
 }
 
 /// Whether `value` is a safe header field value: visible ASCII, space and tab,
 /// no leading or trailing whitespace, at most 4096 bytes. CR, LF and NUL are refused.
 pub fn is_valid_value(value: &str) -> bool {
     value.len() <= 4096
-        && value.bytes().all(|b| b == b'\t' || (0x20..0x7f).contains(&b))
+        && value
+            .bytes()
+            .all(|b| b == b'\t' || (0x20..0x7f).contains(&b))
         && value.trim() == value
 }
 
@@ -108,7 +116,10 @@ pub struct SecurityHeaders {
 impl Default for SecurityHeaders {
     fn default() -> Self {
         SecurityHeaders {
-            headers: DEFAULTS.iter().map(|(n, v)| (n.to_string(), v.to_string())).collect(),
+            headers: DEFAULTS
+                .iter()
+                .map(|(n, v)| (n.to_string(), v.to_string()))
+                .collect(),
         }
     }
 }
@@ -149,22 +160,34 @@ impl SecurityHeaders {
         for name in remove {
             let lower = name.to_ascii_lowercase();
             if !is_valid_name(name) || is_reserved(&lower) {
-                return Err(misconfigured(format!("headers.remove: invalid header name {name:?}")));
+                return Err(misconfigured(format!(
+                    "headers.remove: invalid header name {name:?}"
+                )));
             }
             if set.keys().any(|k| k.eq_ignore_ascii_case(name)) {
-                return Err(misconfigured(format!("headers: {name:?} is both set and removed")));
+                return Err(misconfigured(format!(
+                    "headers: {name:?} is both set and removed"
+                )));
             }
             self.headers.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
         }
         for (name, value) in set {
             let lower = name.to_ascii_lowercase();
             if !is_valid_name(name) || is_reserved(&lower) {
-                return Err(misconfigured(format!("headers.set: invalid header name {name:?}")));
+                return Err(misconfigured(format!(
+                    "headers.set: invalid header name {name:?}"
+                )));
             }
             if !is_valid_value(value) || value.is_empty() {
-                return Err(misconfigured(format!("headers.set: invalid value for {name:?}")));
+                return Err(misconfigured(format!(
+                    "headers.set: invalid value for {name:?}"
+                )));
             }
-            match self.headers.iter_mut().find(|(n, _)| n.eq_ignore_ascii_case(name)) {
+            match self
+                .headers
+                .iter_mut()
+                .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            {
                 Some(slot) => slot.1 = value.clone(),
                 None => self.headers.push((name.clone(), value.clone())),
             }
@@ -179,6 +202,9 @@ impl SecurityHeaders {
 
     /// The value of one header (case-insensitive name), if sent.
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
 }

@@ -188,12 +188,16 @@ impl Rule {
 
     /// The limit applying to a caller with `role`.
     pub fn limit_for(&self, role: Option<&str>) -> u32 {
-        role.and_then(|r| self.roles.get(r).copied()).unwrap_or(self.limit)
+        role.and_then(|r| self.roles.get(r).copied())
+            .unwrap_or(self.limit)
     }
 }
 
 fn valid_rule_name(n: &str) -> bool {
-    !n.is_empty() && n.len() <= 64 && n.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+    !n.is_empty()
+        && n.len() <= 64
+        && n.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
 }
 
 fn check_limit(what: &str, n: u32) -> Result<u32, Denial> {
@@ -204,12 +208,22 @@ fn check_limit(what: &str, n: u32) -> Result<u32, Denial> {
 }
 
 fn rule(name: &str, by: KeyPart, limit: u32, window_s: u32) -> Rule {
-    Rule { name: name.into(), by: vec![by], limit, window_s, global: false, roles: BTreeMap::new() }
+    Rule {
+        name: name.into(),
+        by: vec![by],
+        limit,
+        window_s,
+        global: false,
+        roles: BTreeMap::new(),
+    }
 }
 
 fn default_classes() -> BTreeMap<String, Vec<Rule>> {
     let mut m = BTreeMap::new();
-    m.insert("auth".to_string(), vec![rule("auth-ip", KeyPart::Ip, 5, 60)]);
+    m.insert(
+        "auth".to_string(),
+        vec![rule("auth-ip", KeyPart::Ip, 5, 60)],
+    );
     m.insert(
         "standard".to_string(),
         vec![
@@ -237,17 +251,22 @@ impl LimitsConfig {
     pub fn from_value(section: Option<&Value>) -> Result<Self, Denial> {
         let s: LimitsSection = match section {
             None | Some(Value::Null) => LimitsSection::default(),
-            Some(v) => LimitsSection::deserialize(v).map_err(|e| misconfigured(format!("limits section: {e}")))?,
+            Some(v) => LimitsSection::deserialize(v)
+                .map_err(|e| misconfigured(format!("limits section: {e}")))?,
         };
         let (ip_source, trusted_hops) = match s.client_ip {
             None => (IpSource::XForwardedFor, 1),
             Some(c) => {
                 let hops = c.trusted_hops.unwrap_or(1);
                 if c.trusted_hops.is_some() && c.source != IpSource::XForwardedFor {
-                    return Err(misconfigured("limits.client_ip.trusted_hops applies to x-forwarded-for only"));
+                    return Err(misconfigured(
+                        "limits.client_ip.trusted_hops applies to x-forwarded-for only",
+                    ));
                 }
                 if !(1..=16).contains(&hops) {
-                    return Err(misconfigured("limits.client_ip.trusted_hops must be 1..=16"));
+                    return Err(misconfigured(
+                        "limits.client_ip.trusted_hops must be 1..=16",
+                    ));
                 }
                 (c.source, hops)
             }
@@ -262,24 +281,47 @@ impl LimitsConfig {
                 let mut out = BTreeMap::new();
                 for (class, rules) in raw {
                     if !valid_rule_name(&class) {
-                        return Err(misconfigured(format!("limits: invalid class name {class:?}")));
+                        return Err(misconfigured(format!(
+                            "limits: invalid class name {class:?}"
+                        )));
                     }
                     let mut list: Vec<Rule> = Vec::new();
                     for r in rules {
                         if !valid_rule_name(&r.name) || list.iter().any(|x| x.name == r.name) {
-                            return Err(misconfigured(format!("limits.{class}: invalid or duplicate rule name {:?}", r.name)));
+                            return Err(misconfigured(format!(
+                                "limits.{class}: invalid or duplicate rule name {:?}",
+                                r.name
+                            )));
                         }
-                        if r.by.is_empty() || r.by.iter().enumerate().any(|(i, p)| r.by.iter().skip(i + 1).any(|q| q == p)) {
-                            return Err(misconfigured(format!("limits.{class}.{}: `by` must list distinct key parts", r.name)));
+                        if r.by.is_empty()
+                            || r.by
+                                .iter()
+                                .enumerate()
+                                .any(|(i, p)| r.by.iter().skip(i + 1).any(|q| q == p))
+                        {
+                            return Err(misconfigured(format!(
+                                "limits.{class}.{}: `by` must list distinct key parts",
+                                r.name
+                            )));
                         }
                         check_limit("limit", r.limit)?;
                         for n in r.roles.values() {
                             check_limit("role limit", *n)?;
                         }
                         if r.window_s == 0 || r.window_s > MAX_WINDOW_S {
-                            return Err(misconfigured(format!("limits.{class}.{}: window_s must be 1..=604800", r.name)));
+                            return Err(misconfigured(format!(
+                                "limits.{class}.{}: window_s must be 1..=604800",
+                                r.name
+                            )));
                         }
-                        list.push(Rule { name: r.name, by: r.by, limit: r.limit, window_s: r.window_s, global: r.global, roles: r.roles });
+                        list.push(Rule {
+                            name: r.name,
+                            by: r.by,
+                            limit: r.limit,
+                            window_s: r.window_s,
+                            global: r.global,
+                            roles: r.roles,
+                        });
                     }
                     out.insert(class, list);
                 }
@@ -288,7 +330,9 @@ impl LimitsConfig {
         };
         let default_class = s.default_class.unwrap_or_else(|| "standard".into());
         if !classes.contains_key(&default_class) {
-            return Err(misconfigured(format!("limits.default_class {default_class:?} is not a class")));
+            return Err(misconfigured(format!(
+                "limits.default_class {default_class:?} is not a class"
+            )));
         }
         Ok(LimitsConfig {
             ip_source,
@@ -304,26 +348,47 @@ impl LimitsConfig {
     pub fn route(&self, section: Option<&Value>) -> Result<RouteLimits, Denial> {
         let s: RouteSection = match section {
             None | Some(Value::Null) => RouteSection::default(),
-            Some(v) => RouteSection::deserialize(v).map_err(|e| misconfigured(format!("route limits: {e}")))?,
+            Some(v) => RouteSection::deserialize(v)
+                .map_err(|e| misconfigured(format!("route limits: {e}")))?,
         };
         if s.exempt {
             if s.class.is_some() {
-                return Err(misconfigured("route limits: exempt and class are exclusive"));
+                return Err(misconfigured(
+                    "route limits: exempt and class are exclusive",
+                ));
             }
-            return Ok(RouteLimits { rules: Vec::new(), exempt: true });
+            return Ok(RouteLimits {
+                rules: Vec::new(),
+                exempt: true,
+            });
         }
         let class = s.class.unwrap_or_else(|| self.default_class.clone());
-        let rules = self.classes.get(&class).ok_or_else(|| misconfigured(format!("route limits: unknown class {class:?}")))?;
-        Ok(RouteLimits { rules: rules.clone(), exempt: false })
+        let rules = self
+            .classes
+            .get(&class)
+            .ok_or_else(|| misconfigured(format!("route limits: unknown class {class:?}")))?;
+        Ok(RouteLimits {
+            rules: rules.clone(),
+            exempt: false,
+        })
     }
 
     /// The client IP key from the request facts, per the configured source.
     pub fn client_ip(&self, facts: &Facts) -> Option<String> {
-        let header = |name: &str| facts.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str());
+        let header = |name: &str| {
+            facts
+                .headers
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(name))
+                .map(|(_, v)| v.as_str())
+        };
         let from_header = match self.ip_source {
             IpSource::XForwardedFor => header("x-forwarded-for").map(|v| {
                 let hops: Vec<&str> = v.split(',').map(str::trim).collect();
-                hops.len().checked_sub(usize::from(self.trusted_hops)).and_then(|i| hops.get(i).copied()).and_then(ip_key)
+                hops.len()
+                    .checked_sub(usize::from(self.trusted_hops))
+                    .and_then(|i| hops.get(i).copied())
+                    .and_then(ip_key)
             }),
             IpSource::CfConnectingIp => header("cf-connecting-ip").map(|v| ip_key(v.trim())),
             IpSource::XRealIp => header("x-real-ip").map(|v| ip_key(v.trim())),
@@ -345,7 +410,10 @@ pub fn ip_key(s: &str) -> Option<String> {
                 return Some(v4.to_string());
             }
             let seg = v6.segments();
-            Some(format!("{:x}:{:x}:{:x}:{:x}::/64", seg[0], seg[1], seg[2], seg[3]))
+            Some(format!(
+                "{:x}:{:x}:{:x}:{:x}::/64",
+                seg[0], seg[1], seg[2], seg[3]
+            ))
         }
     }
 }
@@ -461,20 +529,38 @@ fn sf_name(n: &str) -> String {
 
 impl LimitDecision {
     fn exempt() -> Self {
-        LimitDecision { allowed: true, retry_after_s: 0, exceeded: None, record_event: false, policies: Vec::new(), global: Vec::new() }
+        LimitDecision {
+            allowed: true,
+            retry_after_s: 0,
+            exceeded: None,
+            record_event: false,
+            policies: Vec::new(),
+            global: Vec::new(),
+        }
     }
 
     /// The `RateLimit-Policy`, `RateLimit` and (when refused) `Retry-After` headers.
     pub fn headers(&self) -> Vec<(String, String)> {
         let mut out = Vec::new();
         if !self.policies.is_empty() {
-            let pol: Vec<String> = self.policies.iter().map(|p| format!("{};q={};w={}", sf_name(&p.name), p.limit, p.window_s)).collect();
-            let cur: Vec<String> = self.policies.iter().map(|p| format!("{};r={};t={}", sf_name(&p.name), p.remaining, p.reset_s)).collect();
+            let pol: Vec<String> = self
+                .policies
+                .iter()
+                .map(|p| format!("{};q={};w={}", sf_name(&p.name), p.limit, p.window_s))
+                .collect();
+            let cur: Vec<String> = self
+                .policies
+                .iter()
+                .map(|p| format!("{};r={};t={}", sf_name(&p.name), p.remaining, p.reset_s))
+                .collect();
             out.push(("RateLimit-Policy".to_string(), pol.join(", ")));
             out.push(("RateLimit".to_string(), cur.join(", ")));
         }
         if !self.allowed {
-            out.push(("Retry-After".to_string(), self.retry_after_s.max(1).to_string()));
+            out.push((
+                "Retry-After".to_string(),
+                self.retry_after_s.max(1).to_string(),
+            ));
         }
         out
     }
@@ -486,7 +572,10 @@ impl LimitDecision {
         } else {
             Some(Denial::new(
                 ErrorCode::RateLimited,
-                format!("rate limit {} exceeded", self.exceeded.as_deref().unwrap_or("?")),
+                format!(
+                    "rate limit {} exceeded",
+                    self.exceeded.as_deref().unwrap_or("?")
+                ),
             ))
         }
     }
@@ -539,7 +628,12 @@ fn to_u32(v: i128) -> u32 {
 impl Limiter {
     /// A limiter with no state.
     pub fn new(config: LimitsConfig) -> Self {
-        Limiter { config, slots: HashMap::new(), order: BTreeMap::new(), seq: 0 }
+        Limiter {
+            config,
+            slots: HashMap::new(),
+            order: BTreeMap::new(),
+            seq: 0,
+        }
     }
 
     /// The configuration.
@@ -560,7 +654,14 @@ impl Limiter {
         h.update(format!("\0{limit}\0{}\0", rule.window_s).as_bytes());
         for part in &rule.by {
             let (tag, value) = match part {
-                KeyPart::Ip => ("ip", Some(self.config.client_ip(facts).unwrap_or_else(|| "unknown".into()))),
+                KeyPart::Ip => (
+                    "ip",
+                    Some(
+                        self.config
+                            .client_ip(facts)
+                            .unwrap_or_else(|| "unknown".into()),
+                    ),
+                ),
                 KeyPart::User => ("user", facts.user_id.clone()),
                 KeyPart::ApiKey => ("api_key", facts.api_key_id.clone()),
                 KeyPart::Tenant => ("tenant", facts.tenant_id.clone()),
@@ -588,13 +689,22 @@ impl Limiter {
     fn insert(&mut self, key: [u8; 32], tat: i128) {
         if !self.slots.contains_key(&key) {
             while self.slots.len() >= self.config.max_keys {
-                let Some((&oldest, _)) = self.order.iter().next() else { break };
+                let Some((&oldest, _)) = self.order.iter().next() else {
+                    break;
+                };
                 if let Some(k) = self.order.remove(&oldest) {
                     self.slots.remove(&k);
                 }
             }
             self.seq += 1;
-            self.slots.insert(key, Slot { tat, seq: self.seq, last_event_ms: None });
+            self.slots.insert(
+                key,
+                Slot {
+                    tat,
+                    seq: self.seq,
+                    last_event_ms: None,
+                },
+            );
             self.order.insert(self.seq, key);
         } else {
             if let Some(s) = self.slots.get_mut(&key) {
@@ -633,10 +743,17 @@ impl Limiter {
         let mut refused: Option<(String, u64, [u8; 32], i64)> = None;
         for rule in &route.rules {
             let limit = rule.limit_for(role);
-            let Some(key) = self.key_for(rule, limit, facts) else { continue };
+            let Some(key) = self.key_for(rule, limit, facts) else {
+                continue;
+            };
             if rule.global {
                 let hex: String = key.iter().take(16).map(|b| format!("{b:02x}")).collect();
-                global.push(GlobalCheck { rule: rule.name.clone(), key: format!("{}:{hex}", rule.name), limit, window_s: rule.window_s });
+                global.push(GlobalCheck {
+                    rule: rule.name.clone(),
+                    key: format!("{}:{hex}", rule.name),
+                    limit,
+                    window_s: rule.window_s,
+                });
                 continue;
             }
             let l = i128::from(limit);
@@ -648,27 +765,58 @@ impl Limiter {
             if new_tat - now <= span {
                 let remaining = to_u32((span - (new_tat - now)) / window_ms);
                 let reset_s = to_u64(ceil_div(new_tat - now, l * 1000));
-                policies.push(PolicyState { name: rule.name.clone(), limit, window_s: rule.window_s, remaining, reset_s });
+                policies.push(PolicyState {
+                    name: rule.name.clone(),
+                    limit,
+                    window_s: rule.window_s,
+                    remaining,
+                    reset_s,
+                });
                 updates.push((key, new_tat));
             } else {
                 let retry_s = to_u64(ceil_div(ceil_div(new_tat - span - now, l), 1000));
                 let reset_s = to_u64(ceil_div(tat - now, l * 1000));
-                policies.push(PolicyState { name: rule.name.clone(), limit, window_s: rule.window_s, remaining: 0, reset_s });
+                policies.push(PolicyState {
+                    name: rule.name.clone(),
+                    limit,
+                    window_s: rule.window_s,
+                    remaining: 0,
+                    reset_s,
+                });
                 if !matches!(&refused, Some(r) if retry_s <= r.1) {
-                    refused = Some((rule.name.clone(), retry_s, key, i64::from(rule.window_s) * 1000));
+                    refused = Some((
+                        rule.name.clone(),
+                        retry_s,
+                        key,
+                        i64::from(rule.window_s) * 1000,
+                    ));
                 }
             }
         }
         match refused {
             Some((name, retry_s, key, window_ms)) => {
                 let record_event = self.should_record(key, window_ms, now_ms);
-                LimitDecision { allowed: false, retry_after_s: retry_s.max(1), exceeded: Some(name), record_event, policies, global: Vec::new() }
+                LimitDecision {
+                    allowed: false,
+                    retry_after_s: retry_s.max(1),
+                    exceeded: Some(name),
+                    record_event,
+                    policies,
+                    global: Vec::new(),
+                }
             }
             None => {
                 for (key, tat) in updates {
                     self.insert(key, tat);
                 }
-                LimitDecision { allowed: true, retry_after_s: 0, exceeded: None, record_event: false, policies, global }
+                LimitDecision {
+                    allowed: true,
+                    retry_after_s: 0,
+                    exceeded: None,
+                    record_event: false,
+                    policies,
+                    global,
+                }
             }
         }
     }
@@ -679,7 +827,12 @@ impl Limiter {
     /// database is unavailable the request is refused with `UNAVAILABLE`
     /// (`on_db_error: closed`, the default) or proceeds under the local limits
     /// (`open`).
-    pub fn apply_global(&mut self, local: &LimitDecision, answer: &GlobalAnswer, now_ms: i64) -> Result<LimitDecision, Denial> {
+    pub fn apply_global(
+        &mut self,
+        local: &LimitDecision,
+        answer: &GlobalAnswer,
+        now_ms: i64,
+    ) -> Result<LimitDecision, Denial> {
         let mut out = local.clone();
         out.global = Vec::new();
         if !local.allowed || local.global.is_empty() {
@@ -690,24 +843,36 @@ impl Limiter {
                 if self.config.fail_open {
                     return Ok(out);
                 }
-                return Err(Denial::new(ErrorCode::Unavailable, "rate limiter database unavailable"));
+                return Err(Denial::new(
+                    ErrorCode::Unavailable,
+                    "rate limiter database unavailable",
+                ));
             }
             GlobalAnswer::Results(r) => r,
         };
         if results.len() != local.global.len() {
-            return Err(Denial::new(ErrorCode::Internal, "rate limiter answered a different set of checks"));
+            return Err(Denial::new(
+                ErrorCode::Internal,
+                "rate limiter answered a different set of checks",
+            ));
         }
         let mut refused: Option<(String, u64, String, u32)> = None;
         for check in &local.global {
-            let r = results
-                .iter()
-                .find(|r| r.key == check.key)
-                .ok_or_else(|| Denial::new(ErrorCode::Internal, "rate limiter answered a different set of checks"))?;
+            let r = results.iter().find(|r| r.key == check.key).ok_or_else(|| {
+                Denial::new(
+                    ErrorCode::Internal,
+                    "rate limiter answered a different set of checks",
+                )
+            })?;
             out.policies.push(PolicyState {
                 name: check.rule.clone(),
                 limit: check.limit,
                 window_s: check.window_s,
-                remaining: if r.allowed { r.remaining.min(check.limit) } else { 0 },
+                remaining: if r.allowed {
+                    r.remaining.min(check.limit)
+                } else {
+                    0
+                },
                 reset_s: r.reset_s,
             });
             if !r.allowed {

@@ -12,7 +12,9 @@ pub const MAX_LEN: usize = 128;
 pub fn is_well_formed(id: &str) -> bool {
     !id.is_empty()
         && id.len() <= MAX_LEN
-        && id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
 }
 
 #[cfg(test)]

@@ -165,7 +165,10 @@ impl Ty {
             | (Ty::Boolean, Value::Bool(_))
             | (Ty::Null, Value::Null) => true,
             (Ty::Integer, Value::Number(n)) => {
-                n.is_i64() || n.is_u64() || n.as_f64().is_some_and(|f| f.is_finite() && f.fract() == 0.0)
+                n.is_i64()
+                    || n.is_u64()
+                    || n.as_f64()
+                        .is_some_and(|f| f.is_finite() && f.fract() == 0.0)
             }
             _ => false,
         }
@@ -271,7 +274,9 @@ impl Schema {
         let additional = match raw.additional {
             None | Some(AdditionalRaw::Bool(true)) => Additional::Allowed,
             Some(AdditionalRaw::Bool(false)) => Additional::Denied,
-            Some(AdditionalRaw::Schema(s)) => Additional::Schema(Box::new(Schema::compile(*s, &format!("{at}/*"))?)),
+            Some(AdditionalRaw::Schema(s)) => {
+                Additional::Schema(Box::new(Schema::compile(*s, &format!("{at}/*"))?))
+            }
         };
         let pattern = match raw.pattern {
             None => None,
@@ -299,7 +304,9 @@ impl Schema {
                 return Err(bad("minItems > maxItems"));
             }
         }
-        if raw.minimum.is_some_and(|f| !f.is_finite()) || raw.maximum.is_some_and(|f| !f.is_finite()) {
+        if raw.minimum.is_some_and(|f| !f.is_finite())
+            || raw.maximum.is_some_and(|f| !f.is_finite())
+        {
             return Err(bad("minimum/maximum must be finite"));
         }
         if let Some(e) = &raw.enumeration {
@@ -339,7 +346,10 @@ impl Schema {
     fn walk(&self, v: &Value, path: &str, errors: &mut Vec<FieldError>) {
         let err = |errors: &mut Vec<FieldError>, msg: String| {
             if errors.len() < MAX_ERRORS {
-                errors.push(FieldError { path: display_path(path), message: msg });
+                errors.push(FieldError {
+                    path: display_path(path),
+                    message: msg,
+                });
             }
         };
         if errors.len() >= MAX_ERRORS {
@@ -371,7 +381,9 @@ impl Schema {
                 }
                 match self.format {
                     Some(Format::Uuid) if !is_uuid(s) => err(errors, "must be a UUID".into()),
-                    Some(Format::Email) if !is_email(s) => err(errors, "must be an email address".into()),
+                    Some(Format::Email) if !is_email(s) => {
+                        err(errors, "must be an email address".into())
+                    }
                     _ => {}
                 }
             }
@@ -402,7 +414,10 @@ impl Schema {
             Value::Object(map) => {
                 for r in &self.required {
                     if !map.contains_key(r) && errors.len() < MAX_ERRORS {
-                        errors.push(FieldError { path: pointer_push(path, r), message: "is required".into() });
+                        errors.push(FieldError {
+                            path: pointer_push(path, r),
+                            message: "is required".into(),
+                        });
                     }
                 }
                 for (k, child) in map {
@@ -412,7 +427,10 @@ impl Schema {
                         (None, Additional::Allowed) => {}
                         (None, Additional::Denied) => {
                             if errors.len() < MAX_ERRORS {
-                                errors.push(FieldError { path: p, message: "is not allowed".into() });
+                                errors.push(FieldError {
+                                    path: p,
+                                    message: "is not allowed".into(),
+                                });
                             }
                         }
                         (None, Additional::Schema(s)) => s.walk(child, &p, errors),
@@ -428,12 +446,18 @@ impl Schema {
     fn validate_form(&self, fields: &BTreeMap<String, String>) -> Vec<FieldError> {
         let mut errors = Vec::new();
         if !self.types.is_empty() && !self.types.contains(&Ty::Object) {
-            errors.push(FieldError { path: "/".into(), message: "must not be a form".into() });
+            errors.push(FieldError {
+                path: "/".into(),
+                message: "must not be a form".into(),
+            });
             return errors;
         }
         for r in &self.required {
             if !fields.contains_key(r) {
-                errors.push(FieldError { path: pointer_push("", r), message: "is required".into() });
+                errors.push(FieldError {
+                    path: pointer_push("", r),
+                    message: "is required".into(),
+                });
             }
         }
         for (k, v) in fields {
@@ -441,7 +465,10 @@ impl Schema {
             match (self.properties.get(k), &self.additional) {
                 (Some(s), _) => s.walk_param(v, &p, &mut errors),
                 (None, Additional::Allowed) => {}
-                (None, Additional::Denied) => errors.push(FieldError { path: p, message: "is not allowed".into() }),
+                (None, Additional::Denied) => errors.push(FieldError {
+                    path: p,
+                    message: "is not allowed".into(),
+                }),
                 (None, Additional::Schema(s)) => s.walk_param(v, &p, &mut errors),
             }
         }
@@ -459,8 +486,15 @@ impl Schema {
             match parse_param_number(raw, wants(Ty::Number)) {
                 Some(n) => Value::Number(n),
                 None => {
-                    let msg = if wants(Ty::Number) { "must be a number" } else { "must be an integer" };
-                    errors.push(FieldError { path: path.to_string(), message: msg.into() });
+                    let msg = if wants(Ty::Number) {
+                        "must be a number"
+                    } else {
+                        "must be an integer"
+                    };
+                    errors.push(FieldError {
+                        path: path.to_string(),
+                        message: msg.into(),
+                    });
                     return;
                 }
             }
@@ -469,7 +503,10 @@ impl Schema {
                 "true" => Value::Bool(true),
                 "false" => Value::Bool(false),
                 _ => {
-                    errors.push(FieldError { path: path.to_string(), message: "must be a boolean".into() });
+                    errors.push(FieldError {
+                        path: path.to_string(),
+                        message: "must be a boolean".into(),
+                    });
                     return;
                 }
             }
@@ -488,7 +525,11 @@ fn parse_param_number(raw: &str, float: bool) -> Option<Number> {
     if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
         return raw.parse::<i64>().ok().map(Number::from);
     }
-    if float && raw.bytes().all(|b| b.is_ascii_digit() || matches!(b, b'-' | b'.' | b'e' | b'E' | b'+')) {
+    if float
+        && raw
+            .bytes()
+            .all(|b| b.is_ascii_digit() || matches!(b, b'-' | b'.' | b'e' | b'E' | b'+'))
+    {
         return raw.parse::<f64>().ok().and_then(Number::from_f64);
     }
     None
@@ -511,11 +552,15 @@ pub fn is_email(s: &str) -> bool {
     if s.len() > 254 {
         return false;
     }
-    let Some((local, domain)) = s.rsplit_once('@') else { return false };
+    let Some((local, domain)) = s.rsplit_once('@') else {
+        return false;
+    };
     let atext = |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-/=?^_`{|}~".contains(&b);
     let local_ok = !local.is_empty()
         && local.len() <= 64
-        && local.split('.').all(|part| !part.is_empty() && part.bytes().all(atext));
+        && local
+            .split('.')
+            .all(|part| !part.is_empty() && part.bytes().all(atext));
     let labels: Vec<&str> = domain.split('.').collect();
     let domain_ok = labels.len() >= 2
         && domain.len() <= 253
@@ -526,7 +571,9 @@ pub fn is_email(s: &str) -> bool {
                 && !l.starts_with('-')
                 && !l.ends_with('-')
         })
-        && labels.last().is_some_and(|tld| tld.bytes().any(|b| b.is_ascii_alphabetic()));
+        && labels
+            .last()
+            .is_some_and(|tld| tld.bytes().any(|b| b.is_ascii_alphabetic()));
     local_ok && domain_ok
 }
 
@@ -563,7 +610,9 @@ impl<'de> Visitor<'de> for ValueSeed {
         Ok(Value::Number(v.into()))
     }
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<Value, E> {
-        Number::from_f64(v).map(Value::Number).ok_or_else(|| E::custom("non-finite number"))
+        Number::from_f64(v)
+            .map(Value::Number)
+            .ok_or_else(|| E::custom("non-finite number"))
     }
     fn visit_str<E>(self, v: &str) -> Result<Value, E> {
         Ok(Value::String(v.to_string()))
@@ -579,7 +628,10 @@ impl<'de> Visitor<'de> for ValueSeed {
             return Err(de::Error::custom(TOO_DEEP));
         }
         let mut out = Vec::new();
-        while let Some(v) = seq.next_element_seed(ValueSeed { depth: self.depth + 1, max: self.max })? {
+        while let Some(v) = seq.next_element_seed(ValueSeed {
+            depth: self.depth + 1,
+            max: self.max,
+        })? {
             out.push(v);
         }
         Ok(Value::Array(out))
@@ -593,7 +645,10 @@ impl<'de> Visitor<'de> for ValueSeed {
             if out.contains_key(&k) {
                 return Err(de::Error::custom(DUPLICATE));
             }
-            let v = map.next_value_seed(ValueSeed { depth: self.depth + 1, max: self.max })?;
+            let v = map.next_value_seed(ValueSeed {
+                depth: self.depth + 1,
+                max: self.max,
+            })?;
             out.insert(k, v);
         }
         Ok(Value::Object(out))
@@ -603,9 +658,15 @@ impl<'de> Visitor<'de> for ValueSeed {
 /// Parses JSON strictly: UTF-8, one value, nesting at most `max_depth`, no
 /// duplicate object keys. Errors are `INVALID_BODY` with a value-free reason.
 pub fn parse_json_strict(bytes: &[u8], max_depth: usize) -> Result<Value, Denial> {
-    let text = core::str::from_utf8(bytes).map_err(|_| Denial::new(ErrorCode::InvalidBody, "body is not UTF-8"))?;
+    let text = core::str::from_utf8(bytes)
+        .map_err(|_| Denial::new(ErrorCode::InvalidBody, "body is not UTF-8"))?;
     let mut de = serde_json::Deserializer::from_str(text);
-    let parsed = ValueSeed { depth: 0, max: max_depth.min(MAX_MAX_DEPTH) }.deserialize(&mut de).and_then(|v| de.end().map(|_| v));
+    let parsed = ValueSeed {
+        depth: 0,
+        max: max_depth.min(MAX_MAX_DEPTH),
+    }
+    .deserialize(&mut de)
+    .and_then(|v| de.end().map(|_| v));
     parsed.map_err(|e| {
         let s = e.to_string();
         let reason = if s.contains(TOO_DEEP) || s.contains("recursion limit") {
@@ -658,13 +719,19 @@ pub struct BodyError {
 
 impl From<Denial> for BodyError {
     fn from(denial: Denial) -> Self {
-        BodyError { denial, details: Vec::new() }
+        BodyError {
+            denial,
+            details: Vec::new(),
+        }
     }
 }
 
 fn validation_failed(details: Vec<FieldError>) -> BodyError {
     let first = details.first().map(|d| d.to_string()).unwrap_or_default();
-    BodyError { denial: Denial::new(ErrorCode::ValidationFailed, first), details }
+    BodyError {
+        denial: Denial::new(ErrorCode::ValidationFailed, first),
+        details,
+    }
 }
 
 /// What a route accepts as a body.
@@ -700,7 +767,9 @@ fn media_type_ok(content_type: &str, allowed: &[String]) -> bool {
         return false;
     }
     for param in parts {
-        let Some((k, v)) = param.split_once('=') else { return false };
+        let Some((k, v)) = param.split_once('=') else {
+            return false;
+        };
         if k.trim().eq_ignore_ascii_case("charset") {
             let v = v.trim().trim_matches('"');
             if !v.eq_ignore_ascii_case("utf-8") && !v.eq_ignore_ascii_case("utf8") {
@@ -727,7 +796,8 @@ impl BodyRules {
     pub fn from_value(section: Option<&Value>) -> Result<Self, Denial> {
         let s: BodySection = match section {
             None | Some(Value::Null) => BodySection::default(),
-            Some(v) => BodySection::deserialize(v).map_err(|e| misconfigured(format!("body section: {e}")))?,
+            Some(v) => BodySection::deserialize(v)
+                .map_err(|e| misconfigured(format!("body section: {e}")))?,
         };
         let d = BodyRules::default();
         let max_bytes = s.max_bytes.unwrap_or(d.max_bytes);
@@ -745,13 +815,19 @@ impl BodyRules {
                 for ct in list {
                     let ct = ct.trim().to_ascii_lowercase();
                     let ok = ct.split_once('/').is_some_and(|(a, b)| {
-                        crate::headers::is_valid_name(a) && crate::headers::is_valid_name(b) && !ct.contains('*')
+                        crate::headers::is_valid_name(a)
+                            && crate::headers::is_valid_name(b)
+                            && !ct.contains('*')
                     });
                     if !ok {
-                        return Err(misconfigured(format!("body.content_types: invalid media type {ct:?}")));
+                        return Err(misconfigured(format!(
+                            "body.content_types: invalid media type {ct:?}"
+                        )));
                     }
                     if ct != "application/json" && !ct.ends_with("+json") && ct != FORM {
-                        return Err(misconfigured("body.content_types: only JSON and urlencoded forms are parsed"));
+                        return Err(misconfigured(
+                            "body.content_types: only JSON and urlencoded forms are parsed",
+                        ));
                     }
                     out.push(ct);
                 }
@@ -762,7 +838,12 @@ impl BodyRules {
             }
         };
         let schema = s.schema.as_ref().map(Schema::from_value).transpose()?;
-        Ok(BodyRules { max_bytes, content_types, max_depth, schema })
+        Ok(BodyRules {
+            max_bytes,
+            content_types,
+            max_depth,
+            schema,
+        })
     }
 
     /// The size limit the shim enforces while streaming.
@@ -773,7 +854,9 @@ impl BodyRules {
     /// Checks a body and returns its parsed value (`null` for an accepted empty body).
     pub fn check(&self, content_type: Option<&str>, body: &[u8]) -> Result<Value, BodyError> {
         if body.len() > self.max_bytes {
-            return Err(Denial::new(ErrorCode::PayloadTooLarge, "body exceeds the size limit").into());
+            return Err(
+                Denial::new(ErrorCode::PayloadTooLarge, "body exceeds the size limit").into(),
+            );
         }
         if body.is_empty() {
             return match self.schema {
@@ -782,9 +865,17 @@ impl BodyRules {
             };
         }
         if !content_type.is_some_and(|ct| media_type_ok(ct, &self.content_types)) {
-            return Err(Denial::new(ErrorCode::UnsupportedMediaType, "content type not accepted").into());
+            return Err(
+                Denial::new(ErrorCode::UnsupportedMediaType, "content type not accepted").into(),
+            );
         }
-        let is_form = content_type.is_some_and(|ct| ct.split(';').next().unwrap_or("").trim().eq_ignore_ascii_case(FORM));
+        let is_form = content_type.is_some_and(|ct| {
+            ct.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .eq_ignore_ascii_case(FORM)
+        });
         if is_form {
             let fields = parse_form_strict(body)?;
             if let Some(schema) = &self.schema {
@@ -793,7 +884,12 @@ impl BodyRules {
                     return Err(validation_failed(errors));
                 }
             }
-            return Ok(Value::Object(fields.into_iter().map(|(k, v)| (k, Value::String(v))).collect()));
+            return Ok(Value::Object(
+                fields
+                    .into_iter()
+                    .map(|(k, v)| (k, Value::String(v)))
+                    .collect(),
+            ));
         }
         let value = parse_json_strict(body, self.max_depth)?;
         if let Some(schema) = &self.schema {
@@ -837,52 +933,79 @@ impl ParamRules {
     pub fn from_values(params: Option<&Value>, query: Option<&Value>) -> Result<Self, Denial> {
         let mut path = BTreeMap::new();
         if let Some(p) = params.filter(|v| !v.is_null()) {
-            let map = p.as_object().ok_or_else(|| misconfigured("params must be an object"))?;
+            let map = p
+                .as_object()
+                .ok_or_else(|| misconfigured("params must be an object"))?;
             for (k, v) in map {
                 path.insert(k.clone(), Schema::from_value(v)?);
             }
         }
         let q: QuerySection = match query.filter(|v| !v.is_null()) {
-            None => QuerySection { additional: true, ..Default::default() },
-            Some(v) => QuerySection::deserialize(v).map_err(|e| misconfigured(format!("query section: {e}")))?,
+            None => QuerySection {
+                additional: true,
+                ..Default::default()
+            },
+            Some(v) => QuerySection::deserialize(v)
+                .map_err(|e| misconfigured(format!("query section: {e}")))?,
         };
         let mut qs = BTreeMap::new();
         for (k, v) in &q.properties {
             qs.insert(k.clone(), Schema::from_value(v)?);
         }
-        Ok(ParamRules { path, query: qs, query_required: q.required, query_additional: q.additional })
+        Ok(ParamRules {
+            path,
+            query: qs,
+            query_required: q.required,
+            query_additional: q.additional,
+        })
     }
 
     /// Checks path parameters (already extracted by the router) and the raw
     /// query string (without `?`).
-    pub fn check(&self, path_params: &BTreeMap<String, String>, query: &str) -> Result<(), BodyError> {
+    pub fn check(
+        &self,
+        path_params: &BTreeMap<String, String>,
+        query: &str,
+    ) -> Result<(), BodyError> {
         let mut errors = Vec::new();
         for (name, schema) in &self.path {
             let p = pointer_push("/params", name);
             match path_params.get(name) {
                 Some(v) => schema.walk_param(v, &p, &mut errors),
-                None => errors.push(FieldError { path: p, message: "is required".into() }),
+                None => errors.push(FieldError {
+                    path: p,
+                    message: "is required".into(),
+                }),
             }
         }
         let mut seen: BTreeMap<String, String> = BTreeMap::new();
         for (k, v) in form_urlencoded::parse(query.as_bytes()) {
             let p = pointer_push("/query", &k);
             if seen.contains_key(k.as_ref()) {
-                errors.push(FieldError { path: p, message: "must not be repeated".into() });
+                errors.push(FieldError {
+                    path: p,
+                    message: "must not be repeated".into(),
+                });
                 continue;
             }
             seen.insert(k.to_string(), v.to_string());
         }
         for r in &self.query_required {
             if !seen.contains_key(r) {
-                errors.push(FieldError { path: pointer_push("/query", r), message: "is required".into() });
+                errors.push(FieldError {
+                    path: pointer_push("/query", r),
+                    message: "is required".into(),
+                });
             }
         }
         for (k, v) in &seen {
             let p = pointer_push("/query", k);
             match self.query.get(k) {
                 Some(s) => s.walk_param(v, &p, &mut errors),
-                None if !self.query_additional => errors.push(FieldError { path: p, message: "is not allowed".into() }),
+                None if !self.query_additional => errors.push(FieldError {
+                    path: p,
+                    message: "is not allowed".into(),
+                }),
                 None => {}
             }
         }

@@ -14,7 +14,10 @@ const NOW: u64 = 1_800_000_000;
 fn env(secret: &str) -> BTreeMap<String, String> {
     let mut e = BTreeMap::new();
     e.insert("CSRF_SECRET".to_string(), secret.to_string());
-    e.insert("CORS_ORIGINS".to_string(), "https://app.example.com".to_string());
+    e.insert(
+        "CORS_ORIGINS".to_string(),
+        "https://app.example.com".to_string(),
+    );
     e
 }
 
@@ -27,7 +30,12 @@ fn cors() -> CorsConfig {
 }
 
 fn post<'a>(token: Option<&'a str>, subject: Option<&'a str>) -> CsrfRequest<'a> {
-    CsrfRequest { method: "POST", token, subject, ..Default::default() }
+    CsrfRequest {
+        method: "POST",
+        token,
+        subject,
+        ..Default::default()
+    }
 }
 
 fn code(r: Result<(), edgeguard_core::Denial>) -> Option<ErrorCode> {
@@ -38,14 +46,29 @@ fn code(r: Result<(), edgeguard_core::Denial>) -> Option<ErrorCode> {
 fn secret_length_and_required() {
     let short = CsrfConfig::from_env(&env("short"), None).unwrap_err();
     assert_eq!(short.code, ErrorCode::Misconfigured);
-    let missing = CsrfConfig::from_env(&BTreeMap::new(), Some(&json!({"required": true}))).unwrap_err();
+    let missing =
+        CsrfConfig::from_env(&BTreeMap::new(), Some(&json!({"required": true}))).unwrap_err();
     assert_eq!(missing.code, ErrorCode::Misconfigured);
     // Not required and no secret: the route passes, but issuing is refused.
     let off = CsrfConfig::from_env(&BTreeMap::new(), None).unwrap();
     assert!(off.check(&post(None, None), None, NOW).is_ok());
-    assert_eq!(off.issue("s", NOW).unwrap_err().code, ErrorCode::Misconfigured);
-    for bad in [json!({"ttl_s": 0}), json!({"ttl_s": 604801}), json!({"trusted_origins": ["nope"]}), json!({"x": 1})] {
-        assert_eq!(CsrfConfig::from_env(&env(SECRET), Some(&bad)).unwrap_err().code, ErrorCode::Misconfigured, "{bad}");
+    assert_eq!(
+        off.issue("s", NOW).unwrap_err().code,
+        ErrorCode::Misconfigured
+    );
+    for bad in [
+        json!({"ttl_s": 0}),
+        json!({"ttl_s": 604801}),
+        json!({"trusted_origins": ["nope"]}),
+        json!({"x": 1}),
+    ] {
+        assert_eq!(
+            CsrfConfig::from_env(&env(SECRET), Some(&bad))
+                .unwrap_err()
+                .code,
+            ErrorCode::Misconfigured,
+            "{bad}"
+        );
     }
 }
 
@@ -56,19 +79,41 @@ fn token_matrix() {
     assert!(t.starts_with("v1."));
     assert!(!t.contains(SECRET));
     // valid, until just before expiry
-    assert!(c.check(&post(Some(&t), Some("session-1")), None, NOW).is_ok());
-    assert!(c.check(&post(Some(&t), Some("session-1")), None, NOW + 599).is_ok());
+    assert!(c
+        .check(&post(Some(&t), Some("session-1")), None, NOW)
+        .is_ok());
+    assert!(c
+        .check(&post(Some(&t), Some("session-1")), None, NOW + 599)
+        .is_ok());
     // expired
-    assert_eq!(code(c.check(&post(Some(&t), Some("session-1")), None, NOW + 600)), Some(ErrorCode::CsrfFailed));
+    assert_eq!(
+        code(c.check(&post(Some(&t), Some("session-1")), None, NOW + 600)),
+        Some(ErrorCode::CsrfFailed)
+    );
     // wrong subject / no subject
-    assert_eq!(code(c.check(&post(Some(&t), Some("session-2")), None, NOW)), Some(ErrorCode::CsrfFailed));
-    assert_eq!(code(c.check(&post(Some(&t), None), None, NOW)), Some(ErrorCode::CsrfFailed));
+    assert_eq!(
+        code(c.check(&post(Some(&t), Some("session-2")), None, NOW)),
+        Some(ErrorCode::CsrfFailed)
+    );
+    assert_eq!(
+        code(c.check(&post(Some(&t), None), None, NOW)),
+        Some(ErrorCode::CsrfFailed)
+    );
     // wrong secret
     let other = cfg("another-secret-another-secret-12345");
-    assert_eq!(code(other.check(&post(Some(&t), Some("session-1")), None, NOW)), Some(ErrorCode::CsrfFailed));
+    assert_eq!(
+        code(other.check(&post(Some(&t), Some("session-1")), None, NOW)),
+        Some(ErrorCode::CsrfFailed)
+    );
     // missing / empty
-    assert_eq!(code(c.check(&post(None, Some("session-1")), None, NOW)), Some(ErrorCode::CsrfFailed));
-    assert_eq!(code(c.check(&post(Some(""), Some("session-1")), None, NOW)), Some(ErrorCode::CsrfFailed));
+    assert_eq!(
+        code(c.check(&post(None, Some("session-1")), None, NOW)),
+        Some(ErrorCode::CsrfFailed)
+    );
+    assert_eq!(
+        code(c.check(&post(Some(""), Some("session-1")), None, NOW)),
+        Some(ErrorCode::CsrfFailed)
+    );
     // tampered: every single-character change of the token fails
     let alphabet = ['A', 'b', '0', '-', '_', '.', '9'];
     for i in 0..t.len() {
@@ -89,9 +134,24 @@ fn token_matrix() {
     // extended expiry with the old MAC fails
     let parts: Vec<&str> = t.split('.').collect();
     let forged = format!("v1.{}.{}", NOW + 100_000, parts[2]);
-    assert_eq!(code(c.check(&post(Some(&forged), Some("session-1")), None, NOW)), Some(ErrorCode::CsrfFailed));
-    for junk in ["v1", "v2.1.AAAA", "v1.x.AAAA", "v1.01.AAAA", "v1.1.!!", "v1.1.AA.AA", &"a".repeat(500)] {
-        assert_eq!(code(c.check(&post(Some(junk), Some("session-1")), None, NOW)), Some(ErrorCode::CsrfFailed), "{junk}");
+    assert_eq!(
+        code(c.check(&post(Some(&forged), Some("session-1")), None, NOW)),
+        Some(ErrorCode::CsrfFailed)
+    );
+    for junk in [
+        "v1",
+        "v2.1.AAAA",
+        "v1.x.AAAA",
+        "v1.01.AAAA",
+        "v1.1.!!",
+        "v1.1.AA.AA",
+        &"a".repeat(500),
+    ] {
+        assert_eq!(
+            code(c.check(&post(Some(junk), Some("session-1")), None, NOW)),
+            Some(ErrorCode::CsrfFailed),
+            "{junk}"
+        );
     }
 }
 
@@ -99,13 +159,36 @@ fn token_matrix() {
 fn exemptions_safe_methods_and_bearer() {
     let c = cfg(SECRET);
     for m in ["GET", "HEAD", "OPTIONS", "get"] {
-        assert!(c.check(&CsrfRequest { method: m, ..Default::default() }, None, NOW).is_ok(), "{m}");
+        assert!(
+            c.check(
+                &CsrfRequest {
+                    method: m,
+                    ..Default::default()
+                },
+                None,
+                NOW
+            )
+            .is_ok(),
+            "{m}"
+        );
     }
-    let bearer = CsrfRequest { method: "POST", has_bearer: true, origin: Some("https://evil.example"), ..Default::default() };
+    let bearer = CsrfRequest {
+        method: "POST",
+        has_bearer: true,
+        origin: Some("https://evil.example"),
+        ..Default::default()
+    };
     assert!(c.check(&bearer, None, NOW).is_ok());
     for m in ["POST", "PUT", "PATCH", "DELETE"] {
-        let r = CsrfRequest { method: m, ..Default::default() };
-        assert_eq!(code(c.check(&r, None, NOW)), Some(ErrorCode::CsrfFailed), "{m}");
+        let r = CsrfRequest {
+            method: m,
+            ..Default::default()
+        };
+        assert_eq!(
+            code(c.check(&r, None, NOW)),
+            Some(ErrorCode::CsrfFailed),
+            "{m}"
+        );
     }
 }
 
@@ -140,12 +223,27 @@ fn origin_and_fetch_site_matrix() {
     for (origin, site, ok) in cases {
         let mut r = req(origin, site);
         r.token = Some(&t);
-        assert_eq!(c.check(&r, Some(&cors), NOW).is_ok(), ok, "{origin:?} {site:?}");
+        assert_eq!(
+            c.check(&r, Some(&cors), NOW).is_ok(),
+            ok,
+            "{origin:?} {site:?}"
+        );
     }
     // A trusted origin does not replace the token.
-    assert_eq!(code(c.check(&req(Some("https://app.example.com"), Some("same-origin")), Some(&cors), NOW)), Some(ErrorCode::CsrfFailed));
+    assert_eq!(
+        code(c.check(
+            &req(Some("https://app.example.com"), Some("same-origin")),
+            Some(&cors),
+            NOW
+        )),
+        Some(ErrorCode::CsrfFailed)
+    );
     // trusted_origins from the section.
-    let extra = CsrfConfig::from_env(&env(SECRET), Some(&json!({"required": true, "trusted_origins": ["https://admin.example.org"]}))).unwrap();
+    let extra = CsrfConfig::from_env(
+        &env(SECRET),
+        Some(&json!({"required": true, "trusted_origins": ["https://admin.example.org"]})),
+    )
+    .unwrap();
     let t2 = extra.issue("s", NOW).unwrap();
     let mut r = req(Some("https://admin.example.org"), Some("cross-site"));
     r.token = Some(&t2);

@@ -12,16 +12,26 @@ fn defaults_are_present_with_owasp_values() {
     assert_eq!(h.get("x-content-type-options"), Some("nosniff"));
     assert_eq!(h.get("X-Frame-Options"), Some("DENY"));
     assert_eq!(h.get("Referrer-Policy"), Some("no-referrer"));
-    assert_eq!(h.get("Content-Security-Policy"), Some("default-src 'none'; frame-ancestors 'none'"));
+    assert_eq!(
+        h.get("Content-Security-Policy"),
+        Some("default-src 'none'; frame-ancestors 'none'")
+    );
     assert_eq!(h.get("X-XSS-Protection"), Some("0"));
-    assert!(h.get("Strict-Transport-Security").is_some_and(|v| v.starts_with("max-age=31536000")));
-    assert!(h.get("Permissions-Policy").is_some_and(|v| v.contains("camera=()") && v.contains("geolocation=()")));
+    assert!(h
+        .get("Strict-Transport-Security")
+        .is_some_and(|v| v.starts_with("max-age=31536000")));
+    assert!(h
+        .get("Permissions-Policy")
+        .is_some_and(|v| v.contains("camera=()") && v.contains("geolocation=()")));
     assert_eq!(h.get("Cross-Origin-Opener-Policy"), Some("same-origin"));
     assert_eq!(h.get("Cross-Origin-Resource-Policy"), Some("same-origin"));
     for (n, v) in h.headers() {
         assert!(is_valid_value(v), "{n}");
     }
-    assert_eq!(SecurityHeaders::from_value(Some(&serde_json::Value::Null)).unwrap(), h);
+    assert_eq!(
+        SecurityHeaders::from_value(Some(&serde_json::Value::Null)).unwrap(),
+        h
+    );
 }
 
 #[test]
@@ -35,7 +45,9 @@ fn overrides_set_and_remove() {
     assert_eq!(h.get("x-custom"), Some("1"));
     assert_eq!(h.get("Cross-Origin-Embedder-Policy"), None);
     assert_eq!(h.headers().len(), DEFAULTS.len());
-    let route = h.with_overrides(Some(&json!({"set": {"X-Frame-Options": "SAMEORIGIN"}}))).unwrap();
+    let route = h
+        .with_overrides(Some(&json!({"set": {"X-Frame-Options": "SAMEORIGIN"}})))
+        .unwrap();
     assert_eq!(route.get("x-frame-options"), Some("SAMEORIGIN"));
     assert_eq!(h.get("x-frame-options"), Some("DENY"));
 }

@@ -2,7 +2,7 @@
 //! windows, retry-after values, roles, classes, global checks, memory cap,
 //! client IP derivation and headers.
 
-use edgeguard_core::ratelimit::{ip_key, Facts, GlobalAnswer, GlobalResult, LimitsConfig, Limiter};
+use edgeguard_core::ratelimit::{ip_key, Facts, GlobalAnswer, GlobalResult, Limiter, LimitsConfig};
 use edgeguard_core::ErrorCode;
 use serde_json::{json, Value};
 
@@ -22,8 +22,17 @@ fn one_class(rules: Value) -> Value {
 
 #[test]
 fn exactly_n_allowed_then_refused_then_reset() {
-    for (limit, window) in [(1u32, 1u32), (5, 60), (7, 60), (60, 60), (100, 3600), (3, 10)] {
-        let mut l = limiter(one_class(json!([{"name": "r", "by": ["ip"], "limit": limit, "window_s": window}])));
+    for (limit, window) in [
+        (1u32, 1u32),
+        (5, 60),
+        (7, 60),
+        (60, 60),
+        (100, 3600),
+        (3, 10),
+    ] {
+        let mut l = limiter(one_class(
+            json!([{"name": "r", "by": ["ip"], "limit": limit, "window_s": window}]),
+        ));
         let route = l.config().route(None).unwrap();
         let f = facts_ip("203.0.113.9");
         let t0 = 1_700_000_000_000i64;
@@ -33,14 +42,21 @@ fn exactly_n_allowed_then_refused_then_reset() {
             assert_eq!(d.policies[0].remaining, limit - 1 - i);
         }
         let d = l.check(&route, &f, t0);
-        assert!(!d.allowed, "limit {limit}: request {} must be refused", limit + 1);
+        assert!(
+            !d.allowed,
+            "limit {limit}: request {} must be refused",
+            limit + 1
+        );
         assert_eq!(d.denial().unwrap().code, ErrorCode::RateLimited);
         // One request is regained every window/limit: retry-after is that interval, rounded up.
         let interval_ms = u64::from(window) * 1000 / u64::from(limit);
-        let expect = (u64::from(window) * 1000).div_ceil(u64::from(limit)).div_ceil(1000);
+        let expect = (u64::from(window) * 1000)
+            .div_ceil(u64::from(limit))
+            .div_ceil(1000);
         assert_eq!(d.retry_after_s, expect.max(1), "limit {limit}/{window}s");
         // Refused requests consume nothing: still refused just before the interval, allowed at it.
-        let exact_ms = i64::try_from((u64::from(window) * 1000).div_ceil(u64::from(limit))).unwrap();
+        let exact_ms =
+            i64::try_from((u64::from(window) * 1000).div_ceil(u64::from(limit))).unwrap();
         if interval_ms > 1 {
             assert!(!l.check(&route, &f, t0 + exact_ms - 1).allowed);
         }
@@ -58,7 +74,9 @@ fn exactly_n_allowed_then_refused_then_reset() {
 
 #[test]
 fn keys_are_independent() {
-    let mut l = limiter(one_class(json!([{"name": "r", "by": ["ip"], "limit": 2, "window_s": 60}])));
+    let mut l = limiter(one_class(
+        json!([{"name": "r", "by": ["ip"], "limit": 2, "window_s": 60}]),
+    ));
     let route = l.config().route(None).unwrap();
     let now = 1_000_000;
     assert!(l.check(&route, &facts_ip("198.51.100.1"), now).allowed);
@@ -67,8 +85,14 @@ fn keys_are_independent() {
     assert!(l.check(&route, &facts_ip("198.51.100.2"), now).allowed);
     // Same /64 is the same key.
     assert!(l.check(&route, &facts_ip("2001:db8:1:2::1"), now).allowed);
-    assert!(l.check(&route, &facts_ip("2001:db8:1:2:ffff::9"), now).allowed);
-    assert!(!l.check(&route, &facts_ip("2001:db8:1:2::abcd"), now).allowed);
+    assert!(
+        l.check(&route, &facts_ip("2001:db8:1:2:ffff::9"), now)
+            .allowed
+    );
+    assert!(
+        !l.check(&route, &facts_ip("2001:db8:1:2::abcd"), now)
+            .allowed
+    );
     assert!(l.check(&route, &facts_ip("2001:db8:1:3::1"), now).allowed);
 }
 
@@ -141,7 +165,10 @@ fn classes_roles_and_exempt_routes() {
     }
     assert!(!l.check(&std, &admin, 0).allowed);
     assert!(l.config().route(Some(&json!({"class": "nope"}))).is_err());
-    assert!(l.config().route(Some(&json!({"class": "auth", "exempt": true}))).is_err());
+    assert!(l
+        .config()
+        .route(Some(&json!({"class": "auth", "exempt": true})))
+        .is_err());
 }
 
 #[test]
@@ -159,7 +186,9 @@ fn defaults_match_documentation() {
 
 #[test]
 fn memory_is_capped_and_oldest_evicted() {
-    let mut l = limiter(json!({"max_keys": 100, "classes": {"standard": [{"name": "r", "by": ["ip"], "limit": 1, "window_s": 3600}]}}));
+    let mut l = limiter(
+        json!({"max_keys": 100, "classes": {"standard": [{"name": "r", "by": ["ip"], "limit": 1, "window_s": 3600}]}}),
+    );
     let route = l.config().route(None).unwrap();
     for i in 0..10_000u32 {
         let ip = format!("10.{}.{}.{}", i >> 16, (i >> 8) & 255, i & 255);
@@ -174,30 +203,51 @@ fn memory_is_capped_and_oldest_evicted() {
 
 #[test]
 fn client_ip_sources() {
-    let xff = LimitsConfig::from_value(Some(&json!({"client_ip": {"source": "x-forwarded-for", "trusted_hops": 2}}))).unwrap();
+    let xff = LimitsConfig::from_value(Some(
+        &json!({"client_ip": {"source": "x-forwarded-for", "trusted_hops": 2}}),
+    ))
+    .unwrap();
     let mut f = Facts::default();
-    f.headers.insert("x-forwarded-for".into(), "6.6.6.6, 203.0.113.5, 10.0.0.1".into());
+    f.headers.insert(
+        "x-forwarded-for".into(),
+        "6.6.6.6, 203.0.113.5, 10.0.0.1".into(),
+    );
     assert_eq!(xff.client_ip(&f).as_deref(), Some("203.0.113.5"));
     let one = LimitsConfig::from_value(None).unwrap();
     assert_eq!(one.client_ip(&f).as_deref(), Some("10.0.0.1"));
-    f.headers.insert("x-forwarded-for".into(), "203.0.113.5".into());
+    f.headers
+        .insert("x-forwarded-for".into(), "203.0.113.5".into());
     assert_eq!(xff.client_ip(&f), None, "fewer hops than trusted");
-    f.headers.insert("x-forwarded-for".into(), "not-an-ip".into());
+    f.headers
+        .insert("x-forwarded-for".into(), "not-an-ip".into());
     f.remote_addr = Some("127.0.0.1".into());
-    assert_eq!(one.client_ip(&f), None, "a present but bad header does not fall back");
+    assert_eq!(
+        one.client_ip(&f),
+        None,
+        "a present but bad header does not fall back"
+    );
     f.headers.clear();
-    assert_eq!(one.client_ip(&f).as_deref(), Some("127.0.0.1"), "absent header falls back to the peer");
-    let cf = LimitsConfig::from_value(Some(&json!({"client_ip": {"source": "cf-connecting-ip"}}))).unwrap();
+    assert_eq!(
+        one.client_ip(&f).as_deref(),
+        Some("127.0.0.1"),
+        "absent header falls back to the peer"
+    );
+    let cf = LimitsConfig::from_value(Some(&json!({"client_ip": {"source": "cf-connecting-ip"}})))
+        .unwrap();
     let mut g = Facts::default();
-    g.headers.insert("cf-connecting-ip".into(), " 198.51.100.8 ".into());
+    g.headers
+        .insert("cf-connecting-ip".into(), " 198.51.100.8 ".into());
     g.headers.insert("x-forwarded-for".into(), "1.1.1.1".into());
     assert_eq!(cf.client_ip(&g).as_deref(), Some("198.51.100.8"));
-    let real = LimitsConfig::from_value(Some(&json!({"client_ip": {"source": "x-real-ip"}}))).unwrap();
+    let real =
+        LimitsConfig::from_value(Some(&json!({"client_ip": {"source": "x-real-ip"}}))).unwrap();
     g.headers.insert("x-real-ip".into(), "2001:db8::1".into());
     assert_eq!(real.client_ip(&g).as_deref(), Some("2001:db8:0:0::/64"));
     assert_eq!(ip_key("::ffff:192.0.2.1").as_deref(), Some("192.0.2.1"));
     // Unknown IPs share one bucket (fail closed).
-    let mut l = limiter(one_class(json!([{"name": "r", "by": ["ip"], "limit": 1, "window_s": 60}])));
+    let mut l = limiter(one_class(
+        json!([{"name": "r", "by": ["ip"], "limit": 1, "window_s": 60}]),
+    ));
     let route = l.config().route(None).unwrap();
     assert!(l.check(&route, &Facts::default(), 0).allowed);
     assert!(!l.check(&route, &facts_ip("garbage"), 0).allowed);
@@ -223,7 +273,11 @@ fn invalid_sections_are_misconfigured() {
         json!({"bogus": 1}),
     ];
     for b in bad {
-        assert_eq!(LimitsConfig::from_value(Some(&b)).unwrap_err().code, ErrorCode::Misconfigured, "{b}");
+        assert_eq!(
+            LimitsConfig::from_value(Some(&b)).unwrap_err().code,
+            ErrorCode::Misconfigured,
+            "{b}"
+        );
     }
 }
 
@@ -237,8 +291,20 @@ fn headers_follow_the_draft_format() {
     let f = facts_ip("192.0.2.9");
     let d = l.check(&route, &f, 0);
     let h = d.headers();
-    assert_eq!(h[0], ("RateLimit-Policy".into(), "\"ip-min\";q=2;w=60, \"ip-hour\";q=10;w=3600".into()));
-    assert_eq!(h[1], ("RateLimit".into(), "\"ip-min\";r=1;t=30, \"ip-hour\";r=9;t=360".into()));
+    assert_eq!(
+        h[0],
+        (
+            "RateLimit-Policy".into(),
+            "\"ip-min\";q=2;w=60, \"ip-hour\";q=10;w=3600".into()
+        )
+    );
+    assert_eq!(
+        h[1],
+        (
+            "RateLimit".into(),
+            "\"ip-min\";r=1;t=30, \"ip-hour\";r=9;t=360".into()
+        )
+    );
     assert_eq!(h.len(), 2);
     l.check(&route, &f, 0);
     let refused = l.check(&route, &f, 0);
@@ -249,11 +315,15 @@ fn headers_follow_the_draft_format() {
 
 #[test]
 fn refusals_are_recorded_once_per_window() {
-    let mut l = limiter(one_class(json!([{"name": "r", "by": ["ip"], "limit": 1, "window_s": 60}])));
+    let mut l = limiter(one_class(
+        json!([{"name": "r", "by": ["ip"], "limit": 1, "window_s": 60}]),
+    ));
     let route = l.config().route(None).unwrap();
     let f = facts_ip("192.0.2.10");
     assert!(l.check(&route, &f, 0).allowed);
-    let recorded: Vec<bool> = (0..1000).map(|i| l.check(&route, &f, i).record_event).collect();
+    let recorded: Vec<bool> = (0..1000)
+        .map(|i| l.check(&route, &f, i).record_event)
+        .collect();
     assert_eq!(recorded.iter().filter(|r| **r).count(), 1);
     assert!(recorded[0]);
     assert!(!l.check(&route, &f, 59_000).record_event);
@@ -285,13 +355,25 @@ fn global_rules_go_to_the_database_and_fold_back() {
     assert_eq!(l.check(&route, &f, 0).global[0].key, g.key);
     assert_ne!(l.check(&route, &other, 0).global[0].key, g.key);
 
-    let ok = GlobalAnswer::Results(vec![GlobalResult { key: g.key.clone(), allowed: true, remaining: 4, reset_s: 12, retry_after_s: None }]);
+    let ok = GlobalAnswer::Results(vec![GlobalResult {
+        key: g.key.clone(),
+        allowed: true,
+        remaining: 4,
+        reset_s: 12,
+        retry_after_s: None,
+    }]);
     let fin = l.apply_global(&d, &ok, 0).unwrap();
     assert!(fin.allowed && fin.global.is_empty());
     assert_eq!(fin.policies.len(), 2);
     assert!(fin.headers()[1].1.contains("\"user-min\";r=4;t=12"));
 
-    let no = GlobalAnswer::Results(vec![GlobalResult { key: g.key.clone(), allowed: false, remaining: 0, reset_s: 40, retry_after_s: Some(7) }]);
+    let no = GlobalAnswer::Results(vec![GlobalResult {
+        key: g.key.clone(),
+        allowed: false,
+        remaining: 0,
+        reset_s: 40,
+        retry_after_s: Some(7),
+    }]);
     let fin = l.apply_global(&d, &no, 0).unwrap();
     assert!(!fin.allowed);
     assert_eq!(fin.retry_after_s, 7);
@@ -300,15 +382,38 @@ fn global_rules_go_to_the_database_and_fold_back() {
     assert!(fin.record_event);
     assert!(!l.apply_global(&d, &no, 1).unwrap().record_event);
 
-    let wrong = GlobalAnswer::Results(vec![GlobalResult { key: "user-min:00".into(), allowed: true, remaining: 1, reset_s: 1, retry_after_s: None }]);
-    assert_eq!(l.apply_global(&d, &wrong, 0).unwrap_err().code, ErrorCode::Internal);
-    assert_eq!(l.apply_global(&d, &GlobalAnswer::Results(vec![]), 0).unwrap_err().code, ErrorCode::Internal);
+    let wrong = GlobalAnswer::Results(vec![GlobalResult {
+        key: "user-min:00".into(),
+        allowed: true,
+        remaining: 1,
+        reset_s: 1,
+        retry_after_s: None,
+    }]);
+    assert_eq!(
+        l.apply_global(&d, &wrong, 0).unwrap_err().code,
+        ErrorCode::Internal
+    );
+    assert_eq!(
+        l.apply_global(&d, &GlobalAnswer::Results(vec![]), 0)
+            .unwrap_err()
+            .code,
+        ErrorCode::Internal
+    );
     // Database down: closed by default, open when configured.
-    assert_eq!(l.apply_global(&d, &GlobalAnswer::Unavailable, 0).unwrap_err().code, ErrorCode::Unavailable);
+    assert_eq!(
+        l.apply_global(&d, &GlobalAnswer::Unavailable, 0)
+            .unwrap_err()
+            .code,
+        ErrorCode::Unavailable
+    );
     let mut open_section = section;
     open_section["on_db_error"] = json!("open");
     let mut open = limiter(open_section);
     let r2 = open.config().route(None).unwrap();
     let d2 = open.check(&r2, &f, 0);
-    assert!(open.apply_global(&d2, &GlobalAnswer::Unavailable, 0).unwrap().allowed);
+    assert!(
+        open.apply_global(&d2, &GlobalAnswer::Unavailable, 0)
+            .unwrap()
+            .allowed
+    );
 }

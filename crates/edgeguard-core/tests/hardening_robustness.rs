@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use edgeguard_core::cors::{CorsConfig, Origin};
 use edgeguard_core::csrf::CsrfConfig;
 use edgeguard_core::headers::SecurityHeaders;
-use edgeguard_core::ratelimit::{ip_key, Facts, LimitsConfig, Limiter};
+use edgeguard_core::ratelimit::{ip_key, Facts, Limiter, LimitsConfig};
 use edgeguard_core::schema::{parse_json_strict, BodyRules, ParamRules};
 use edgeguard_core::ErrorCode;
 use serde_json::json;
@@ -25,8 +25,9 @@ impl Rng {
     /// A string built from fragments that matter to the parsers under test.
     fn fragments(&mut self, n: usize) -> String {
         const F: [&str; 30] = [
-            "https://", "http://", "*.", ".", ":", "[", "]", "::1", "@", "/", "?", "#", "%", "\r\n", "\0", "é", "a", "Z",
-            "9", "-", "{", "}", "\"", ",", "=", "&", "v1", "443", "65536", "null",
+            "https://", "http://", "*.", ".", ":", "[", "]", "::1", "@", "/", "?", "#", "%",
+            "\r\n", "\0", "é", "a", "Z", "9", "-", "{", "}", "\"", ",", "=", "&", "v1", "443",
+            "65536", "null",
         ];
         let len = (self.next() % n as u64) as usize;
         (0..len).map(|_| self.pick(&F)).collect()
@@ -56,7 +57,10 @@ fn origins_tokens_ips_and_headers_never_panic() {
             let _ = c.preflight(Some(&s), Some(&s), Some(&s));
             let _ = c.response_headers(Some(&s));
         }
-        assert_eq!(csrf.verify_token(&s, "subject", 0).unwrap_err().code, ErrorCode::CsrfFailed);
+        assert_eq!(
+            csrf.verify_token(&s, "subject", 0).unwrap_err().code,
+            ErrorCode::CsrfFailed
+        );
         let _ = ip_key(&s);
         let _ = SecurityHeaders::from_value(Some(&json!({"set": {s.clone(): s.clone()}})));
     }
@@ -67,8 +71,28 @@ fn bodies_and_queries_never_panic() {
     let mut rng = Rng(42);
     let rules = BodyRules::from_value(Some(&json!({"schema": {"type": "object", "properties": {
         "a": {"type": "string", "pattern": "^[a-z]*$", "maxLength": 3}, "b": {"type": "array", "items": {"type": "integer"}}}}}))).unwrap();
-    let params = ParamRules::from_values(None, Some(&json!({"properties": {"n": {"type": "integer"}}}))).unwrap();
-    let json_frags = ["{", "}", "[", "]", "\"a\"", ":", ",", "1", "-0.5e9", "null", "true", "\"\\u0000\"", "\"b\"", " ", "\"\\ud800\""];
+    let params = ParamRules::from_values(
+        None,
+        Some(&json!({"properties": {"n": {"type": "integer"}}})),
+    )
+    .unwrap();
+    let json_frags = [
+        "{",
+        "}",
+        "[",
+        "]",
+        "\"a\"",
+        ":",
+        ",",
+        "1",
+        "-0.5e9",
+        "null",
+        "true",
+        "\"\\u0000\"",
+        "\"b\"",
+        " ",
+        "\"\\ud800\"",
+    ];
     for _ in 0..20_000 {
         let n = (rng.next() % 40) as usize;
         let doc: String = (0..n).map(|_| rng.pick(&json_frags)).collect();

@@ -12,7 +12,9 @@ use std::collections::BTreeMap;
 use edgeguard_core::cors::CorsConfig;
 use edgeguard_core::csrf::{CsrfConfig, CsrfRequest};
 use edgeguard_core::headers::{SecurityHeaders, REMOVE_ALWAYS};
-use edgeguard_core::ratelimit::{Facts, GlobalAnswer, GlobalResult, LimitDecision, LimitsConfig, Limiter, RouteLimits};
+use edgeguard_core::ratelimit::{
+    Facts, GlobalAnswer, GlobalResult, LimitDecision, Limiter, LimitsConfig, RouteLimits,
+};
 use edgeguard_core::schema::{merge_sections, BodyError, BodyRules, ParamRules};
 use edgeguard_core::{request_id, Denial, ErrorCode};
 use serde::Deserialize;
@@ -32,7 +34,12 @@ fn refusal(d: &Denial, headers: &Headers) -> Value {
 fn body_refusal(e: &BodyError) -> Value {
     let mut v = refusal(&e.denial, &Vec::new());
     if !e.details.is_empty() {
-        v["details"] = Value::Array(e.details.iter().map(|f| json!({"path": f.path, "message": f.message})).collect());
+        v["details"] = Value::Array(
+            e.details
+                .iter()
+                .map(|f| json!({"path": f.path, "message": f.message}))
+                .collect(),
+        );
     }
     v
 }
@@ -98,7 +105,10 @@ fn build_route(
         limits: limits.route(r.and_then(|r| r.limits.as_ref()))?,
         body: BodyRules::from_value(body.as_ref())?,
         csrf: CsrfConfig::from_env(env, csrf.as_ref())?,
-        params: ParamRules::from_values(r.and_then(|r| r.params.as_ref()), r.and_then(|r| r.query.as_ref()))?,
+        params: ParamRules::from_values(
+            r.and_then(|r| r.params.as_ref()),
+            r.and_then(|r| r.query.as_ref()),
+        )?,
     })
 }
 
@@ -106,8 +116,8 @@ fn build(policy_sections_json: &str, env_json: &str) -> Result<Inner, Denial> {
     let bad = |what: &str| Denial::new(ErrorCode::Misconfigured, what.to_string());
     let s: Sections = serde_json::from_str(policy_sections_json)
         .map_err(|e| Denial::new(ErrorCode::Misconfigured, format!("policy sections: {e}")))?;
-    let env: BTreeMap<String, String> =
-        serde_json::from_str(env_json).map_err(|_| bad("environment must be a JSON object of strings"))?;
+    let env: BTreeMap<String, String> = serde_json::from_str(env_json)
+        .map_err(|_| bad("environment must be a JSON object of strings"))?;
     let limits = LimitsConfig::from_value(s.limits.as_ref())?;
     let default_route = build_route(&limits, &env, &s, None)?;
     let mut routes = BTreeMap::new();
@@ -188,7 +198,9 @@ impl Hardening {
     /// configuration makes every method answer `MISCONFIGURED`.
     #[wasm_bindgen(constructor)]
     pub fn new(policy_sections_json: &str, env_json: &str) -> Hardening {
-        Hardening { inner: build(policy_sections_json, env_json) }
+        Hardening {
+            inner: build(policy_sections_json, env_json),
+        }
     }
 
     /// `{"ok": true}` or the `MISCONFIGURED` refusal.
@@ -197,9 +209,18 @@ impl Hardening {
     }
 
     /// Answers a CORS preflight: `{"ok":true,"status":204,"headers":[...]}` or a 403 refusal with headers.
-    pub fn preflight(&mut self, origin: Option<String>, method: Option<String>, request_headers: Option<String>) -> String {
+    pub fn preflight(
+        &mut self,
+        origin: Option<String>,
+        method: Option<String>,
+        request_headers: Option<String>,
+    ) -> String {
         self.with(|i| {
-            let p = i.cors.preflight(origin.as_deref(), method.as_deref(), request_headers.as_deref());
+            let p = i.cors.preflight(
+                origin.as_deref(),
+                method.as_deref(),
+                request_headers.as_deref(),
+            );
             let mut headers = i.headers.headers().to_vec();
             headers.extend(p.headers);
             match p.denial {
@@ -248,10 +269,24 @@ impl Hardening {
         };
         self.with(|i| {
             let rules = i.route(route).limits.rules();
-            if a.decision.global.iter().any(|g| !rules.iter().any(|r| r.name() == g.rule)) {
-                return refusal(&Denial::new(ErrorCode::Internal, "decision does not belong to this route"), &Vec::new());
+            if a.decision
+                .global
+                .iter()
+                .any(|g| !rules.iter().any(|r| r.name() == g.rule))
+            {
+                return refusal(
+                    &Denial::new(
+                        ErrorCode::Internal,
+                        "decision does not belong to this route",
+                    ),
+                    &Vec::new(),
+                );
             }
-            let answer = if a.unavailable { GlobalAnswer::Unavailable } else { GlobalAnswer::Results(a.results) };
+            let answer = if a.unavailable {
+                GlobalAnswer::Unavailable
+            } else {
+                GlobalAnswer::Results(a.results)
+            };
             match i.limiter.apply_global(&a.decision, &answer, now_ms(now)) {
                 Ok(d) => decision_json(&d),
                 Err(d) => refusal(&d, &Vec::new()),
@@ -290,7 +325,11 @@ impl Hardening {
                 has_bearer: r.has_bearer,
                 self_origin: r.self_origin.as_deref(),
             };
-            match i.route(route).csrf.check(&req, Some(&i.cors), (now_ms(now) / 1000) as u64) {
+            match i
+                .route(route)
+                .csrf
+                .check(&req, Some(&i.cors), (now_ms(now) / 1000) as u64)
+            {
                 Ok(()) => json!({"ok": true}),
                 Err(d) => refusal(&d, &Vec::new()),
             }
@@ -310,10 +349,12 @@ impl Hardening {
     /// 413/415/400/422 refusal (`details: [{"path","message"}]` for 422).
     #[wasm_bindgen(js_name = checkBody)]
     pub fn check_body(&mut self, route: &str, content_type: Option<String>, body: &[u8]) -> String {
-        self.with(|i| match i.route(route).body.check(content_type.as_deref(), body) {
-            Ok(value) => json!({"ok": true, "value": value}),
-            Err(e) => body_refusal(&e),
-        })
+        self.with(
+            |i| match i.route(route).body.check(content_type.as_deref(), body) {
+                Ok(value) => json!({"ok": true, "value": value}),
+                Err(e) => body_refusal(&e),
+            },
+        )
     }
 
     /// Checks path parameters (`{"id":"..."}`) and the raw query string (without `?`).
@@ -332,7 +373,9 @@ impl Hardening {
     /// How many (rule, key) pairs the in-isolate limiter tracks.
     #[wasm_bindgen(js_name = trackedKeys)]
     pub fn tracked_keys(&self) -> u32 {
-        self.inner.as_ref().map_or(0, |i| u32::try_from(i.limiter.tracked_keys()).unwrap_or(u32::MAX))
+        self.inner.as_ref().map_or(0, |i| {
+            u32::try_from(i.limiter.tracked_keys()).unwrap_or(u32::MAX)
+        })
     }
 }
 
@@ -380,7 +423,12 @@ mod tests {
             (r#"{"routes":{"POST /x":{"csrf":{"required":true}}}}"#, "{}"),
         ] {
             let mut h = Hardening::new(p, e);
-            for out in [h.status(), h.response_headers(None), h.limit_local("GET /", "{}", 0.0), h.check_body("x", None, b"")] {
+            for out in [
+                h.status(),
+                h.response_headers(None),
+                h.limit_local("GET /", "{}", 0.0),
+                h.check_body("x", None, b""),
+            ] {
                 let v = parse(&out);
                 assert_eq!(v["ok"], false);
                 assert_eq!(v["code"], "MISCONFIGURED", "{p} {e}");
@@ -398,46 +446,117 @@ mod tests {
         // headers + CORS
         let v = parse(&h.response_headers(Some("https://app.example.com".into())));
         let hs = v["headers"].as_array().unwrap();
-        assert!(hs.iter().any(|p| p[0] == "X-Content-Type-Options" && p[1] == "nosniff"));
-        assert!(hs.iter().any(|p| p[0] == "Access-Control-Allow-Origin" && p[1] == "https://app.example.com"));
-        let pf = parse(&h.preflight(Some("https://evil.example".into()), Some("POST".into()), None));
-        assert_eq!((pf["status"].as_u64(), pf["code"].as_str()), (Some(403), Some("ORIGIN_NOT_ALLOWED")));
-        assert_eq!(parse(&h.preflight(Some("https://app.example.com".into()), Some("POST".into()), Some("content-type".into())))["status"], 204);
+        assert!(hs
+            .iter()
+            .any(|p| p[0] == "X-Content-Type-Options" && p[1] == "nosniff"));
+        assert!(hs
+            .iter()
+            .any(|p| p[0] == "Access-Control-Allow-Origin" && p[1] == "https://app.example.com"));
+        let pf = parse(&h.preflight(
+            Some("https://evil.example".into()),
+            Some("POST".into()),
+            None,
+        ));
+        assert_eq!(
+            (pf["status"].as_u64(), pf["code"].as_str()),
+            (Some(403), Some("ORIGIN_NOT_ALLOWED"))
+        );
+        assert_eq!(
+            parse(&h.preflight(
+                Some("https://app.example.com".into()),
+                Some("POST".into()),
+                Some("content-type".into())
+            ))["status"],
+            204
+        );
         // limits: auth class 2/min, then 429 with Retry-After
         let facts = r#"{"headers":{"x-forwarded-for":"203.0.113.1"}}"#;
-        assert_eq!(parse(&h.limit_local("POST /login", facts, 1000.0))["ok"], true);
-        assert_eq!(parse(&h.limit_local("POST /login", facts, 1000.0))["ok"], true);
+        assert_eq!(
+            parse(&h.limit_local("POST /login", facts, 1000.0))["ok"],
+            true
+        );
+        assert_eq!(
+            parse(&h.limit_local("POST /login", facts, 1000.0))["ok"],
+            true
+        );
         let r = parse(&h.limit_local("POST /login", facts, 1000.0));
-        assert_eq!((r["status"].as_u64(), r["code"].as_str()), (Some(429), Some("RATE_LIMITED")));
-        assert!(r["headers"].as_array().unwrap().iter().any(|p| p[0] == "Retry-After" && p[1] == "30"));
+        assert_eq!(
+            (r["status"].as_u64(), r["code"].as_str()),
+            (Some(429), Some("RATE_LIMITED"))
+        );
+        assert!(r["headers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p[0] == "Retry-After" && p[1] == "30"));
         for _ in 0..50 {
-            assert_eq!(parse(&h.limit_local("GET /health", facts, 1000.0))["ok"], true);
+            assert_eq!(
+                parse(&h.limit_local("GET /health", facts, 1000.0))["ok"],
+                true
+            );
         }
         // global: local passes, DB says no
         let uf = r#"{"headers":{"x-forwarded-for":"203.0.113.2"},"user_id":"u1"}"#;
         let local = parse(&h.limit_local("GET /me", uf, 0.0));
-        let key = local["decision"]["global"][0]["key"].as_str().unwrap().to_string();
+        let key = local["decision"]["global"][0]["key"]
+            .as_str()
+            .unwrap()
+            .to_string();
         let ans = json!({"decision": local["decision"], "results": [{"key": key, "allowed": false, "remaining": 0, "reset_s": 20}]});
         let fin = parse(&h.limit_apply_global("GET /me", &ans.to_string(), 0.0));
         assert_eq!(fin["code"], "RATE_LIMITED");
         let down = json!({"decision": local["decision"], "unavailable": true});
-        assert_eq!(parse(&h.limit_apply_global("GET /me", &down.to_string(), 0.0))["code"], "UNAVAILABLE");
-        assert_eq!(parse(&h.limit_apply_global("POST /login", &ans.to_string(), 0.0))["code"], "INTERNAL");
+        assert_eq!(
+            parse(&h.limit_apply_global("GET /me", &down.to_string(), 0.0))["code"],
+            "UNAVAILABLE"
+        );
+        assert_eq!(
+            parse(&h.limit_apply_global("POST /login", &ans.to_string(), 0.0))["code"],
+            "INTERNAL"
+        );
         // CSRF
         let t = parse(&h.csrf_issue("POST /login", "sess", 5_000_000.0));
         let token = t["token"].as_str().unwrap();
         let req = json!({"method": "POST", "origin": "https://app.example.com", "token": token, "subject": "sess"}).to_string();
-        assert_eq!(parse(&h.csrf_check("POST /login", &req, 5_000_000.0))["ok"], true);
+        assert_eq!(
+            parse(&h.csrf_check("POST /login", &req, 5_000_000.0))["ok"],
+            true
+        );
         let bad = json!({"method": "POST", "token": token, "subject": "other"}).to_string();
-        assert_eq!(parse(&h.csrf_check("POST /login", &bad, 5_000_000.0))["code"], "CSRF_FAILED");
-        assert_eq!(parse(&h.csrf_check("GET /me", &bad, 5_000_000.0))["ok"], true, "route without csrf");
+        assert_eq!(
+            parse(&h.csrf_check("POST /login", &bad, 5_000_000.0))["code"],
+            "CSRF_FAILED"
+        );
+        assert_eq!(
+            parse(&h.csrf_check("GET /me", &bad, 5_000_000.0))["ok"],
+            true,
+            "route without csrf"
+        );
         // body + params
         assert_eq!(h.body_limit("POST /login"), 1024);
-        let ok = parse(&h.check_body("POST /login", Some("application/json".into()), br#"{"email":"a@example.com"}"#));
+        let ok = parse(&h.check_body(
+            "POST /login",
+            Some("application/json".into()),
+            br#"{"email":"a@example.com"}"#,
+        ));
         assert_eq!(ok["value"]["email"], "a@example.com");
-        let v = parse(&h.check_body("POST /login", Some("application/json".into()), br#"{"email":1}"#));
-        assert_eq!((v["status"].as_u64(), v["details"][0]["path"].as_str()), (Some(422), Some("/email")));
-        assert_eq!(parse(&h.check_body("POST /login", Some("application/json".into()), &[b' '; 2000]))["status"], 413);
+        let v = parse(&h.check_body(
+            "POST /login",
+            Some("application/json".into()),
+            br#"{"email":1}"#,
+        ));
+        assert_eq!(
+            (v["status"].as_u64(), v["details"][0]["path"].as_str()),
+            (Some(422), Some("/email"))
+        );
+        assert_eq!(
+            parse(&h.check_body(
+                "POST /login",
+                Some("application/json".into()),
+                &[b' '; 2000]
+            ))["status"],
+            413
+        );
         let p = parse(&h.check_params("GET /items/:id", r#"{"id":"x"}"#, ""));
         assert_eq!(p["details"][0]["path"], "/params/id");
         assert!(request_id_ok("abc-123"));
@@ -447,7 +566,16 @@ mod tests {
     #[test]
     fn garbage_inputs_never_panic() {
         let mut h = Hardening::new(&policy(), ENV);
-        let junk = ["", "null", "[]", "{", "{\"headers\":1}", "\u{0}", &"[".repeat(10_000), "{\"decision\":{}}"];
+        let junk = [
+            "",
+            "null",
+            "[]",
+            "{",
+            "{\"headers\":1}",
+            "\u{0}",
+            &"[".repeat(10_000),
+            "{\"decision\":{}}",
+        ];
         for j in junk {
             for out in [
                 h.limit_local("GET /", j, f64::NAN),
@@ -456,7 +584,11 @@ mod tests {
                 h.check_params("GET /items/:id", j, j),
                 h.check_body("POST /login", Some(j.to_string()), j.as_bytes()),
                 h.csrf_issue("POST /login", j, 0.0),
-                h.preflight(Some(j.to_string()), Some(j.to_string()), Some(j.to_string())),
+                h.preflight(
+                    Some(j.to_string()),
+                    Some(j.to_string()),
+                    Some(j.to_string()),
+                ),
                 h.response_headers(Some(j.to_string())),
             ] {
                 let v = parse(&out);
