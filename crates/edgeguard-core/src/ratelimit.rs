@@ -39,6 +39,8 @@
 //!   apply; an IP that cannot be determined is keyed as `unknown` (one shared
 //!   bucket: fails closed rather than open).
 //! - `roles`: per-role limits replacing `limit` for callers with that role.
+//!   The effective limit is part of the key, so a caller whose role changes
+//!   starts a fresh bucket for that rule.
 //! - `global: true`: the rule is not counted in the isolate but by the
 //!   Postgres limiter; [`LimitDecision::global`] lists the checks the shim must
 //!   run, and [`Limiter::apply_global`] folds their answers in.
