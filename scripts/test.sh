@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `npm test`: installs what is missing, builds the wasm, then runs every suite:
-#   rust   cargo test --workspace
+#   rust   cargo test --workspace (--no-fail-fast: every test binary runs)
 #   deno   deno test of supabase/functions/**/*.test.ts and scripts/**/*.test.ts
 #   pgtap  pg_prove of supabase/tests/database/*.test.sql on a throw-away database
 #   e2e    deno test tests/e2e/ against a stack started on its own ports and
@@ -90,7 +90,7 @@ fi
 
 # --- rust ------------------------------------------------------------------
 t=$SECONDS
-run_logged rust cargo test --workspace
+run_logged rust cargo test --workspace --no-fail-fast
 suite_result rust $? count_cargo "$logs/rust.log" "$((SECONDS - t))"
 
 # --- deno unit tests (wasm + shims + scripts) ------------------------------
