@@ -62,7 +62,11 @@ impl StandardWebhooks {
         let mut tags = Vec::new();
         let mut malformed = 0usize;
         for entry in sig.split_ascii_whitespace() {
-            let entry = entry.strip_suffix(',').unwrap_or(entry);
+            // `v1,<sig>,` (the ", " separator) loses its trailing comma; `v1,` stays an empty v1 entry.
+            let entry = match entry.strip_suffix(',') {
+                Some(rest) if rest.contains(',') => rest,
+                _ => entry,
+            };
             let Some((version, value)) = entry.split_once(',') else { continue };
             if version != "v1" {
                 continue;
