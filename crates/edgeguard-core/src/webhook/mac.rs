@@ -54,7 +54,9 @@ impl HmacKey {
     /// Prepares a key. HMAC accepts keys of any length (long keys are hashed),
     /// so this returns `None` only if the underlying library ever refuses one.
     pub fn new(key: &[u8]) -> Option<HmacKey> {
-        <Hmac<Sha256> as KeyInit>::new_from_slice(key).ok().map(|mac| HmacKey { mac })
+        <Hmac<Sha256> as KeyInit>::new_from_slice(key)
+            .ok()
+            .map(|mac| HmacKey { mac })
     }
 
     /// The HMAC-SHA256 tag of the concatenation of `parts` (no copy is made).

@@ -18,6 +18,7 @@ mod error;
 mod event_id;
 mod github;
 mod headers;
+pub mod json;
 mod mac;
 pub mod secret;
 mod shopify;
@@ -55,7 +56,12 @@ pub enum Provider {
 
 impl Provider {
     /// Every provider.
-    pub const ALL: [Provider; 4] = [Provider::Stripe, Provider::Shopify, Provider::GitHub, Provider::StandardWebhooks];
+    pub const ALL: [Provider; 4] = [
+        Provider::Stripe,
+        Provider::Shopify,
+        Provider::GitHub,
+        Provider::StandardWebhooks,
+    ];
 
     /// The lowercase name used in routes: `stripe`, `shopify`, `github`, `standard`.
     pub const fn name(self) -> &'static str {
@@ -118,7 +124,9 @@ impl Verifier {
         tolerance: Tolerance,
     ) -> Result<Verifier, WebhookError> {
         Ok(match provider {
-            Provider::Stripe => Verifier::Stripe(Stripe::new(SecretSet::parse_raw(var, value)?, tolerance)),
+            Provider::Stripe => {
+                Verifier::Stripe(Stripe::new(SecretSet::parse_raw(var, value)?, tolerance))
+            }
             Provider::Shopify => Verifier::Shopify(Shopify::new(SecretSet::parse_raw(var, value)?)),
             Provider::GitHub => Verifier::GitHub(GitHub::new(SecretSet::parse_raw(var, value)?)),
             Provider::StandardWebhooks => Verifier::StandardWebhooks(StandardWebhooks::new(
@@ -139,7 +147,12 @@ impl Verifier {
     }
 
     /// Verifies a delivery: raw `body` bytes, its headers, the time `now` in Unix seconds.
-    pub fn verify(&self, headers: &Headers<'_>, body: &[u8], now: i64) -> Result<Verified, WebhookError> {
+    pub fn verify(
+        &self,
+        headers: &Headers<'_>,
+        body: &[u8],
+        now: i64,
+    ) -> Result<Verified, WebhookError> {
         match self {
             Verifier::Stripe(v) => v.verify(headers, body, now),
             Verifier::Shopify(v) => v.verify(headers, body),
@@ -174,11 +187,31 @@ pub struct Endpoint {
 /// Every endpoint [`WebhookVerifiers::from_env`] builds. `auth_hook` is the
 /// Standard Webhooks scheme keyed by `AUTH_HOOK_SECRET` (Supabase Auth hooks).
 pub const ENDPOINTS: [Endpoint; 5] = [
-    Endpoint { name: "stripe", provider: Provider::Stripe, secret_var: "STRIPE_WEBHOOK_SECRET" },
-    Endpoint { name: "shopify", provider: Provider::Shopify, secret_var: "SHOPIFY_WEBHOOK_SECRET" },
-    Endpoint { name: "github", provider: Provider::GitHub, secret_var: "GITHUB_WEBHOOK_SECRET" },
-    Endpoint { name: "standard", provider: Provider::StandardWebhooks, secret_var: "STANDARD_WEBHOOK_SECRET" },
-    Endpoint { name: "auth_hook", provider: Provider::StandardWebhooks, secret_var: "AUTH_HOOK_SECRET" },
+    Endpoint {
+        name: "stripe",
+        provider: Provider::Stripe,
+        secret_var: "STRIPE_WEBHOOK_SECRET",
+    },
+    Endpoint {
+        name: "shopify",
+        provider: Provider::Shopify,
+        secret_var: "SHOPIFY_WEBHOOK_SECRET",
+    },
+    Endpoint {
+        name: "github",
+        provider: Provider::GitHub,
+        secret_var: "GITHUB_WEBHOOK_SECRET",
+    },
+    Endpoint {
+        name: "standard",
+        provider: Provider::StandardWebhooks,
+        secret_var: "STANDARD_WEBHOOK_SECRET",
+    },
+    Endpoint {
+        name: "auth_hook",
+        provider: Provider::StandardWebhooks,
+        secret_var: "AUTH_HOOK_SECRET",
+    },
 ];
 
 /// Every endpoint's verifier, or the reason it cannot verify (not configured,
@@ -202,11 +235,15 @@ impl WebhookVerifiers {
             .map(|ep| {
                 let built = match (&tolerance, lookup(ep.secret_var)) {
                     (Err(e), _) => Err(e.clone()),
-                    (Ok(_), None) => Err(WebhookError::NotConfigured { var: ep.secret_var.to_string() }),
-                    (Ok(_), Some(v)) if v.trim().is_empty() => {
-                        Err(WebhookError::NotConfigured { var: ep.secret_var.to_string() })
+                    (Ok(_), None) => Err(WebhookError::NotConfigured {
+                        var: ep.secret_var.to_string(),
+                    }),
+                    (Ok(_), Some(v)) if v.trim().is_empty() => Err(WebhookError::NotConfigured {
+                        var: ep.secret_var.to_string(),
+                    }),
+                    (Ok(t), Some(v)) => {
+                        Verifier::from_env_value(ep.provider, ep.secret_var, &v, *t)
                     }
-                    (Ok(t), Some(v)) => Verifier::from_env_value(ep.provider, ep.secret_var, &v, *t),
                 };
                 (*ep, built)
             })
@@ -225,12 +262,20 @@ impl WebhookVerifiers {
     }
 
     /// Verifies a delivery to endpoint `name` at time `now` (Unix seconds).
-    pub fn verify(&self, name: &str, headers: &Headers<'_>, body: &[u8], now: i64) -> Result<Verified, WebhookError> {
+    pub fn verify(
+        &self,
+        name: &str,
+        headers: &Headers<'_>,
+        body: &[u8],
+        now: i64,
+    ) -> Result<Verified, WebhookError> {
         self.verifier(name)?.verify(headers, body, now)
     }
 
     /// Each endpoint with `Ok(())` when it can verify, or why it cannot.
     pub fn status(&self) -> impl Iterator<Item = (&Endpoint, Result<(), &WebhookError>)> {
-        self.slots.iter().map(|(ep, r)| (ep, r.as_ref().map(|_| ())))
+        self.slots
+            .iter()
+            .map(|(ep, r)| (ep, r.as_ref().map(|_| ())))
     }
 }

@@ -65,7 +65,10 @@ impl SecretSet {
     /// Parses Standard Webhooks secrets (`whsec_<base64>` or `v1,whsec_<base64>`)
     /// from the value of `var`.
     pub fn parse_standard(var: &str, value: &str) -> Result<SecretSet, WebhookError> {
-        let invalid = |why| WebhookError::InvalidSecret { var: var.to_string(), why };
+        let invalid = |why| WebhookError::InvalidSecret {
+            var: var.to_string(),
+            why,
+        };
         let mut decoded: Vec<Vec<u8>> = Vec::new();
         let mut pending_version = false;
         for token in value.split(|c: char| c == ',' || c == '|' || c.is_ascii_whitespace()) {
@@ -80,7 +83,9 @@ impl SecretSet {
                 continue;
             }
             let Some(b64) = token.strip_prefix("whsec_") else {
-                return Err(invalid("must hold whsec_<base64> or v1,whsec_<base64> secrets"));
+                return Err(invalid(
+                    "must hold whsec_<base64> or v1,whsec_<base64> secrets",
+                ));
             };
             pending_version = false;
             if b64.len() > MAX_SECRET_LEN * 2 {
@@ -99,9 +104,14 @@ impl SecretSet {
     }
 
     fn build(var: &str, raw: &[&[u8]]) -> Result<SecretSet, WebhookError> {
-        let invalid = |why| WebhookError::InvalidSecret { var: var.to_string(), why };
+        let invalid = |why| WebhookError::InvalidSecret {
+            var: var.to_string(),
+            why,
+        };
         if raw.is_empty() {
-            return Err(WebhookError::NotConfigured { var: var.to_string() });
+            return Err(WebhookError::NotConfigured {
+                var: var.to_string(),
+            });
         }
         if raw.len() > MAX_SECRETS {
             return Err(invalid("holds more than 8 secrets"));
@@ -128,7 +138,9 @@ pub struct Tolerance {
 
 impl Default for Tolerance {
     fn default() -> Self {
-        Tolerance { secs: DEFAULT_TOLERANCE_SECS }
+        Tolerance {
+            secs: DEFAULT_TOLERANCE_SECS,
+        }
     }
 }
 
@@ -152,7 +164,9 @@ impl Tolerance {
         if v.is_empty() || v.len() > 6 || !v.bytes().all(|b| b.is_ascii_digit()) {
             return Err(WebhookError::InvalidTolerance);
         }
-        let secs = v.parse::<i64>().map_err(|_| WebhookError::InvalidTolerance)?;
+        let secs = v
+            .parse::<i64>()
+            .map_err(|_| WebhookError::InvalidTolerance)?;
         Tolerance::from_secs(secs)
     }
 

@@ -42,11 +42,18 @@ impl Shopify {
         let event_id = match event_id {
             Some(id) if is_valid_event_id(id) => Some(id.to_string()),
             Some(_) => {
-                return Err(WebhookError::MalformedHeader { header: SHOPIFY_WEBHOOK_ID, why: "not a usable id" })
+                return Err(WebhookError::MalformedHeader {
+                    header: SHOPIFY_WEBHOOK_ID,
+                    why: "not a usable id",
+                })
             }
             None => None,
         };
-        Ok(Verified { provider: Provider::Shopify, event_id, timestamp: None })
+        Ok(Verified {
+            provider: Provider::Shopify,
+            event_id,
+            timestamp: None,
+        })
     }
 
     /// The `X-Shopify-Hmac-Sha256` header for `body`, with the first secret.

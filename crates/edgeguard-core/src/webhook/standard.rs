@@ -41,7 +41,12 @@ impl StandardWebhooks {
     }
 
     /// Verifies `body` (raw bytes) at time `now` (Unix seconds). The event id is `webhook-id`.
-    pub fn verify(&self, headers: &Headers<'_>, body: &[u8], now: i64) -> Result<Verified, WebhookError> {
+    pub fn verify(
+        &self,
+        headers: &Headers<'_>,
+        body: &[u8],
+        now: i64,
+    ) -> Result<Verified, WebhookError> {
         let unbranded = headers.get(WEBHOOK_ID)?.is_some()
             || headers.get(WEBHOOK_TIMESTAMP)?.is_some()
             || headers.get(WEBHOOK_SIGNATURE)?.is_some();
@@ -50,14 +55,25 @@ impl StandardWebhooks {
         } else {
             (SVIX_ID, SVIX_TIMESTAMP, SVIX_SIGNATURE)
         };
-        let id = headers.require(id_h).map_err(|_| WebhookError::MissingHeader(WEBHOOK_ID))?;
-        let ts_text = headers.require(ts_h).map_err(|_| WebhookError::MissingHeader(WEBHOOK_TIMESTAMP))?;
-        let sig = headers.require(sig_h).map_err(|_| WebhookError::MissingHeader(WEBHOOK_SIGNATURE))?;
+        let id = headers
+            .require(id_h)
+            .map_err(|_| WebhookError::MissingHeader(WEBHOOK_ID))?;
+        let ts_text = headers
+            .require(ts_h)
+            .map_err(|_| WebhookError::MissingHeader(WEBHOOK_TIMESTAMP))?;
+        let sig = headers
+            .require(sig_h)
+            .map_err(|_| WebhookError::MissingHeader(WEBHOOK_SIGNATURE))?;
         if !is_valid_event_id(id) {
-            return Err(WebhookError::MalformedHeader { header: WEBHOOK_ID, why: "not 1 to 255 visible ASCII characters" });
+            return Err(WebhookError::MalformedHeader {
+                header: WEBHOOK_ID,
+                why: "not 1 to 255 visible ASCII characters",
+            });
         }
-        let ts = parse_timestamp(ts_text)
-            .ok_or(WebhookError::MalformedHeader { header: WEBHOOK_TIMESTAMP, why: "not a number" })?;
+        let ts = parse_timestamp(ts_text).ok_or(WebhookError::MalformedHeader {
+            header: WEBHOOK_TIMESTAMP,
+            why: "not a number",
+        })?;
 
         let mut tags = Vec::new();
         let mut malformed = 0usize;
@@ -67,7 +83,9 @@ impl StandardWebhooks {
                 Some(rest) if rest.contains(',') => rest,
                 _ => entry,
             };
-            let Some((version, value)) = entry.split_once(',') else { continue };
+            let Some((version, value)) = entry.split_once(',') else {
+                continue;
+            };
             if version != "v1" {
                 continue;
             }
@@ -80,7 +98,11 @@ impl StandardWebhooks {
             }
         }
         if tags.is_empty() {
-            return Err(if malformed > 0 { WebhookError::MalformedSignature } else { WebhookError::NoSignature });
+            return Err(if malformed > 0 {
+                WebhookError::MalformedSignature
+            } else {
+                WebhookError::NoSignature
+            });
         }
         self.tolerance.check(ts, now)?;
         let expected: Vec<_> = self
@@ -96,7 +118,11 @@ impl StandardWebhooks {
         if !ok {
             return Err(WebhookError::SignatureMismatch);
         }
-        Ok(Verified { provider: Provider::StandardWebhooks, event_id: Some(id.to_string()), timestamp: Some(ts) })
+        Ok(Verified {
+            provider: Provider::StandardWebhooks,
+            event_id: Some(id.to_string()),
+            timestamp: Some(ts),
+        })
     }
 
     /// The `webhook-signature` value for a message: `v1,<base64>` per active
@@ -107,7 +133,12 @@ impl StandardWebhooks {
             .secrets
             .keys()
             .iter()
-            .map(|k| format!("v1,{}", b64(&k.tag(&[id.as_bytes(), b".", t.as_bytes(), b".", body]))))
+            .map(|k| {
+                format!(
+                    "v1,{}",
+                    b64(&k.tag(&[id.as_bytes(), b".", t.as_bytes(), b".", body]))
+                )
+            })
             .collect();
         parts.join(" ")
     }
@@ -117,7 +148,10 @@ impl StandardWebhooks {
         vec![
             (WEBHOOK_ID.to_string(), id.to_string()),
             (WEBHOOK_TIMESTAMP.to_string(), timestamp.to_string()),
-            (WEBHOOK_SIGNATURE.to_string(), self.signature(id, timestamp, body)),
+            (
+                WEBHOOK_SIGNATURE.to_string(),
+                self.signature(id, timestamp, body),
+            ),
         ]
     }
 }

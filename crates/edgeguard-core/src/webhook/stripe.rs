@@ -31,20 +31,28 @@ impl Stripe {
 
     /// Verifies `body` (raw bytes) at time `now` (Unix seconds). On success the
     /// event id is the verified JSON body's top-level `id`.
-    pub fn verify(&self, headers: &Headers<'_>, body: &[u8], now: i64) -> Result<Verified, WebhookError> {
+    pub fn verify(
+        &self,
+        headers: &Headers<'_>,
+        body: &[u8],
+        now: i64,
+    ) -> Result<Verified, WebhookError> {
         let header = headers.require(STRIPE_SIGNATURE)?;
         let mut timestamp: Option<(&str, i64)> = None;
         let mut tags = Vec::new();
         let mut malformed = 0usize;
         for item in header.split(',') {
             let item = item.trim_matches(|c| c == ' ' || c == '\t');
-            let Some((key, value)) = item.split_once('=') else { continue };
+            let Some((key, value)) = item.split_once('=') else {
+                continue;
+            };
             match key {
                 "t" => {
                     if timestamp.is_some() {
                         return Err(malformed_header("more than one timestamp"));
                     }
-                    let t = parse_timestamp(value).ok_or_else(|| malformed_header("timestamp is not a number"))?;
+                    let t = parse_timestamp(value)
+                        .ok_or_else(|| malformed_header("timestamp is not a number"))?;
                     timestamp = Some((value, t));
                 }
                 "v1" => {
@@ -61,11 +69,19 @@ impl Stripe {
         }
         let (t_text, t) = timestamp.ok_or_else(|| malformed_header("no timestamp"))?;
         if tags.is_empty() {
-            return Err(if malformed > 0 { WebhookError::MalformedSignature } else { WebhookError::NoSignature });
+            return Err(if malformed > 0 {
+                WebhookError::MalformedSignature
+            } else {
+                WebhookError::NoSignature
+            });
         }
         self.tolerance.check(t, now)?;
-        let expected: Vec<_> =
-            self.secrets.keys().iter().map(|k| k.tag(&[t_text.as_bytes(), b".", body])).collect();
+        let expected: Vec<_> = self
+            .secrets
+            .keys()
+            .iter()
+            .map(|k| k.tag(&[t_text.as_bytes(), b".", body]))
+            .collect();
         let mut ok = false;
         for tag in &tags {
             ok |= any_tag_matches(&expected, tag);
@@ -74,7 +90,11 @@ impl Stripe {
             return Err(WebhookError::SignatureMismatch);
         }
         let event_id = top_level_id(body)?;
-        Ok(Verified { provider: Provider::Stripe, event_id: Some(event_id), timestamp: Some(t) })
+        Ok(Verified {
+            provider: Provider::Stripe,
+            event_id: Some(event_id),
+            timestamp: Some(t),
+        })
     }
 
     /// The `Stripe-Signature` header Stripe would send for `body` at
@@ -91,5 +111,8 @@ impl Stripe {
 }
 
 fn malformed_header(why: &'static str) -> WebhookError {
-    WebhookError::MalformedHeader { header: STRIPE_SIGNATURE, why }
+    WebhookError::MalformedHeader {
+        header: STRIPE_SIGNATURE,
+        why,
+    }
 }

@@ -4,7 +4,7 @@
 #![allow(dead_code)]
 
 use base64::Engine;
-use edgeguard_core::webhook::{Headers, Tolerance, Verifier, WebhookVerifiers, Provider};
+use edgeguard_core::webhook::{Headers, Provider, Tolerance, Verifier, WebhookVerifiers};
 use sha2::{Digest, Sha256};
 
 /// HMAC-SHA256 per RFC 2104, independent of the code under test.
@@ -47,8 +47,16 @@ pub fn verifier(provider: Provider, value: &str) -> Verifier {
 }
 
 pub fn registry(pairs: &[(&str, &str)]) -> WebhookVerifiers {
-    let owned: Vec<(String, String)> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-    WebhookVerifiers::from_env(move |name| owned.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()))
+    let owned: Vec<(String, String)> = pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    WebhookVerifiers::from_env(move |name| {
+        owned
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+    })
 }
 
 /// A tiny deterministic PRNG (xorshift64*), so generated inputs are reproducible.
