@@ -5,6 +5,7 @@
 use wasm_bindgen::prelude::*;
 
 pub mod hardening;
+pub mod identity;
 pub mod webhook;
 
 /// The edgeguard version compiled into this module.
