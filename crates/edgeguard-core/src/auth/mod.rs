@@ -1,6 +1,8 @@
 //! Credentials: Supabase access tokens (JWKS and legacy HS256) and Supabase
 //! API keys, decided by [`Gate`] against a function's [`Policy`].
 
+pub mod p256_table;
+
 use std::collections::BTreeMap;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
