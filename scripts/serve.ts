@@ -213,7 +213,15 @@ async function main() {
     }
     const target = new URL(req.url);
     target.pathname = `/${m[1]}${m[2] ?? ""}`;
-    const inner = new Request(target, req);
+    // Not `new Request(target, req)`: copying req.signal opts into Deno's
+    // legacy abort-on-response behaviour (and a warning per process).
+    const hasBody = req.method !== "GET" && req.method !== "HEAD";
+    const inner = new Request(target, {
+      method: req.method,
+      headers: req.headers,
+      body: hasBody ? req.body : undefined,
+      redirect: "manual",
+    });
     try {
       const res = await fn.fetch(inner);
       if (!(res instanceof Response)) throw new TypeError("fetch did not return a Response");

@@ -30,7 +30,9 @@ Deno.test("supabase-js functions.invoke('me') without a user token is refused wi
   const res = error.context as Response;
   assert.equal(res.status, 401);
   const body = await res.json();
-  assert.ok(["MISSING_CREDENTIALS", "INVALID_JWT"].includes(body.code), body.code);
+  // supabase-js sends the publishable key as apikey and as the Bearer token.
+  assert.ok(["MISSING_CREDENTIALS", "INVALID_JWT", "INVALID_API_KEY"].includes(body.code), body.code);
+  assert.equal(typeof body.request_id, "string");
 });
 
 Deno.test("supabase-js functions.invoke('health') answers ok", async () => {
