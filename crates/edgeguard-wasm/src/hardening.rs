@@ -16,6 +16,7 @@ use edgeguard_core::ratelimit::{
     Facts, GlobalAnswer, GlobalResult, LimitDecision, Limiter, LimitsConfig, RouteLimits,
 };
 use edgeguard_core::schema::{merge_sections, BodyError, BodyRules, ParamRules};
+use edgeguard_core::policy::Policy;
 use edgeguard_core::{request_id, Denial, ErrorCode};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -379,6 +380,78 @@ impl Hardening {
     }
 }
 
+/// The routes of a function's policy, for the steps that run before
+/// authentication (CORS, rate limits, body limits): the same matching and the
+/// same route keys (`GET /me`) as the identity `Gate`, from `edgeguard-core`.
+#[wasm_bindgen]
+pub struct Routes {
+    policy: Result<Policy, Denial>,
+}
+
+#[wasm_bindgen]
+impl Routes {
+    /// Parses `policy.json`. Never throws: an invalid policy makes every method
+    /// answer `MISCONFIGURED`.
+    #[wasm_bindgen(constructor)]
+    pub fn new(policy_json: &str) -> Routes {
+        Routes {
+            policy: Policy::from_json(policy_json)
+                .map_err(|e| Denial::new(ErrorCode::Misconfigured, e.to_string())),
+        }
+    }
+
+    /// The hardening sections of the policy in the shape `Hardening` takes:
+    /// `{"ok":true,"sections":{"cors","headers","limits","body","csrf","routes":{"GET /me":{...}}}}`.
+    pub fn sections(&self) -> String {
+        match &self.policy {
+            Ok(p) => json!({"ok": true, "sections": hardening_sections(p)}).to_string(),
+            Err(d) => refusal(d, &Vec::new()).to_string(),
+        }
+    }
+
+    /// Matches a request: `{"ok":true,"route":"GET /items/:id","params":{"id":"..."}}`
+    /// or a 404 `NOT_FOUND` / 405 `METHOD_NOT_ALLOWED` refusal.
+    #[wasm_bindgen(js_name = find)]
+    pub fn find(&self, method: &str, path: &str) -> String {
+        match &self.policy {
+            Ok(p) => match p.match_route(method, path) {
+                Ok((route, params)) => {
+                    let params: BTreeMap<String, String> = params.into_iter().collect();
+                    json!({"ok": true, "route": route.key, "params": params}).to_string()
+                }
+                Err(d) => refusal(&d, &Vec::new()).to_string(),
+            },
+            Err(d) => refusal(d, &Vec::new()).to_string(),
+        }
+    }
+}
+
+/// Reshapes `policy.json` (routes as a list) into the `Hardening` sections
+/// (routes keyed by the core's route key).
+fn hardening_sections(p: &Policy) -> Value {
+    let mut out = serde_json::Map::new();
+    for name in ["cors", "headers", "limits", "body", "csrf"] {
+        if let Some(v) = p.raw.get(name) {
+            out.insert(name.to_string(), v.clone());
+        }
+    }
+    let mut routes = serde_json::Map::new();
+    let raw_routes = p.raw.get("routes").and_then(Value::as_array);
+    for (i, route) in p.routes.iter().enumerate() {
+        let mut r = serde_json::Map::new();
+        if let Some(raw) = raw_routes.and_then(|a| a.get(i)) {
+            for name in ["limits", "body", "csrf", "params", "query"] {
+                if let Some(v) = raw.get(name) {
+                    r.insert(name.to_string(), v.clone());
+                }
+            }
+        }
+        routes.insert(route.key.clone(), Value::Object(r));
+    }
+    out.insert("routes".to_string(), Value::Object(routes));
+    Value::Object(out)
+}
+
 /// Whether an incoming `x-request-id` is well formed and may be kept.
 #[wasm_bindgen(js_name = requestIdOk)]
 pub fn request_id_ok(id: &str) -> bool {
@@ -561,6 +634,27 @@ mod tests {
         assert_eq!(p["details"][0]["path"], "/params/id");
         assert!(request_id_ok("abc-123"));
         assert!(!request_id_ok("a b"));
+    }
+
+    #[test]
+    fn routes_match_and_reshape_the_policy() {
+        let policy = r#"{"auth":["none"],"limits":{"max_keys":10},
+            "routes":[{"method":"get","path":"/items/:id","params":{"id":{"type":"string"}}},
+                      {"method":"POST","path":"/items","body":{"max_bytes":10}}]}"#;
+        let r = Routes::new(policy);
+        let v = parse(&r.find("GET", "/items/42"));
+        assert_eq!((v["route"].as_str(), v["params"]["id"].as_str()), (Some("GET /items/:id"), Some("42")));
+        assert_eq!(parse(&r.find("DELETE", "/items"))["code"], "METHOD_NOT_ALLOWED");
+        assert_eq!(parse(&r.find("GET", "/nope"))["status"], 404);
+        let s = parse(&r.sections());
+        assert_eq!(s["sections"]["limits"]["max_keys"], 10);
+        assert_eq!(s["sections"]["routes"]["POST /items"]["body"]["max_bytes"], 10);
+        let mut h = Hardening::new(&s["sections"].to_string(), "{}");
+        assert_eq!(parse(&h.status())["ok"], true);
+        assert_eq!(h.body_limit("POST /items"), 10);
+        let bad = Routes::new("{\"routes\":[]}");
+        assert_eq!(parse(&bad.sections())["code"], "MISCONFIGURED");
+        assert_eq!(parse(&bad.find("GET", "/"))["code"], "MISCONFIGURED");
     }
 
     #[test]

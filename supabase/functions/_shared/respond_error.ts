@@ -3,7 +3,13 @@ import { loadWasm } from "./load_wasm.ts";
 
 /** An error a handler may throw to answer with a SPEC code. */
 export class GuardError extends Error {
-  constructor(readonly code: string, readonly reason?: string, readonly details?: unknown) {
+  constructor(
+    readonly code: string,
+    readonly reason?: string,
+    readonly details?: unknown,
+    /** Headers the error response carries, e.g. `Retry-After`. */
+    readonly headers?: [string, string][],
+  ) {
     super(reason ?? code);
     this.name = "GuardError";
   }
