@@ -12,11 +12,11 @@ use std::collections::BTreeMap;
 use edgeguard_core::cors::CorsConfig;
 use edgeguard_core::csrf::{CsrfConfig, CsrfRequest};
 use edgeguard_core::headers::{SecurityHeaders, REMOVE_ALWAYS};
+use edgeguard_core::policy::Policy;
 use edgeguard_core::ratelimit::{
     Facts, GlobalAnswer, GlobalResult, LimitDecision, Limiter, LimitsConfig, RouteLimits,
 };
 use edgeguard_core::schema::{merge_sections, BodyError, BodyRules, ParamRules};
-use edgeguard_core::policy::Policy;
 use edgeguard_core::{request_id, Denial, ErrorCode};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -643,12 +643,21 @@ mod tests {
                       {"method":"POST","path":"/items","body":{"max_bytes":10}}]}"#;
         let r = Routes::new(policy);
         let v = parse(&r.find("GET", "/items/42"));
-        assert_eq!((v["route"].as_str(), v["params"]["id"].as_str()), (Some("GET /items/:id"), Some("42")));
-        assert_eq!(parse(&r.find("DELETE", "/items"))["code"], "METHOD_NOT_ALLOWED");
+        assert_eq!(
+            (v["route"].as_str(), v["params"]["id"].as_str()),
+            (Some("GET /items/:id"), Some("42"))
+        );
+        assert_eq!(
+            parse(&r.find("DELETE", "/items"))["code"],
+            "METHOD_NOT_ALLOWED"
+        );
         assert_eq!(parse(&r.find("GET", "/nope"))["status"], 404);
         let s = parse(&r.sections());
         assert_eq!(s["sections"]["limits"]["max_keys"], 10);
-        assert_eq!(s["sections"]["routes"]["POST /items"]["body"]["max_bytes"], 10);
+        assert_eq!(
+            s["sections"]["routes"]["POST /items"]["body"]["max_bytes"],
+            10
+        );
         let mut h = Hardening::new(&s["sections"].to_string(), "{}");
         assert_eq!(parse(&h.status())["ok"], true);
         assert_eq!(h.body_limit("POST /items"), 10);
