@@ -28,7 +28,7 @@ export function postgresChecks(sql: () => Sql): RunChecks {
   return async (checks) => {
     const rows = await sql()<{ key: string; allowed: boolean; remaining: number; reset_s: number; retry_after_s: number }[]>`
       select c.key, h.allowed, h.remaining, h.reset_s::int as reset_s, h.retry_after_s::int as retry_after_s
-      from jsonb_to_recordset(${JSON.stringify(checks)}::jsonb) as c(key text, "limit" int, window_s int)
+      from jsonb_to_recordset((${JSON.stringify(checks)}::text)::jsonb) as c(key text, "limit" int, window_s int)
       cross join lateral private.rate_limit_hit(c.key, c."limit", c.window_s) as h`;
     return rows.map((r) => ({
       key: r.key,
