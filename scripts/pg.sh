@@ -33,6 +33,7 @@ PG_DATA="$PG_HOME/data"
 PG_LOG="$PG_HOME/postgres.log"
 
 export PGPASSWORD=postgres
+export PGOPTIONS="${PGOPTIONS:+$PGOPTIONS }-c client_min_messages=warning"
 psql_() { "$EG_PG_BIN/psql" -X -q -h 127.0.0.1 -p "$EG_DB_PORT" -U postgres "$@"; }
 
 is_running() { [ -f "$PG_DATA/PG_VERSION" ] && as_server "$EG_PG_BIN/pg_ctl" -D "$PG_DATA" status >/dev/null 2>&1; }
@@ -125,7 +126,6 @@ cmd_migrate() {
   tmp="$(mktemp)"
   # shellcheck disable=SC2064
   trap "rm -f '$tmp'" RETURN
-  export PGOPTIONS="-c client_min_messages=warning"
 
   if [ -f scripts/sql/bootstrap.sql ]; then
     psql_ -d "$db" -v ON_ERROR_STOP=1 -1 -f scripts/sql/bootstrap.sql >/dev/null \
