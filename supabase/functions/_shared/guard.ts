@@ -57,6 +57,11 @@ export interface GuardContext {
   /** The body, parsed and checked by the core: JSON value, form fields, or null when empty. */
   body: unknown;
   /**
+   * The body's exact bytes as received (within the route's size limit), for
+   * signature checks that must see the raw bytes (webhooks). Never re-serialise `body` instead.
+   */
+  rawBody: Uint8Array;
+  /**
    * Issues a CSRF token for this caller. For a caller without a user id the
    * token is bound to a fresh random subject, and `cookie` must be sent as
    * `Set-Cookie` with the response.
@@ -153,6 +158,7 @@ export function guard(policy: unknown, handler: Handler, options: GuardOptions =
       identity: auth.identity,
       params: match.params,
       body: body.value,
+      rawBody: read.bytes,
       csrfToken() {
         const subject = csrfSubject(req, userId) ?? crypto.randomUUID();
         const issued = issueCsrfToken(h, route, subject);
