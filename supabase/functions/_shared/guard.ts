@@ -146,7 +146,7 @@ export function guard(policy: unknown, handler: Handler, options: GuardOptions =
 
     const read = await readBody(req, h.bodyLimit(route));
     if (!read.ok) throw new GuardError("PAYLOAD_TOO_LARGE", "body exceeds the route's limit");
-    const body = parseAnswer<{ value: unknown }>(h.checkBody(route, req.headers.get("content-type"), read.bytes));
+    const body = checkBody(h, route, req.headers.get("content-type"), read.bytes);
     if (!body.ok) throw refusalError(body);
 
     const userId = auth.identity.sub;
@@ -169,6 +169,23 @@ export function guard(policy: unknown, handler: Handler, options: GuardOptions =
     if (!(response instanceof Response)) throw new TypeError("handler did not return a Response");
     return response;
   }
+}
+
+const emptyBodies = new WeakMap<Hardening, Map<string, ReturnType<typeof parseAnswer<{ value: unknown }>>>>();
+
+/** The core's body check; its answer for an empty body (most GETs) is memoised per route and type. */
+function checkBody(h: Hardening, route: string, contentType: string | null, bytes: Uint8Array) {
+  if (bytes.length > 0) return parseAnswer<{ value: unknown }>(h.checkBody(route, contentType, bytes));
+  let m = emptyBodies.get(h);
+  if (!m) emptyBodies.set(h, m = new Map());
+  const key = `${route}\n${contentType ?? ""}`;
+  let a = m.get(key);
+  if (!a) {
+    a = parseAnswer<{ value: unknown }>(h.checkBody(route, contentType, bytes));
+    if (m.size >= 256) m.clear();
+    m.set(key, a);
+  }
+  return a;
 }
 
 /** Builds the per-isolate state; the reason is logged once when it fails. */

@@ -13,7 +13,7 @@ export function applySecurityHeaders(
   extra: HeaderPairs = [],
 ): Response {
   const out = new Response(response.body, response);
-  const a = parseAnswer<{ headers: HeaderPairs; remove: string[] }>(h.responseHeaders(req.headers.get("origin")));
+  const a = responseHeadersFor(h, req.headers.get("origin"));
   if (a.ok) {
     for (const name of a.remove) out.headers.delete(name);
     for (const [name, value] of a.headers) {
@@ -24,6 +24,24 @@ export function applySecurityHeaders(
   for (const [name, value] of extra) out.headers.set(name, value);
   out.headers.set("x-request-id", requestId);
   return out;
+}
+
+type HeadersAnswer = ReturnType<typeof parseAnswer<{ headers: HeaderPairs; remove: string[] }>>;
+
+/** The core's answer depends only on the configuration and the Origin: memoised per both (bounded). */
+const memo = new WeakMap<Hardening, Map<string | null, HeadersAnswer>>();
+const MEMO_MAX = 256;
+
+function responseHeadersFor(h: Hardening, origin: string | null): HeadersAnswer {
+  let m = memo.get(h);
+  if (!m) memo.set(h, m = new Map());
+  let a = m.get(origin);
+  if (!a) {
+    a = parseAnswer<{ headers: HeaderPairs; remove: string[] }>(h.responseHeaders(origin));
+    if (m.size >= MEMO_MAX) m.clear();
+    m.set(origin, a);
+  }
+  return a;
 }
 
 function appendVary(headers: Headers, value: string) {
