@@ -1,0 +1,92 @@
+-- pgTAP: guards over the whole schema. They fail as soon as a migration adds a
+-- public table without RLS or without a policy, grants clients what bypasses
+-- RLS, or defines a security-definer function without a pinned search_path.
+begin;
+set local search_path = public, extensions;
+create extension if not exists pgtap with schema extensions;
+
+create schema tests;
+-- public tables (and partitioned tables) with RLS off, or with no policy
+create function tests.rls_offenders() returns text[] language sql stable as $$
+  select coalesce(array_agg(c.relname::text || case when not c.relrowsecurity then ' (rls off)' else ' (no policy)' end
+                            order by c.relname), '{}')
+  from pg_class c
+  join pg_namespace n on n.oid = c.relnamespace
+  where n.nspname = 'public' and c.relkind in ('r', 'p')
+    and (not c.relrowsecurity or not exists (select 1 from pg_policy p where p.polrelid = c.oid));
+$$;
+
+select plan(12);
+
+select is(tests.rls_offenders(), '{}'::text[], 'every public table has RLS enabled and at least one policy');
+
+select set_eq(
+  $$select c.relname::text from pg_class c join pg_namespace n on n.oid = c.relnamespace
+    where n.nspname = 'public' and c.relkind in ('r', 'p')$$,
+  array['tenants', 'tenant_members', 'profiles', 'roles', 'role_permissions', 'api_keys',
+        'audit_logs', 'webhook_events', 'security_events'],
+  'the public tables are exactly those of the RLS matrix (a new table needs matrix rows)');
+
+select is(
+  (select coalesce(array_agg(n.nspname || '.' || c.relname order by 1), '{}')
+   from pg_class c join pg_namespace n on n.oid = c.relnamespace
+   where n.nspname = 'private' and c.relkind in ('r', 'p') and not c.relrowsecurity),
+  '{}'::text[], 'every private table has RLS enabled too');
+
+select is(
+  (select coalesce(array_agg(c.relname::text order by 1), '{}')
+   from pg_class c join pg_namespace n on n.oid = c.relnamespace
+   where n.nspname = 'public' and c.relkind in ('r', 'p', 'v', 'm')
+     and has_table_privilege('anon', c.oid, 'SELECT, INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER')),
+  '{}'::text[], 'anon holds no privilege on any public table');
+
+select is(
+  (select coalesce(array_agg(c.relname::text order by 1), '{}')
+   from pg_class c join pg_namespace n on n.oid = c.relnamespace
+   where n.nspname = 'public' and c.relkind in ('r', 'p')
+     and has_table_privilege('authenticated', c.oid, 'TRUNCATE, REFERENCES, TRIGGER')),
+  '{}'::text[], 'authenticated holds no TRUNCATE, REFERENCES or TRIGGER on any public table (they bypass RLS)');
+
+select is(
+  (select coalesce(array_agg(c.relname::text order by 1), '{}')
+   from pg_class c join pg_namespace n on n.oid = c.relnamespace
+   where n.nspname = 'private' and c.relkind in ('r', 'p')
+     and (has_table_privilege('anon', c.oid, 'SELECT, INSERT, UPDATE, DELETE, TRUNCATE')
+          or has_table_privilege('authenticated', c.oid, 'SELECT, INSERT, UPDATE, DELETE, TRUNCATE'))),
+  '{}'::text[], 'clients hold no privilege on private tables');
+
+select is(
+  (select coalesce(array_agg(p.oid::regprocedure::text order by 1), '{}')
+   from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+   where n.nspname in ('public', 'private') and p.prosecdef
+     and not coalesce(p.proconfig @> array['search_path=""'], false)),
+  '{}'::text[], 'every security-definer function pins search_path to empty');
+
+select is(
+  (select coalesce(array_agg(p.oid::regprocedure::text order by 1), '{}')
+   from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+   where n.nspname = 'private' and has_function_privilege('anon', p.oid, 'execute')),
+  '{}'::text[], 'anon can execute no private function');
+
+select is(
+  (select coalesce(array_agg(p.oid::regprocedure::text order by 1), '{}')
+   from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+   where n.nspname in ('public', 'private') and p.prosecdef
+     and has_function_privilege('anon', p.oid, 'execute')),
+  '{}'::text[], 'anon can execute no security-definer function');
+
+select ok(not has_schema_privilege('anon', 'private', 'usage'), 'anon has no usage on schema private');
+
+-- the guard itself catches offenders
+create table public.guard_probe_no_rls (id int primary key);
+create table public.guard_probe_no_policy (id int primary key);
+alter table public.guard_probe_no_policy enable row level security;
+select is(tests.rls_offenders(), array['guard_probe_no_policy (no policy)', 'guard_probe_no_rls (rls off)'],
+  'the guard reports a table with RLS off and a table without policy');
+create policy probe_select on public.guard_probe_no_policy for select to authenticated using (true);
+alter table public.guard_probe_no_rls enable row level security;
+create policy probe_select on public.guard_probe_no_rls for select to authenticated using (true);
+select is(tests.rls_offenders(), '{}'::text[], 'and clears once both have RLS and a policy');
+
+select * from finish();
+rollback;
