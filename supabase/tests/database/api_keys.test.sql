@@ -1,0 +1,132 @@
+-- pgTAP: API keys (only a keyed hash stored, owners and tenant admins revoke,
+-- revocation final, lookup by hash) and webhook de-duplication.
+begin;
+set local search_path = public, extensions;
+create extension if not exists pgtap with schema extensions;
+
+-- Test helpers (created inside this file's transaction, rolled back with it).
+create schema tests;
+-- actor -> (database role, JWT claims)
+create function tests.actor(p_actor text, out db_role text, out claims jsonb)
+language sql immutable as $$
+  select case p_actor when 'anon' then 'anon' when 'service' then 'service_role' else 'authenticated' end,
+         case p_actor
+           when 'anon' then '{"role": "anon"}'::jsonb
+           when 'service' then '{"role": "service_role"}'::jsonb
+           when 'other' then '{"sub": "bbbbbbbb-0000-4000-8000-000000000001", "role": "authenticated", "email": "admin@tenant-b.test"}'::jsonb
+           when 'member' then '{"sub": "aaaaaaaa-0000-4000-8000-000000000004", "role": "authenticated", "email": "customer@tenant-a.test"}'::jsonb
+           when 'admin' then '{"sub": "aaaaaaaa-0000-4000-8000-000000000001", "role": "authenticated", "email": "admin@tenant-a.test"}'::jsonb
+           when 'provider' then '{"sub": "aaaaaaaa-0000-4000-8000-000000000003", "role": "authenticated", "email": "provider@tenant-a.test"}'::jsonb
+           when 'outsider' then '{"sub": "cccccccc-0000-4000-8000-000000000001", "role": "authenticated", "email": "outsider@no-tenant.test"}'::jsonb
+           when 'nobody' then '{"role": "authenticated"}'::jsonb
+         end;
+$$;
+-- Runs p_sql as the actor in a subtransaction that is always undone, and
+-- reports 'ok:<rows>' or 'error:<sqlstate>'.
+create function tests.try(p_actor text, p_sql text) returns text
+language plpgsql as $$
+declare
+  v_role text;
+  v_claims jsonb;
+  v_rows bigint;
+  v_result text;
+begin
+  select a.db_role, a.claims into v_role, v_claims from tests.actor(p_actor) a;
+  if v_role is null or v_claims is null then
+    raise exception 'unknown actor %', p_actor;
+  end if;
+  begin
+    perform set_config('request.jwt.claims', v_claims::text, true);
+    execute format('set local role %I', v_role);
+    execute p_sql;
+    get diagnostics v_rows = row_count;
+    v_result := 'ok:' || v_rows;
+    raise exception 'tests.undo';
+  exception when others then
+    if v_result is null then
+      v_result := 'error:' || sqlstate;
+    end if;
+  end;
+  return v_result;
+end;
+$$;
+-- allow: the statement ran and touched at least one row; deny: permission
+-- error (42501) or no row visible/affected; anything else is reported as is.
+create function tests.outcome(p_actor text, p_sql text) returns text
+language sql as $$
+  select case
+    when r ~ '^ok:[1-9]' then 'allow'
+    when r = 'ok:0' or r = 'error:42501' then 'deny'
+    else r end
+  from tests.try(p_actor, p_sql) r;
+$$;
+insert into public.api_keys (id, tenant_id, user_id, name, prefix, key_hash, scopes, expires_at)
+values
+  ('aaaaaaaa-0000-4000-8000-00000000a001', 'aaaaaaaa-0000-4000-8000-000000000000', 'aaaaaaaa-0000-4000-8000-000000000004',
+   'live', 'egk_live0001', encode(sha256('live'::bytea), 'hex'), '{services:read}', null),
+  ('aaaaaaaa-0000-4000-8000-00000000a002', 'aaaaaaaa-0000-4000-8000-000000000000', 'aaaaaaaa-0000-4000-8000-000000000004',
+   'expired', 'egk_expd0001', encode(sha256('expired'::bytea), 'hex'), '{}', now() + interval '1 second'),
+  ('aaaaaaaa-0000-4000-8000-00000000a003', 'aaaaaaaa-0000-4000-8000-000000000000', 'aaaaaaaa-0000-4000-8000-000000000004',
+   'revoked', 'egk_revk0001', encode(sha256('revoked'::bytea), 'hex'), '{}', null);
+update public.api_keys set revoked_at = now() where id = 'aaaaaaaa-0000-4000-8000-00000000a003';
+
+select plan(24);
+
+-- storage
+select hasnt_column('public', 'api_keys', 'key', 'no plaintext key column');
+select col_is_unique('public', 'api_keys', 'key_hash', 'key_hash is unique');
+select col_is_unique('public', 'api_keys', 'prefix', 'prefix is unique');
+select throws_ok($$insert into public.api_keys (user_id, name, prefix, key_hash) values
+  ('aaaaaaaa-0000-4000-8000-000000000004', 'x', 'egk_plain001', 'egk_plain001_this_is_not_a_hash')$$,
+  '23514', null, 'key_hash must be a 64-hex-digit keyed hash, not a key');
+select throws_ok($$insert into public.api_keys (user_id, name, prefix, key_hash, scopes) values
+  ('aaaaaaaa-0000-4000-8000-000000000004', 'x', 'egk_scope001', repeat('c', 64), '{"not a scope"}')$$,
+  '23514', null, 'scopes must be resource:action');
+
+-- clients never read key_hash
+select is(tests.try('member', $$select key_hash from public.api_keys$$), 'error:42501', 'the owner cannot read key_hash');
+select is(tests.try('admin', $$select key_hash from public.api_keys$$), 'error:42501', 'a tenant admin cannot read key_hash');
+select is(tests.try('member', $$select id, prefix, name, scopes from public.api_keys$$), 'ok:3', 'the owner lists own keys');
+select is(tests.try('provider', $$select id from public.api_keys$$), 'ok:0', 'another member of the tenant sees none of them');
+
+-- creation rules
+select is(tests.outcome('member', $$insert into public.api_keys (tenant_id, user_id, name, prefix, key_hash)
+  values ('aaaaaaaa-0000-4000-8000-000000000000', 'aaaaaaaa-0000-4000-8000-000000000003', 'x', 'egk_forgd001', repeat('d', 64))$$),
+  'deny', 'a member cannot create a key for someone else');
+select is(tests.outcome('member', $$insert into public.api_keys (tenant_id, user_id, name, prefix, key_hash)
+  values ('bbbbbbbb-0000-4000-8000-000000000000', 'aaaaaaaa-0000-4000-8000-000000000004', 'x', 'egk_forgd002', repeat('d', 64))$$),
+  'deny', 'a member cannot create a key in a tenant they do not belong to');
+select is(tests.outcome('outsider', $$insert into public.api_keys (tenant_id, user_id, name, prefix, key_hash)
+  values (null, 'cccccccc-0000-4000-8000-000000000001', 'mine', 'egk_outs0001', repeat('e', 64))$$),
+  'allow', 'a user without a tenant creates a tenant-less key');
+
+-- what may change
+select is(tests.try('member', $$update public.api_keys set key_hash = repeat('f', 64) where id = 'aaaaaaaa-0000-4000-8000-00000000a001'$$),
+  'error:42501', 'key_hash cannot be changed by the owner');
+select is(tests.try('member', $$update public.api_keys set user_id = 'aaaaaaaa-0000-4000-8000-000000000003' where id = 'aaaaaaaa-0000-4000-8000-00000000a001'$$),
+  'error:42501', 'the owner cannot be changed');
+select is(tests.try('member', $$update public.api_keys set name = 'renamed' where id = 'aaaaaaaa-0000-4000-8000-00000000a001'$$),
+  'ok:1', 'the owner renames a key');
+select is(tests.try('member', $$update public.api_keys set revoked_at = null where id = 'aaaaaaaa-0000-4000-8000-00000000a003'$$),
+  'error:42501', 'a revoked key cannot be un-revoked by its owner');
+select throws_ok($$update public.api_keys set revoked_at = null where id = 'aaaaaaaa-0000-4000-8000-00000000a003'$$,
+  '42501', null, 'nor by the superuser');
+select throws_ok($$update public.api_keys set key_hash = repeat('f', 64) where id = 'aaaaaaaa-0000-4000-8000-00000000a001'$$,
+  '42501', null, 'key_hash is immutable for everyone');
+
+-- lookup by keyed hash (service only)
+select is((select user_id || ' ' || user_role || ' ' || scopes::text
+           from private.api_key_authenticate(encode(sha256('live'::bytea), 'hex'))),
+  'aaaaaaaa-0000-4000-8000-000000000004 customer {services:read}', 'a live key resolves to its owner, role and scopes');
+select is((select count(*)::int from private.api_key_authenticate(encode(sha256('expired'::bytea), 'hex'), now() + interval '1 minute')),
+  0, 'an expired key resolves to nothing');
+select is((select count(*)::int from private.api_key_authenticate(encode(sha256('revoked'::bytea), 'hex'))),
+  0, 'a revoked key resolves to nothing');
+select is((select count(*)::int from private.api_key_authenticate('not-a-hash')), 0, 'garbage resolves to nothing');
+select isnt((select last_used_at from public.api_keys where id = 'aaaaaaaa-0000-4000-8000-00000000a001'), null,
+  'a lookup records last_used_at');
+select is(tests.try('member', $$select * from private.api_key_authenticate(repeat('a', 64))$$), 'error:42501',
+  'clients cannot call the lookup');
+
+select * from finish();
+rollback;
