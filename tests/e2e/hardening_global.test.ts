@@ -62,7 +62,7 @@ Deno.test("global limit state holds only opaque keys", async () => {
   }
 });
 
-Deno.test("database down: the global route answers 503 UNAVAILABLE, local-only routes still work", async () => {
+Deno.test("database down: global limits and handler queries answer 503 UNAVAILABLE, local-only routes still work", async () => {
   const dead = `postgresql://postgres:postgres@127.0.0.1:${freePort()}/postgres`;
   const server = await startServer({ SUPABASE_DB_URL: dead, EDGEGUARD_QUIET: "1" });
   try {
@@ -70,6 +70,9 @@ Deno.test("database down: the global route answers 503 UNAVAILABLE, local-only r
     const res = await fetch(probe("/global", base), { headers: { "x-forwarded-for": randomIp() } });
     const body = await assertError(res, 503, "UNAVAILABLE");
     assert.ok(!JSON.stringify(body).includes(dead), "no connection string");
+    // a handler whose query cannot reach the database: 503, not 500, no driver text
+    const db = await fetch(probe("/db", base), { headers: { "x-forwarded-for": randomIp() } });
+    await assertError(db, 503, "UNAVAILABLE");
     const local = await fetch(probe("", base), { headers: { "x-forwarded-for": randomIp() } });
     await local.body?.cancel();
     assert.equal(local.status, 200, "a route without global rules needs no database");

@@ -52,7 +52,7 @@ const policy = {
 };
 
 let calls = 0;
-async function handler(req: Request, ctx: GuardContext): Promise<Response> {
+function handler(req: Request, ctx: GuardContext): Response {
   calls++;
   const path = new URL(req.url).pathname;
   if (path === "/t/boom") throw new Error(`boom at /secret/place with ${ctx.requestId}`);
