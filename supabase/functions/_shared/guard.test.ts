@@ -62,7 +62,7 @@ function handler(req: Request, ctx: GuardContext): Response {
     if (t.cookie) res.headers.set("set-cookie", t.cookie);
     return res;
   }
-  const res = Response.json({ route: ctx.route, params: ctx.params, body: ctx.body });
+  const res = Response.json({ route: ctx.route, params: ctx.params, body: ctx.body, raw: new TextDecoder().decode(ctx.rawBody) });
   res.headers.set("server", "leaky/1.0");
   return res;
 }
@@ -199,7 +199,9 @@ Deno.test("body: 415, 400, 422 with field paths, 413", async () => {
   await assertError(await post("/t/items", JSON.stringify({ name: "x".repeat(100) }), {}), 413, "PAYLOAD_TOO_LARGE");
   const ok = await post("/t/items", '{"name":"ab","n":2}', {});
   eq(ok.status, 200);
-  const got = (await ok.json()).body;
+  const echoed = await ok.json();
+  eq(echoed.raw, '{"name":"ab","n":2}', "ctx.rawBody is the exact bytes");
+  const got = echoed.body;
   assert(got.name === "ab" && got.n === 2 && Object.keys(got).length === 2, "ctx.body is the parsed value");
 });
 
