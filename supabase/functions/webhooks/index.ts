@@ -1,0 +1,42 @@
+// webhooks: POST /webhooks/{stripe,shopify,github,standard}.
+// guard (size limit, rate limit) → verify the raw bytes in wasm → claim the
+// delivery once in webhook_events → the provider's handler (handlers.ts).
+// Refusals are recorded in security_events (no body) and answered 401.
+import { guard } from "../_shared/guard.ts";
+import { connectPostgres } from "../_shared/connect_postgres.ts";
+import { GuardError } from "../_shared/respond_error.ts";
+import { webhookVerifiers } from "../_shared/verify_webhook.ts";
+import { recordWebhookFailure } from "../_shared/record_webhook_failure.ts";
+import { processWebhookOnce } from "../_shared/process_webhook_once.ts";
+import { handlers, type Provider, PROVIDERS } from "./handlers.ts";
+import { eventType } from "./event_type.ts";
+import policy from "./policy.json" with { type: "json" };
+
+const env = Deno.env.toObject();
+const verifiers = webhookVerifiers(env);
+const problems = verifiers.problems(PROVIDERS);
+if (Object.keys(problems).length && env.APP_ENV === "production") {
+  throw new Error(`edgeguard: webhooks refused to start: ${Object.values(problems).join("; ")}`);
+}
+
+const fetch = guard(policy, async (req, ctx) => {
+  const provider = ctx.route.slice("POST /webhooks/".length) as Provider;
+  const decision = verifiers.verify(provider, req.headers, ctx.rawBody);
+  if (!decision.ok) {
+    if (decision.status < 500) {
+      recordWebhookFailure({ endpoint: provider, route: ctx.route, code: decision.code, reason: decision.reason, requestId: ctx.requestId });
+    }
+    throw new GuardError(decision.code, decision.reason);
+  }
+  const event = {
+    provider, id: decision.event_id, idSigned: decision.event_id_signed, timestamp: decision.timestamp,
+    type: eventType(provider, req.headers, ctx.body), body: ctx.body, rawBody: ctx.rawBody,
+    headers: req.headers, requestId: ctx.requestId,
+  };
+  const outcome = await processWebhookOnce(connectPostgres(), event, handlers[provider]);
+  return Response.json(outcome.duplicate ? { received: true, duplicate: true } : { received: true, duplicate: false, result: outcome.result ?? null });
+});
+
+export default { fetch };
+
+if (import.meta.main) Deno.serve(fetch);
