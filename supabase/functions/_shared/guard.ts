@@ -56,8 +56,6 @@ export interface GuardContext {
   params: Record<string, string>;
   /** The body, parsed and checked by the core: JSON value, form fields, or null when empty. */
   body: unknown;
-  /** The body's exact bytes (within the route's size limit), e.g. for signature checks. */
-  rawBody: Uint8Array;
   /**
    * The body's exact bytes as received (within the route's size limit), for
    * signature checks that must see the raw bytes (webhooks). Never re-serialise `body` instead.
