@@ -5,9 +5,9 @@ set local search_path = public, extensions;
 create extension if not exists pgtap with schema extensions;
 
 -- Test helpers (created inside this file's transaction, rolled back with it).
-create schema tests;
+create schema eg_tests;
 -- actor -> (database role, JWT claims)
-create function tests.actor(p_actor text, out db_role text, out claims jsonb)
+create function eg_tests.actor(p_actor text, out db_role text, out claims jsonb)
 language sql immutable as $$
   select case p_actor when 'anon' then 'anon' when 'service' then 'service_role' else 'authenticated' end,
          case p_actor
@@ -23,7 +23,7 @@ language sql immutable as $$
 $$;
 -- Runs p_sql as the actor in a subtransaction that is always undone, and
 -- reports 'ok:<rows>' or 'error:<sqlstate>'.
-create function tests.try(p_actor text, p_sql text) returns text
+create function eg_tests.try(p_actor text, p_sql text) returns text
 language plpgsql as $$
 declare
   v_role text;
@@ -31,7 +31,7 @@ declare
   v_rows bigint;
   v_result text;
 begin
-  select a.db_role, a.claims into v_role, v_claims from tests.actor(p_actor) a;
+  select a.db_role, a.claims into v_role, v_claims from eg_tests.actor(p_actor) a;
   if v_role is null or v_claims is null then
     raise exception 'unknown actor %', p_actor;
   end if;
@@ -41,7 +41,7 @@ begin
     execute p_sql;
     get diagnostics v_rows = row_count;
     v_result := 'ok:' || v_rows;
-    raise exception 'tests.undo';
+    raise exception 'eg_tests.undo';
   exception when others then
     if v_result is null then
       v_result := 'error:' || sqlstate;
@@ -52,13 +52,13 @@ end;
 $$;
 -- allow: the statement ran and touched at least one row; deny: permission
 -- error (42501) or no row visible/affected; anything else is reported as is.
-create function tests.outcome(p_actor text, p_sql text) returns text
+create function eg_tests.outcome(p_actor text, p_sql text) returns text
 language sql as $$
   select case
     when r ~ '^ok:[1-9]' then 'allow'
     when r = 'ok:0' or r = 'error:42501' then 'deny'
     else r end
-  from tests.try(p_actor, p_sql) r;
+  from eg_tests.try(p_actor, p_sql) r;
 $$;
 insert into public.api_keys (id, tenant_id, user_id, name, prefix, key_hash, scopes, expires_at)
 values
@@ -84,30 +84,30 @@ select throws_ok($$insert into public.api_keys (user_id, name, prefix, key_hash,
   '23514', null, 'scopes must be resource:action');
 
 -- clients never read key_hash
-select is(tests.try('member', $$select key_hash from public.api_keys$$), 'error:42501', 'the owner cannot read key_hash');
-select is(tests.try('admin', $$select key_hash from public.api_keys$$), 'error:42501', 'a tenant admin cannot read key_hash');
-select is(tests.try('member', $$select id, prefix, name, scopes from public.api_keys$$), 'ok:3', 'the owner lists own keys');
-select is(tests.try('provider', $$select id from public.api_keys$$), 'ok:0', 'another member of the tenant sees none of them');
+select is(eg_tests.try('member', $$select key_hash from public.api_keys$$), 'error:42501', 'the owner cannot read key_hash');
+select is(eg_tests.try('admin', $$select key_hash from public.api_keys$$), 'error:42501', 'a tenant admin cannot read key_hash');
+select is(eg_tests.try('member', $$select id, prefix, name, scopes from public.api_keys$$), 'ok:3', 'the owner lists own keys');
+select is(eg_tests.try('provider', $$select id from public.api_keys$$), 'ok:0', 'another member of the tenant sees none of them');
 
 -- creation rules
-select is(tests.outcome('member', $$insert into public.api_keys (tenant_id, user_id, name, prefix, key_hash)
+select is(eg_tests.outcome('member', $$insert into public.api_keys (tenant_id, user_id, name, prefix, key_hash)
   values ('aaaaaaaa-0000-4000-8000-000000000000', 'aaaaaaaa-0000-4000-8000-000000000003', 'x', 'egk_forgd001', repeat('d', 64))$$),
   'deny', 'a member cannot create a key for someone else');
-select is(tests.outcome('member', $$insert into public.api_keys (tenant_id, user_id, name, prefix, key_hash)
+select is(eg_tests.outcome('member', $$insert into public.api_keys (tenant_id, user_id, name, prefix, key_hash)
   values ('bbbbbbbb-0000-4000-8000-000000000000', 'aaaaaaaa-0000-4000-8000-000000000004', 'x', 'egk_forgd002', repeat('d', 64))$$),
   'deny', 'a member cannot create a key in a tenant they do not belong to');
-select is(tests.outcome('outsider', $$insert into public.api_keys (tenant_id, user_id, name, prefix, key_hash)
+select is(eg_tests.outcome('outsider', $$insert into public.api_keys (tenant_id, user_id, name, prefix, key_hash)
   values (null, 'cccccccc-0000-4000-8000-000000000001', 'mine', 'egk_outs0001', repeat('e', 64))$$),
   'allow', 'a user without a tenant creates a tenant-less key');
 
 -- what may change
-select is(tests.try('member', $$update public.api_keys set key_hash = repeat('f', 64) where id = 'aaaaaaaa-0000-4000-8000-00000000a001'$$),
+select is(eg_tests.try('member', $$update public.api_keys set key_hash = repeat('f', 64) where id = 'aaaaaaaa-0000-4000-8000-00000000a001'$$),
   'error:42501', 'key_hash cannot be changed by the owner');
-select is(tests.try('member', $$update public.api_keys set user_id = 'aaaaaaaa-0000-4000-8000-000000000003' where id = 'aaaaaaaa-0000-4000-8000-00000000a001'$$),
+select is(eg_tests.try('member', $$update public.api_keys set user_id = 'aaaaaaaa-0000-4000-8000-000000000003' where id = 'aaaaaaaa-0000-4000-8000-00000000a001'$$),
   'error:42501', 'the owner cannot be changed');
-select is(tests.try('member', $$update public.api_keys set name = 'renamed' where id = 'aaaaaaaa-0000-4000-8000-00000000a001'$$),
+select is(eg_tests.try('member', $$update public.api_keys set name = 'renamed' where id = 'aaaaaaaa-0000-4000-8000-00000000a001'$$),
   'ok:1', 'the owner renames a key');
-select is(tests.try('member', $$update public.api_keys set revoked_at = null where id = 'aaaaaaaa-0000-4000-8000-00000000a003'$$),
+select is(eg_tests.try('member', $$update public.api_keys set revoked_at = null where id = 'aaaaaaaa-0000-4000-8000-00000000a003'$$),
   'error:42501', 'a revoked key cannot be un-revoked by its owner');
 select throws_ok($$update public.api_keys set revoked_at = null where id = 'aaaaaaaa-0000-4000-8000-00000000a003'$$,
   '42501', null, 'nor by the superuser');
@@ -125,7 +125,7 @@ select is((select count(*)::int from private.api_key_authenticate(encode(sha256(
 select is((select count(*)::int from private.api_key_authenticate('not-a-hash')), 0, 'garbage resolves to nothing');
 select isnt((select last_used_at from public.api_keys where id = 'aaaaaaaa-0000-4000-8000-00000000a001'), null,
   'a lookup records last_used_at');
-select is(tests.try('member', $$select * from private.api_key_authenticate(repeat('a', 64))$$), 'error:42501',
+select is(eg_tests.try('member', $$select * from private.api_key_authenticate(repeat('a', 64))$$), 'error:42501',
   'clients cannot call the lookup');
 
 select * from finish();

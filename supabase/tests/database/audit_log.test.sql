@@ -7,9 +7,9 @@ set local search_path = public, extensions;
 create extension if not exists pgtap with schema extensions;
 
 -- Test helpers (created inside this file's transaction, rolled back with it).
-create schema tests;
+create schema eg_tests;
 -- actor -> (database role, JWT claims)
-create function tests.actor(p_actor text, out db_role text, out claims jsonb)
+create function eg_tests.actor(p_actor text, out db_role text, out claims jsonb)
 language sql immutable as $$
   select case p_actor when 'anon' then 'anon' when 'service' then 'service_role' else 'authenticated' end,
          case p_actor
@@ -25,7 +25,7 @@ language sql immutable as $$
 $$;
 -- Runs p_sql as the actor in a subtransaction that is always undone, and
 -- reports 'ok:<rows>' or 'error:<sqlstate>'.
-create function tests.try(p_actor text, p_sql text) returns text
+create function eg_tests.try(p_actor text, p_sql text) returns text
 language plpgsql as $$
 declare
   v_role text;
@@ -33,7 +33,7 @@ declare
   v_rows bigint;
   v_result text;
 begin
-  select a.db_role, a.claims into v_role, v_claims from tests.actor(p_actor) a;
+  select a.db_role, a.claims into v_role, v_claims from eg_tests.actor(p_actor) a;
   if v_role is null or v_claims is null then
     raise exception 'unknown actor %', p_actor;
   end if;
@@ -43,7 +43,7 @@ begin
     execute p_sql;
     get diagnostics v_rows = row_count;
     v_result := 'ok:' || v_rows;
-    raise exception 'tests.undo';
+    raise exception 'eg_tests.undo';
   exception when others then
     if v_result is null then
       v_result := 'error:' || sqlstate;
@@ -54,17 +54,17 @@ end;
 $$;
 -- allow: the statement ran and touched at least one row; deny: permission
 -- error (42501) or no row visible/affected; anything else is reported as is.
-create function tests.outcome(p_actor text, p_sql text) returns text
+create function eg_tests.outcome(p_actor text, p_sql text) returns text
 language sql as $$
   select case
     when r ~ '^ok:[1-9]' then 'allow'
     when r = 'ok:0' or r = 'error:42501' then 'deny'
     else r end
-  from tests.try(p_actor, p_sql) r;
+  from eg_tests.try(p_actor, p_sql) r;
 $$;
 -- Runs p_sql as the superuser with the audit_logs triggers disabled, then
 -- verifies tenant p_tenant's chain; everything is undone afterwards.
-create function tests.tamper_then_verify(p_sql text, p_tenant uuid) returns text
+create function eg_tests.tamper_then_verify(p_sql text, p_tenant uuid) returns text
 language plpgsql as $$
 declare
   v_result text;
@@ -76,7 +76,7 @@ begin
     select format('%s|%s|%s', v.valid::text, coalesce(v.first_broken_seq::text, '-'), coalesce(v.reason, '-'))
       into v_result
     from public.verify_audit_chain(p_tenant) v;
-    raise exception 'tests.undo';
+    raise exception 'eg_tests.undo';
   exception when others then
     if v_result is null then
       v_result := 'error:' || sqlstate || ':' || sqlerrm;
@@ -89,7 +89,7 @@ $$;
 select plan(54);
 
 -- 1. Append-only for every role ---------------------------------------------
-select is(tests.try(a.actor, format('%s public.audit_logs%s', o.verb, o.tail)), 'error:42501',
+select is(eg_tests.try(a.actor, format('%s public.audit_logs%s', o.verb, o.tail)), 'error:42501',
           format('audit_logs: %s refused for %s', o.op, a.actor))
 from (values ('anon', 1), ('member', 2), ('admin', 3), ('service', 4)) as a (actor, ord)
 cross join (values ('update', 'update', ' set user_agent = ''x'''),
@@ -209,7 +209,7 @@ select ok(private.audit_event('aaaaaaaa-0000-4000-8000-000000000000', 'member.ro
 reset role;
 select is((select actor_id from public.audit_logs where table_name = 'member.role_changed'),
   'aaaaaaaa-0000-4000-8000-000000000001'::uuid, 'the event records the acting user');
-select is(tests.try('member', $$select private.audit_event(null, 'x.y', '{}')$$), 'error:42501',
+select is(eg_tests.try('member', $$select private.audit_event(null, 'x.y', '{}')$$), 'error:42501',
   'clients cannot append events');
 select set_config('request.jwt.claims', '', true);
 
@@ -227,43 +227,43 @@ select is((select valid from public.verify_audit_chain(null)), true, 'the global
 
 create temp table victim as
   select seq from public.audit_logs where chain_id = 'aaaaaaaa-0000-4000-8000-000000000000' order by seq offset 2 limit 1;
-select is(tests.tamper_then_verify(format(
+select is(eg_tests.tamper_then_verify(format(
     $$update public.audit_logs set new_record = jsonb_set(new_record, '{role}', '"admin"')
       where chain_id = 'aaaaaaaa-0000-4000-8000-000000000000' and seq = %s$$, (select seq from victim)),
     'aaaaaaaa-0000-4000-8000-000000000000'),
   format('false|%s|hash_mismatch', (select seq from victim)),
   'a row edited by a superuser with triggers disabled is the first broken link');
-select is(tests.tamper_then_verify(format(
+select is(eg_tests.tamper_then_verify(format(
     $$update public.audit_logs a set new_record = '{"forged": true}'::jsonb where chain_id = 'aaaaaaaa-0000-4000-8000-000000000000' and seq = %1$s;
       update public.audit_logs a set hash = private.audit_row_hash(a) where chain_id = 'aaaaaaaa-0000-4000-8000-000000000000' and seq = %1$s$$,
     (select seq from victim)), 'aaaaaaaa-0000-4000-8000-000000000000'),
   format('false|%s|prev_hash_mismatch', (select seq from victim) + 1),
   'an edit with a recomputed hash breaks the next link');
-select is(tests.tamper_then_verify(format(
+select is(eg_tests.tamper_then_verify(format(
     $$delete from public.audit_logs where chain_id = 'aaaaaaaa-0000-4000-8000-000000000000' and seq = %s$$, (select seq from victim)),
     'aaaaaaaa-0000-4000-8000-000000000000'),
   format('false|%s|sequence_gap', (select seq from victim) + 1),
   'a deleted row is found (gap in seq)');
 create temp table head as
   select max(seq) as seq from public.audit_logs where chain_id = 'aaaaaaaa-0000-4000-8000-000000000000';
-select is(tests.tamper_then_verify(format(
+select is(eg_tests.tamper_then_verify(format(
     $$delete from public.audit_logs where chain_id = 'aaaaaaaa-0000-4000-8000-000000000000' and seq = %s$$, (select seq from head)),
     'aaaaaaaa-0000-4000-8000-000000000000'),
   format('false|%s|head_mismatch', (select seq from head)),
   'deleting the newest row is found (chain shorter than its head)');
-select is(tests.tamper_then_verify(format(
+select is(eg_tests.tamper_then_verify(format(
     $$update public.audit_logs set user_agent = 'x' where chain_id = 'aaaaaaaa-0000-4000-8000-000000000000' and seq = %s$$, (select seq from victim)),
     'bbbbbbbb-0000-4000-8000-000000000000'),
   'true|-|-', 'chains are per tenant: tampering in A leaves B''s chain valid');
 
 -- who may verify
-select is(tests.outcome('admin', $$select * from public.verify_audit_chain('aaaaaaaa-0000-4000-8000-000000000000')$$),
+select is(eg_tests.outcome('admin', $$select * from public.verify_audit_chain('aaaaaaaa-0000-4000-8000-000000000000')$$),
   'allow', 'a tenant admin verifies their tenant''s chain');
-select is(tests.try('member', $$select * from public.verify_audit_chain('aaaaaaaa-0000-4000-8000-000000000000')$$),
+select is(eg_tests.try('member', $$select * from public.verify_audit_chain('aaaaaaaa-0000-4000-8000-000000000000')$$),
   'error:42501', 'a member may not verify the chain');
-select is(tests.try('other', $$select * from public.verify_audit_chain('aaaaaaaa-0000-4000-8000-000000000000')$$),
+select is(eg_tests.try('other', $$select * from public.verify_audit_chain('aaaaaaaa-0000-4000-8000-000000000000')$$),
   'error:42501', 'another tenant''s admin may not verify the chain');
-select is(tests.try('anon', $$select * from public.verify_audit_chain('aaaaaaaa-0000-4000-8000-000000000000')$$),
+select is(eg_tests.try('anon', $$select * from public.verify_audit_chain('aaaaaaaa-0000-4000-8000-000000000000')$$),
   'error:42501', 'anon may not verify the chain');
 
 select * from finish();

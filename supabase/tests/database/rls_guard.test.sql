@@ -5,9 +5,9 @@ begin;
 set local search_path = public, extensions;
 create extension if not exists pgtap with schema extensions;
 
-create schema tests;
+create schema eg_tests;
 -- public tables (and partitioned tables) with RLS off, or with no policy
-create function tests.rls_offenders() returns text[] language sql stable as $$
+create function eg_tests.rls_offenders() returns text[] language sql stable as $$
   select coalesce(array_agg(c.relname::text || case when not c.relrowsecurity then ' (rls off)' else ' (no policy)' end
                             order by c.relname), '{}')
   from pg_class c
@@ -18,7 +18,7 @@ $$;
 
 select plan(12);
 
-select is(tests.rls_offenders(), '{}'::text[], 'every public table has RLS enabled and at least one policy');
+select is(eg_tests.rls_offenders(), '{}'::text[], 'every public table has RLS enabled and at least one policy');
 
 select set_eq(
   $$select c.relname::text from pg_class c join pg_namespace n on n.oid = c.relnamespace
@@ -83,12 +83,12 @@ select ok(not has_schema_privilege('anon', 'private', 'usage'), 'anon has no usa
 create table public.guard_probe_no_rls (id int primary key);
 create table public.guard_probe_no_policy (id int primary key);
 alter table public.guard_probe_no_policy enable row level security;
-select is(tests.rls_offenders(), array['guard_probe_no_policy (no policy)', 'guard_probe_no_rls (rls off)'],
+select is(eg_tests.rls_offenders(), array['guard_probe_no_policy (no policy)', 'guard_probe_no_rls (rls off)'],
   'the guard reports a table with RLS off and a table without policy');
 create policy probe_select on public.guard_probe_no_policy for select to authenticated using (true);
 alter table public.guard_probe_no_rls enable row level security;
 create policy probe_select on public.guard_probe_no_rls for select to authenticated using (true);
-select is(tests.rls_offenders(), '{}'::text[], 'and clears once both have RLS and a policy');
+select is(eg_tests.rls_offenders(), '{}'::text[], 'and clears once both have RLS and a policy');
 
 select * from finish();
 rollback;

@@ -9,9 +9,9 @@ set local search_path = public, extensions;
 create extension if not exists pgtap with schema extensions;
 
 -- Test helpers (created inside this file's transaction, rolled back with it).
-create schema tests;
+create schema eg_tests;
 -- actor -> (database role, JWT claims)
-create function tests.actor(p_actor text, out db_role text, out claims jsonb)
+create function eg_tests.actor(p_actor text, out db_role text, out claims jsonb)
 language sql immutable as $$
   select case p_actor when 'anon' then 'anon' when 'service' then 'service_role' else 'authenticated' end,
          case p_actor
@@ -27,7 +27,7 @@ language sql immutable as $$
 $$;
 -- Runs p_sql as the actor in a subtransaction that is always undone, and
 -- reports 'ok:<rows>' or 'error:<sqlstate>'.
-create function tests.try(p_actor text, p_sql text) returns text
+create function eg_tests.try(p_actor text, p_sql text) returns text
 language plpgsql as $$
 declare
   v_role text;
@@ -35,7 +35,7 @@ declare
   v_rows bigint;
   v_result text;
 begin
-  select a.db_role, a.claims into v_role, v_claims from tests.actor(p_actor) a;
+  select a.db_role, a.claims into v_role, v_claims from eg_tests.actor(p_actor) a;
   if v_role is null or v_claims is null then
     raise exception 'unknown actor %', p_actor;
   end if;
@@ -45,7 +45,7 @@ begin
     execute p_sql;
     get diagnostics v_rows = row_count;
     v_result := 'ok:' || v_rows;
-    raise exception 'tests.undo';
+    raise exception 'eg_tests.undo';
   exception when others then
     if v_result is null then
       v_result := 'error:' || sqlstate;
@@ -56,13 +56,13 @@ end;
 $$;
 -- allow: the statement ran and touched at least one row; deny: permission
 -- error (42501) or no row visible/affected; anything else is reported as is.
-create function tests.outcome(p_actor text, p_sql text) returns text
+create function eg_tests.outcome(p_actor text, p_sql text) returns text
 language sql as $$
   select case
     when r ~ '^ok:[1-9]' then 'allow'
     when r = 'ok:0' or r = 'error:42501' then 'deny'
     else r end
-  from tests.try(p_actor, p_sql) r;
+  from eg_tests.try(p_actor, p_sql) r;
 $$;
 
 -- Fixtures owned by tenant A (created as the superuser, rolled back at the end).
@@ -172,7 +172,7 @@ select plan(181);
 
 select is((select count(distinct tbl)::int from cases), 9, 'the matrix covers all 9 public tables');
 
-select is(tests.outcome(m.actor, c.stmt), m.expected, format('%s: %s %s -> %s', m.tbl, m.actor, m.op, m.expected))
+select is(eg_tests.outcome(m.actor, c.stmt), m.expected, format('%s: %s %s -> %s', m.tbl, m.actor, m.op, m.expected))
 from matrix m join cases c using (n)
 order by m.n, m.ord;
 

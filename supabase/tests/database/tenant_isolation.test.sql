@@ -6,9 +6,9 @@ set local search_path = public, extensions;
 create extension if not exists pgtap with schema extensions;
 
 -- Test helpers (created inside this file's transaction, rolled back with it).
-create schema tests;
+create schema eg_tests;
 -- actor -> (database role, JWT claims)
-create function tests.actor(p_actor text, out db_role text, out claims jsonb)
+create function eg_tests.actor(p_actor text, out db_role text, out claims jsonb)
 language sql immutable as $$
   select case p_actor when 'anon' then 'anon' when 'service' then 'service_role' else 'authenticated' end,
          case p_actor
@@ -24,7 +24,7 @@ language sql immutable as $$
 $$;
 -- Runs p_sql as the actor in a subtransaction that is always undone, and
 -- reports 'ok:<rows>' or 'error:<sqlstate>'.
-create function tests.try(p_actor text, p_sql text) returns text
+create function eg_tests.try(p_actor text, p_sql text) returns text
 language plpgsql as $$
 declare
   v_role text;
@@ -32,7 +32,7 @@ declare
   v_rows bigint;
   v_result text;
 begin
-  select a.db_role, a.claims into v_role, v_claims from tests.actor(p_actor) a;
+  select a.db_role, a.claims into v_role, v_claims from eg_tests.actor(p_actor) a;
   if v_role is null or v_claims is null then
     raise exception 'unknown actor %', p_actor;
   end if;
@@ -42,7 +42,7 @@ begin
     execute p_sql;
     get diagnostics v_rows = row_count;
     v_result := 'ok:' || v_rows;
-    raise exception 'tests.undo';
+    raise exception 'eg_tests.undo';
   exception when others then
     if v_result is null then
       v_result := 'error:' || sqlstate;
@@ -53,52 +53,52 @@ end;
 $$;
 -- allow: the statement ran and touched at least one row; deny: permission
 -- error (42501) or no row visible/affected; anything else is reported as is.
-create function tests.outcome(p_actor text, p_sql text) returns text
+create function eg_tests.outcome(p_actor text, p_sql text) returns text
 language sql as $$
   select case
     when r ~ '^ok:[1-9]' then 'allow'
     when r = 'ok:0' or r = 'error:42501' then 'deny'
     else r end
-  from tests.try(p_actor, p_sql) r;
+  from eg_tests.try(p_actor, p_sql) r;
 $$;
 select plan(27);
 
 -- own profile
-select is(tests.outcome('member', $$update public.profiles set display_name = 'Me' where id = 'aaaaaaaa-0000-4000-8000-000000000004'$$),
+select is(eg_tests.outcome('member', $$update public.profiles set display_name = 'Me' where id = 'aaaaaaaa-0000-4000-8000-000000000004'$$),
   'allow', 'a user updates their own profile');
 delete from public.profiles where id = 'aaaaaaaa-0000-4000-8000-000000000004';
-select is(tests.outcome('member', $$insert into public.profiles (id, display_name) values ('aaaaaaaa-0000-4000-8000-000000000004', 'Me')$$),
+select is(eg_tests.outcome('member', $$insert into public.profiles (id, display_name) values ('aaaaaaaa-0000-4000-8000-000000000004', 'Me')$$),
   'allow', 'a user creates their own profile (the `me` function on first call)');
-select is(tests.outcome('member', $$delete from public.profiles where id = 'aaaaaaaa-0000-4000-8000-000000000003'$$),
+select is(eg_tests.outcome('member', $$delete from public.profiles where id = 'aaaaaaaa-0000-4000-8000-000000000003'$$),
   'deny', 'a user cannot delete a profile');
-select is(tests.try('other', $$select id from public.profiles$$), 'ok:5', 'tenant B''s admin sees exactly tenant B''s 5 profiles');
-select is(tests.try('outsider', $$select id from public.profiles$$), 'ok:1', 'a user without a tenant sees only their own profile');
-select is(tests.try('member', $$update public.profiles set id = 'aaaaaaaa-0000-4000-8000-000000000003' where id = 'aaaaaaaa-0000-4000-8000-000000000003'$$),
+select is(eg_tests.try('other', $$select id from public.profiles$$), 'ok:5', 'tenant B''s admin sees exactly tenant B''s 5 profiles');
+select is(eg_tests.try('outsider', $$select id from public.profiles$$), 'ok:1', 'a user without a tenant sees only their own profile');
+select is(eg_tests.try('member', $$update public.profiles set id = 'aaaaaaaa-0000-4000-8000-000000000003' where id = 'aaaaaaaa-0000-4000-8000-000000000003'$$),
   'error:42501', 'a profile id cannot be changed');
 
 -- roles: no self-escalation, no cross-tenant moves
-select is(tests.outcome('member', $$update public.tenant_members set role = 'admin' where user_id = 'aaaaaaaa-0000-4000-8000-000000000004'$$),
+select is(eg_tests.outcome('member', $$update public.tenant_members set role = 'admin' where user_id = 'aaaaaaaa-0000-4000-8000-000000000004'$$),
   'deny', 'a member cannot promote themselves');
-select is(tests.outcome('member', $$insert into public.tenant_members (tenant_id, user_id, role) values ('aaaaaaaa-0000-4000-8000-000000000000', 'cccccccc-0000-4000-8000-000000000001', 'guest')$$),
+select is(eg_tests.outcome('member', $$insert into public.tenant_members (tenant_id, user_id, role) values ('aaaaaaaa-0000-4000-8000-000000000000', 'cccccccc-0000-4000-8000-000000000001', 'guest')$$),
   'deny', 'a member cannot add members');
-select is(tests.outcome('admin', $$update public.tenant_members set role = 'guest' where tenant_id = 'aaaaaaaa-0000-4000-8000-000000000000' and user_id = 'aaaaaaaa-0000-4000-8000-000000000001'$$),
+select is(eg_tests.outcome('admin', $$update public.tenant_members set role = 'guest' where tenant_id = 'aaaaaaaa-0000-4000-8000-000000000000' and user_id = 'aaaaaaaa-0000-4000-8000-000000000001'$$),
   'deny', 'an admin cannot change their own membership (no accidental lock-out)');
-select is(tests.outcome('admin', $$delete from public.tenant_members where tenant_id = 'aaaaaaaa-0000-4000-8000-000000000000' and user_id = 'aaaaaaaa-0000-4000-8000-000000000001'$$),
+select is(eg_tests.outcome('admin', $$delete from public.tenant_members where tenant_id = 'aaaaaaaa-0000-4000-8000-000000000000' and user_id = 'aaaaaaaa-0000-4000-8000-000000000001'$$),
   'deny', 'an admin cannot remove their own membership');
-select is(tests.try('admin', $$update public.tenant_members set tenant_id = 'bbbbbbbb-0000-4000-8000-000000000000' where user_id = 'aaaaaaaa-0000-4000-8000-000000000003'$$),
+select is(eg_tests.try('admin', $$update public.tenant_members set tenant_id = 'bbbbbbbb-0000-4000-8000-000000000000' where user_id = 'aaaaaaaa-0000-4000-8000-000000000003'$$),
   'error:42501', 'an admin cannot move a member to another tenant');
-select is(tests.outcome('admin', $$insert into public.tenant_members (tenant_id, user_id, role) values ('bbbbbbbb-0000-4000-8000-000000000000', 'aaaaaaaa-0000-4000-8000-000000000001', 'admin')$$),
+select is(eg_tests.outcome('admin', $$insert into public.tenant_members (tenant_id, user_id, role) values ('bbbbbbbb-0000-4000-8000-000000000000', 'aaaaaaaa-0000-4000-8000-000000000001', 'admin')$$),
   'deny', 'an admin cannot make themselves a member of another tenant');
-select is(tests.try('admin', $$update public.tenant_members set role = 'superuser' where user_id = 'aaaaaaaa-0000-4000-8000-000000000003'$$),
+select is(eg_tests.try('admin', $$update public.tenant_members set role = 'superuser' where user_id = 'aaaaaaaa-0000-4000-8000-000000000003'$$),
   'error:23503', 'a role must exist on the ladder');
-select is(tests.outcome('other', $$update public.tenant_members set role = 'guest' where tenant_id = 'aaaaaaaa-0000-4000-8000-000000000000'$$),
+select is(eg_tests.outcome('other', $$update public.tenant_members set role = 'guest' where tenant_id = 'aaaaaaaa-0000-4000-8000-000000000000'$$),
   'deny', 'tenant B''s admin cannot change tenant A''s members');
-select throws_ok($$select tests.try('moderator_like', 'select 1')$$, 'P0001', null, 'the helper refuses unknown actors (sanity)');
+select throws_ok($$select eg_tests.try('moderator_like', 'select 1')$$, 'P0001', null, 'the helper refuses unknown actors (sanity)');
 
 -- callers without a usable identity
-select is(tests.try('nobody', $$select id from public.tenants$$), 'ok:0', 'authenticated without sub sees no tenant');
-select is(tests.try('nobody', $$select user_id from public.tenant_members$$), 'ok:0', 'authenticated without sub sees no member');
-select is(tests.try('outsider', $$select id from public.tenants$$), 'ok:0', 'a user without membership sees no tenant');
+select is(eg_tests.try('nobody', $$select id from public.tenants$$), 'ok:0', 'authenticated without sub sees no tenant');
+select is(eg_tests.try('nobody', $$select user_id from public.tenant_members$$), 'ok:0', 'authenticated without sub sees no member');
+select is(eg_tests.try('outsider', $$select id from public.tenants$$), 'ok:0', 'a user without membership sees no tenant');
 
 -- webhook de-duplication
 insert into public.webhook_events (provider, event_id, event_type) values ('stripe', 'evt_dup_1', 'invoice.paid');
@@ -117,13 +117,13 @@ insert into public.security_events (occurred_at, event_type, severity, tenant_id
   (date_trunc('hour', now()) - interval '2 hours' + interval '9 minutes', 'auth.invalid_jwt', 'warning', 'aaaaaaaa-0000-4000-8000-000000000000'),
   (date_trunc('hour', now()) - interval '1 hours', 'rate_limited', 'warning', 'aaaaaaaa-0000-4000-8000-000000000000'),
   (date_trunc('hour', now()) - interval '1 hours', 'rate_limited', 'warning', 'bbbbbbbb-0000-4000-8000-000000000000');
-select is(tests.try('admin', $$select * from public.security_metrics_hourly('aaaaaaaa-0000-4000-8000-000000000000')$$),
+select is(eg_tests.try('admin', $$select * from public.security_metrics_hourly('aaaaaaaa-0000-4000-8000-000000000000')$$),
   'ok:2', 'tenant A''s admin gets two hourly buckets');
 select is((select events::int from public.security_metrics_hourly('aaaaaaaa-0000-4000-8000-000000000000')
            where event_type = 'auth.invalid_jwt'), 2, 'two events counted in one hour');
-select is(tests.try('other', $$select * from public.security_metrics_hourly('aaaaaaaa-0000-4000-8000-000000000000')$$),
+select is(eg_tests.try('other', $$select * from public.security_metrics_hourly('aaaaaaaa-0000-4000-8000-000000000000')$$),
   'ok:0', 'another tenant''s admin sees no metrics of tenant A');
-select is(tests.try('member', $$select * from public.security_metrics_hourly('aaaaaaaa-0000-4000-8000-000000000000')$$),
+select is(eg_tests.try('member', $$select * from public.security_metrics_hourly('aaaaaaaa-0000-4000-8000-000000000000')$$),
   'ok:0', 'a member sees no metrics');
 select throws_ok($$insert into public.security_events (event_type, details) values ('x', '[1]')$$, '23514', null,
   'details must be a JSON object');
