@@ -23,9 +23,22 @@ export interface GlobalResult {
 /** Runs the checks; rejects when the database cannot answer. */
 export type RunChecks = (checks: GlobalCheck[]) => Promise<GlobalResult[]>;
 
-/** Runs checks through `private.rate_limit_hit` on `sql`, in one round trip. */
+/** How many checks pass between two background purges of expired state. */
+export const PURGE_EVERY = 1000;
+
+/**
+ * Runs checks through `private.rate_limit_hit` on `sql`, in one round trip.
+ * Every PURGE_EVERY checks it also deletes expired state in the background
+ * (`private.rate_limit_purge()`), so the table stays bounded without pg_cron.
+ */
 export function postgresChecks(sql: () => Sql): RunChecks {
+  let sincePurge = 0;
   return async (checks) => {
+    sincePurge += checks.length;
+    if (sincePurge >= PURGE_EVERY) {
+      sincePurge = 0;
+      sql()`select private.rate_limit_purge()`.catch(() => {}); // best effort; the next one retries
+    }
     const rows = await sql()<{ key: string; allowed: boolean; remaining: number; reset_s: number; retry_after_s: number }[]>`
       select c.key, h.allowed, h.remaining, h.reset_s::int as reset_s, h.retry_after_s::int as retry_after_s
       from jsonb_to_recordset((${JSON.stringify(checks)}::text)::jsonb) as c(key text, "limit" int, window_s int)
