@@ -55,6 +55,7 @@ create table private.audit_chain_heads (
 comment on table private.audit_chain_heads is 'edgeguard: last seq and hash of every audit chain';
 alter table private.audit_chain_heads enable row level security;
 revoke all on table private.audit_chain_heads from public, anon, authenticated, service_role;
+grant select on table private.audit_chain_heads to service_role;
 
 -- Canonical content and hash ------------------------------------------------
 
@@ -315,6 +316,8 @@ comment on function private.audit_event(uuid, text, jsonb) is
 
 -- Verification --------------------------------------------------------------
 
+-- The head of a tenant's chain, for that tenant's admins (privileged callers
+-- read private.audit_chain_heads directly).
 create or replace function private.audit_chain_head(p_chain_id uuid)
 returns table (seq bigint, hash text)
 language sql
@@ -322,7 +325,8 @@ stable
 security definer
 set search_path = ''
 as $$
-  select h.seq, h.hash from private.audit_chain_heads h where h.chain_id = p_chain_id;
+  select h.seq, h.hash from private.audit_chain_heads h
+  where h.chain_id = p_chain_id and private.has_tenant_role(p_chain_id, 'admin');
 $$;
 
 -- Walks a tenant's chain (null = the global chain) and returns the first broken
@@ -369,7 +373,11 @@ begin
     v_expect := v_expect + 1;
   end loop;
 
-  select * into v_head from private.audit_chain_head(v_chain);
+  if v_privileged then
+    select h.seq, h.hash into v_head from private.audit_chain_heads h where h.chain_id = v_chain;
+  else
+    select h.seq, h.hash into v_head from private.audit_chain_head(v_chain) h;
+  end if;
   if v_head.seq is not null and (v_head.seq <> v_expect - 1 or v_head.hash is distinct from v_prev_hash) then
     return query select false, v_count, null::bigint, v_expect, 'head_mismatch'::text;
     return;

@@ -86,7 +86,7 @@ begin
 end;
 $$;
 
-select plan(54);
+select plan(56);
 
 -- 1. Append-only for every role ---------------------------------------------
 select is(eg_tests.try(a.actor, format('%s public.audit_logs%s', o.verb, o.tail)), 'error:42501',
@@ -265,6 +265,11 @@ select is(eg_tests.try('other', $$select * from public.verify_audit_chain('aaaaa
   'error:42501', 'another tenant''s admin may not verify the chain');
 select is(eg_tests.try('anon', $$select * from public.verify_audit_chain('aaaaaaaa-0000-4000-8000-000000000000')$$),
   'error:42501', 'anon may not verify the chain');
+
+select is(eg_tests.try('other', $$select * from private.audit_chain_head('aaaaaaaa-0000-4000-8000-000000000000')$$),
+  'ok:0', 'another tenant''s admin learns nothing of tenant A''s chain head');
+select is(eg_tests.try('admin', $$select * from private.audit_chain_head('aaaaaaaa-0000-4000-8000-000000000000')$$),
+  'ok:1', 'tenant A''s admin reads the head of their chain');
 
 select * from finish();
 rollback;
