@@ -16,7 +16,7 @@ create function eg_tests.rls_offenders() returns text[] language sql stable as $
     and (not c.relrowsecurity or not exists (select 1 from pg_policy p where p.polrelid = c.oid));
 $$;
 
-select plan(12);
+select plan(15);
 
 select is(eg_tests.rls_offenders(), '{}'::text[], 'every public table has RLS enabled and at least one policy');
 
@@ -78,6 +78,28 @@ select is(
   '{}'::text[], 'anon can execute no security-definer function');
 
 select ok(not has_schema_privilege('anon', 'private', 'usage'), 'anon has no usage on schema private');
+
+select is(
+  (select coalesce(array_agg(c.relname || '.' || p.polname order by 1), '{}')
+   from pg_policy p join pg_class c on c.oid = p.polrelid join pg_namespace n on n.oid = c.relnamespace
+   where n.nspname in ('public', 'private') and 0 = any (p.polroles)),
+  '{}'::text[], 'no policy applies to PUBLIC: each names its roles');
+
+select is(
+  (select coalesce(array_agg(c.relname::text order by 1), '{}')
+   from pg_class c join pg_namespace n on n.oid = c.relnamespace
+   where n.nspname = 'public' and c.relkind in ('r', 'p')
+     and not exists (select 1 from pg_depend d where d.classid = 'pg_class'::regclass and d.objid = c.oid and d.deptype = 'e')
+     and obj_description(c.oid, 'pg_class') is null),
+  '{}'::text[], 'every public table has a comment');
+
+select is(
+  (select coalesce(array_agg(c.relname::text order by 1), '{}')
+   from pg_class c join pg_namespace n on n.oid = c.relnamespace
+   join pg_attribute a on a.attrelid = c.oid and a.attname = 'updated_at' and not a.attisdropped
+   where n.nspname = 'public' and c.relkind = 'r'
+     and not exists (select 1 from pg_trigger t where t.tgrelid = c.oid and t.tgfoid = 'private.set_updated_at()'::regprocedure)),
+  '{}'::text[], 'every table with updated_at keeps it current by trigger');
 
 -- the guard itself catches offenders
 create table public.guard_probe_no_rls (id int primary key);
