@@ -16,7 +16,7 @@ create function eg_tests.rls_offenders() returns text[] language sql stable as $
     and (not c.relrowsecurity or not exists (select 1 from pg_policy p where p.polrelid = c.oid));
 $$;
 
-select plan(15);
+select plan(16);
 
 select is(eg_tests.rls_offenders(), '{}'::text[], 'every public table has RLS enabled and at least one policy');
 
@@ -100,6 +100,19 @@ select is(
    where n.nspname = 'public' and c.relkind = 'r'
      and not exists (select 1 from pg_trigger t where t.tgrelid = c.oid and t.tgfoid = 'private.set_updated_at()'::regprocedure)),
   '{}'::text[], 'every table with updated_at keeps it current by trigger');
+
+-- Supabase's linter rule 0001 (unindexed foreign keys): every foreign key's
+-- columns lead some index of its table
+select is(
+  (select coalesce(array_agg(c.conrelid::regclass::text || '(' || c.conname || ')' order by 1), '{}')
+   from pg_constraint c join pg_namespace n on n.oid = c.connamespace
+   where c.contype = 'f' and n.nspname in ('public', 'private')
+     and not exists (
+       select 1 from pg_index i
+       where i.indrelid = c.conrelid
+         and (i.indkey::int2[])[0:array_length(c.conkey, 1) - 1] @> c.conkey
+         and (i.indkey::int2[])[0:array_length(c.conkey, 1) - 1] <@ c.conkey)),
+  '{}'::text[], 'every foreign key is covered by an index');
 
 -- the guard itself catches offenders
 create table public.guard_probe_no_rls (id int primary key);
