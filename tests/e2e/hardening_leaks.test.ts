@@ -52,6 +52,10 @@ async function sweep(base: string): Promise<number> {
   const { credentials, cases } = await hostileRequests();
   let errors = 0;
   for (const name of await functionNames()) {
+    // A function directory created after the server started is not served by it.
+    const served = await fetch(`${base}/${name}`, { method: "OPTIONS" });
+    const servedText = await served.text();
+    if (served.status === 404 && servedText.includes("No such function")) continue;
     for (const [suffix, init] of cases) {
       const url = `${base}/${name}${suffix}`;
       const what = `${init.method ?? "GET"} ${name}${suffix.slice(0, 40)}`;
@@ -60,6 +64,8 @@ async function sweep(base: string): Promise<number> {
       if (res.status < 400) continue;
       errors++;
       await assertNoLeak(text, what, credentials);
+      // verify_jwt = true: the (emulated) platform gateway answers before the function runs
+      if (res.headers.get("x-edgeguard-gateway") === "rejected") continue;
       assertSecurityHeaders(res, what);
       const body = JSON.parse(text);
       for (const k of ["code", "message", "request_id"]) assert.equal(typeof body[k], "string", `${what}: ${k}`);
