@@ -16,7 +16,7 @@ create function eg_tests.rls_offenders() returns text[] language sql stable as $
     and (not c.relrowsecurity or not exists (select 1 from pg_policy p where p.polrelid = c.oid));
 $$;
 
-select plan(16);
+select plan(17);
 
 select is(eg_tests.rls_offenders(), '{}'::text[], 'every public table has RLS enabled and at least one policy');
 
@@ -78,6 +78,15 @@ select is(
   '{}'::text[], 'anon can execute no security-definer function');
 
 select ok(not has_schema_privilege('anon', 'private', 'usage'), 'anon has no usage on schema private');
+
+select is(
+  (select coalesce(array_agg(c.relname::text order by 1), '{}')
+   from pg_class c join pg_namespace n on n.oid = c.relnamespace
+   where n.nspname in ('public', 'private') and c.relkind = 'S'
+     and not exists (select 1 from pg_depend d where d.classid = 'pg_class'::regclass and d.objid = c.oid and d.deptype = 'e')
+     and (has_sequence_privilege('anon', c.oid, 'USAGE, SELECT, UPDATE')
+          or has_sequence_privilege('authenticated', c.oid, 'USAGE, SELECT, UPDATE'))),
+  '{}'::text[], 'clients hold no privilege on any sequence');
 
 select is(
   (select coalesce(array_agg(c.relname || '.' || p.polname order by 1), '{}')
