@@ -16,7 +16,7 @@ create function eg_tests.rls_offenders() returns text[] language sql stable as $
     and (not c.relrowsecurity or not exists (select 1 from pg_policy p where p.polrelid = c.oid));
 $$;
 
-select plan(17);
+select plan(18);
 
 select is(eg_tests.rls_offenders(), '{}'::text[], 'every public table has RLS enabled and at least one policy');
 
@@ -78,6 +78,13 @@ select is(
   '{}'::text[], 'anon can execute no security-definer function');
 
 select ok(not has_schema_privilege('anon', 'private', 'usage'), 'anon has no usage on schema private');
+
+select is(
+  (select coalesce(array_agg(p.oid::regprocedure::text order by 1), '{}')
+   from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+   where n.nspname = 'public' and has_function_privilege('anon', p.oid, 'execute')
+     and not exists (select 1 from pg_depend d where d.classid = 'pg_proc'::regclass and d.objid = p.oid and d.deptype = 'e')),
+  '{}'::text[], 'anon can execute no function of ours in public (Supabase grants it every new one by default)');
 
 select is(
   (select coalesce(array_agg(c.relname::text order by 1), '{}')
