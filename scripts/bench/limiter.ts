@@ -9,7 +9,7 @@
 // or EDGEGUARD_DB_URL / SUPABASE_DB_URL.
 import postgres from "npm:postgres@3.4.9";
 import { postgresChecks } from "../../supabase/functions/_shared/limit_global.ts";
-import { POSTGRES_OPTIONS } from "../../supabase/functions/_shared/connect_postgres.ts";
+import { LIMITER_POSTGRES_OPTIONS } from "../../supabase/functions/_shared/connect_postgres.ts";
 
 const arg = (name: string) => {
   const i = Deno.args.indexOf(`--${name}`);
@@ -40,7 +40,7 @@ interface Row {
 }
 
 async function level(clients: number, hot: boolean): Promise<Row> {
-  const sql = postgres(dbUrl, { ...POSTGRES_OPTIONS, max: clients });
+  const sql = postgres(dbUrl, { ...LIMITER_POSTGRES_OPTIONS, max: clients });
   const check = postgresChecks(() => sql);
   const per = Math.ceil(checksPerLevel / clients);
   const lat: number[] = [];
@@ -72,7 +72,7 @@ async function level(clients: number, hot: boolean): Promise<Row> {
 }
 
 async function exactness(clients: number, limit: number, burst: number) {
-  const sql = postgres(dbUrl, { ...POSTGRES_OPTIONS, max: clients });
+  const sql = postgres(dbUrl, { ...LIMITER_POSTGRES_OPTIONS, max: clients });
   const check = postgresChecks(() => sql);
   const key = `bench-${run}:exact-${clients}`;
   let admitted = 0;

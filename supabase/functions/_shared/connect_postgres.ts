@@ -1,34 +1,55 @@
-// The Postgres connection the guard's own steps use (global rate limits,
-// security events): postgres.js on SUPABASE_DB_URL, created on first use.
+// Postgres connections of the shared code: postgres.js on SUPABASE_DB_URL,
+// created on first use, one pool per isolate for each kind.
+//
+// - connectPostgres(): durable (server defaults); for data that must survive
+//   a crash once committed (webhook deliveries, lockouts, events).
+// - connectLimiterPostgres(): the global rate limiter only. Its sessions set
+//   `synchronous_commit = off`: a check does not wait for its WAL flush
+//   (several ms on a plain disk). Locks and visibility are unchanged, so
+//   limits stay exact; a database crash can forget the last fraction of a
+//   second of counts (more lenient for that moment, never stricter). A pooler
+//   that drops startup parameters simply keeps the server default.
 import postgres from "npm:postgres@3.4.9";
 
 /** A postgres.js client. */
 export type Sql = ReturnType<typeof postgres>;
 
-/**
- * The client options. `prepare: false` keeps it usable behind transaction
- * poolers (Supavisor). `synchronous_commit = off` for these connections only:
- * a limiter check does not wait for its WAL flush (several ms on a plain
- * disk). Locks and visibility are unchanged, so limits stay exact; a database
- * crash can forget the last fraction of a second of counts (more lenient for
- * that moment, never stricter). A pooler that drops startup parameters just
- * keeps the server default.
- */
+/** Options of every client: no prepared statements (transaction poolers such as Supavisor), bounded connect time. */
 export const POSTGRES_OPTIONS = {
   prepare: false,
   idle_timeout: 20,
   connect_timeout: 5,
   onnotice: () => {},
-  connection: { synchronous_commit: "off", application_name: "edgeguard" },
+  connection: { application_name: "edgeguard" },
+} as const;
+
+/** Options of the limiter's client. */
+export const LIMITER_POSTGRES_OPTIONS = {
+  ...POSTGRES_OPTIONS,
+  connection: { application_name: "edgeguard-limiter", synchronous_commit: "off" },
 } as const;
 
 let client: Sql | undefined;
+let limiterClient: Sql | undefined;
 
-/** The shared client; throws when SUPABASE_DB_URL is not set. */
-export function connectPostgres(): Sql {
-  if (client) return client;
+function databaseUrl(): string {
   const url = Deno.env.get("SUPABASE_DB_URL");
   if (!url) throw new Error("SUPABASE_DB_URL is not set");
-  client = postgres(url, { ...POSTGRES_OPTIONS, max: Number(Deno.env.get("EDGEGUARD_DB_POOL") ?? "") || 8 });
+  return url;
+}
+
+function poolSize(): number {
+  return Number(Deno.env.get("EDGEGUARD_DB_POOL") ?? "") || 8;
+}
+
+/** The shared durable client; throws when SUPABASE_DB_URL is not set. */
+export function connectPostgres(): Sql {
+  client ??= postgres(databaseUrl(), { ...POSTGRES_OPTIONS, max: poolSize() });
   return client;
+}
+
+/** The global rate limiter's client (no WAL flush wait); throws when SUPABASE_DB_URL is not set. */
+export function connectLimiterPostgres(): Sql {
+  limiterClient ??= postgres(databaseUrl(), { ...LIMITER_POSTGRES_OPTIONS, max: poolSize() });
+  return limiterClient;
 }

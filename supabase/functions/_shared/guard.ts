@@ -40,7 +40,7 @@ import { type Caller, limitFacts, limitLocal, type LimitVerdict } from "./limit_
 import { errorCode, limitGlobal, postgresChecks } from "./limit_global.ts";
 import { readBody } from "./read_body.ts";
 import { checkCsrf, csrfCookie, csrfSubject, issueCsrfToken } from "./check_csrf.ts";
-import { connectPostgres } from "./connect_postgres.ts";
+import { connectLimiterPostgres } from "./connect_postgres.ts";
 import { recordRateLimitEvent } from "./record_security_event.ts";
 import { type HeaderPairs, parseAnswer, refusalError } from "./wasm_answer.ts";
 import type { Gate, Hardening, Routes } from "./wasm/edgeguard_wasm.js";
@@ -96,7 +96,7 @@ export function guard(policy: unknown, handler: Handler, options: GuardOptions =
   if (!setup.ok && env.APP_ENV === "production") {
     throw new Error(`edgeguard: function refused to start: ${setup.reason}`);
   }
-  const runChecks = postgresChecks(connectPostgres);
+  const runChecks = postgresChecks(connectLimiterPostgres);
 
   return async (req: Request, info?: { remoteAddr?: unknown }): Promise<Response> => {
     const requestId = requestIdFor(req);
