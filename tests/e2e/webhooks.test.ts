@@ -124,7 +124,7 @@ Deno.test("stripe: a verified body without an event id → 400 INVALID_BODY", as
   assert.equal(res.body.code, "INVALID_BODY");
 });
 
-Deno.test("webhooks: a body over the 256 KiB limit → 413 PAYLOAD_TOO_LARGE, before any verification", async () => {
+Deno.test("webhooks: a body over the route limit (256 KiB; GitHub 1 MiB) → 413 PAYLOAD_TOO_LARGE, before any verification", async () => {
   const big = JSON.stringify({ id: uid("evt_"), pad: "x".repeat(300 * 1024) });
   const res = await post(url("stripe"), big, { "stripe-signature": await stripeHeader(big, secrets.STRIPE_WEBHOOK_SECRET) });
   assert.equal(res.status, 413);
@@ -136,10 +136,18 @@ Deno.test("webhooks: a body over the 256 KiB limit → 413 PAYLOAD_TOO_LARGE, be
       c.close();
     },
   });
-  const res2 = await fetch(url("github"), { method: "POST", headers: { "content-type": "application/json" }, body: stream });
+  const res2 = await fetch(url("shopify"), { method: "POST", headers: { "content-type": "application/json" }, body: stream });
   const body2 = await res2.json();
   assert.equal(res2.status, 413);
   assert.equal(body2.code, "PAYLOAD_TOO_LARGE");
+  // GitHub push payloads run larger: 300 KiB passes the size check (and is then verified), 1.1 MiB does not
+  const push = JSON.stringify({ zen: uid("z"), pad: "y".repeat(300 * 1024) });
+  const r3 = await post(url("github"), push, { "x-hub-signature-256": githubSignature(push, secrets.GITHUB_WEBHOOK_SECRET), "x-github-delivery": crypto.randomUUID() });
+  assert.equal(r3.status, 200, JSON.stringify(r3.body));
+  const huge = JSON.stringify({ zen: uid("z"), pad: "y".repeat(1100 * 1024) });
+  const r4 = await post(url("github"), huge, { "x-hub-signature-256": githubSignature(huge, secrets.GITHUB_WEBHOOK_SECRET) });
+  assert.equal(r4.status, 413);
+  assert.equal(r4.body.code, "PAYLOAD_TOO_LARGE");
 });
 
 Deno.test("webhooks: unknown provider → 404 NOT_FOUND; GET → 405 METHOD_NOT_ALLOWED", async () => {
