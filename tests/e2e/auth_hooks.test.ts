@@ -117,12 +117,17 @@ Deno.test("password-verification: 5 failures lock out; locked rejects even the r
   assert.deepEqual(await attempt(ADMIN_A, true), { decision: "continue" });
   for (let i = 0; i < 4; i++) assert.deepEqual(await attempt(ADMIN_A, false), { decision: "continue" });
   // lockout at the 5th failure inside the window
+  const [{ since }] = await withDb((sql) => sql`select now() as since`);
   for (let i = 0; i < 4; i++) assert.deepEqual(await attempt(OUTSIDER, false), { decision: "continue" });
   const locked = await attempt(OUTSIDER, false);
   assert.equal(locked.decision, "reject");
   assert.equal(typeof locked.message, "string");
   assert.equal(locked.should_logout_user, false);
   assert.equal((await attempt(OUTSIDER, true)).decision, "reject", "the right password while locked");
+  const events = await withDb((sql) => sql`select details from public.security_events
+    where event_type = 'password_lockout' and actor_id = ${OUTSIDER} and occurred_at >= ${since}`);
+  assert.equal(events.length, 2, "one security event per rejected attempt");
+  assert.deepEqual(events.map((e) => e.details.valid).sort(), [false, true]);
   await withDb((sql) => sql`delete from private.password_failures where user_id in (${OUTSIDER}, ${ADMIN_A})`);
 });
 

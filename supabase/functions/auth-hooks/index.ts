@@ -33,7 +33,7 @@ const fetch = guard(policy, async (req, ctx) => {
     if (ctx.route === "POST /auth-hooks/custom-access-token") {
       return await customAccessToken(connectPostgres(), ctx.body as AccessTokenEvent);
     }
-    return await passwordVerification(connectPostgres(), ctx.body as PasswordAttemptEvent);
+    return await passwordVerification(connectPostgres(), ctx.body as PasswordAttemptEvent, ctx.requestId);
   } catch (e) {
     return await respondHookError(e, ctx.requestId);
   }

@@ -25,11 +25,23 @@ export interface PasswordAttemptEvent {
 }
 
 /** The hook's answer for `event` (already verified and schema-checked). */
-export async function passwordVerification(sql: Sql, event: PasswordAttemptEvent): Promise<Response> {
+export async function passwordVerification(sql: Sql, event: PasswordAttemptEvent, requestId: string): Promise<Response> {
   let rows;
   try {
-    rows = await sql`select decision from private.password_attempt(
-      ${event.user_id}::uuid, ${event.valid}, ${MAX_FAILURES}, ${WINDOW_S}, ${LOCKOUT_S})`;
+    // One statement: the attempt, and for a rejection a security event
+    // (`password_lockout`, the user as actor; no password data exists here).
+    rows = await sql`
+      with attempt as (
+        select a.decision, a.failed_count, a.locked_until
+        from private.password_attempt(${event.user_id}::uuid, ${event.valid}, ${MAX_FAILURES}, ${WINDOW_S}, ${LOCKOUT_S}) a
+      ), logged as (
+        insert into public.security_events (event_type, severity, actor_id, request_id, details)
+        select 'password_lockout', 'warning', ${event.user_id}::uuid, ${requestId},
+               jsonb_build_object('failed_count', a.failed_count, 'locked_until', a.locked_until, 'valid', ${event.valid}::boolean)
+        from attempt a where a.decision = 'reject'
+        returning 1
+      )
+      select decision from attempt`;
   } catch (e) {
     // 23503: no such user in auth.users (Supabase Auth only asks about real users).
     if ((e as { code?: string }).code === "23503") throw new GuardError("INVALID_BODY", "unknown user");
