@@ -52,7 +52,7 @@ const hs256Requests = hs256.map(request);
 const repeated = request(es256[1]);
 
 const bare = (_req: Request) => Promise.resolve(new Response("ok"));
-const anchor = withSupabase({ auth: "user" }, (_req: Request) => new Response("ok"));
+const anchor = withSupabase({ auth: "user" }, (_req: Request) => Promise.resolve(new Response("ok")));
 const policy = { auth: ["user"], routes: [{ method: "GET", path: "/bench", limits: { exempt: true } }] };
 const edge = guard(policy, () => new Response("ok"));
 
