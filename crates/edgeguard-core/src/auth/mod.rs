@@ -1,12 +1,13 @@
-//! Credentials: Supabase access tokens (JWKS and legacy HS256), Supabase API keys, user API keys, and the verified-token cache.
+//! Credentials: Supabase access tokens (JWKS and legacy HS256), Supabase API
+//! keys, and the verified-token cache.
 
-#[cfg(test)]
-mod smoke {
-    #[test]
-    fn jwt_simple_links() {
-        use jwt_simple::prelude::*;
-        let k = HS256Key::from_bytes(b"0123456789abcdef0123456789abcdef");
-        let t = k.authenticate(Claims::create(Duration::from_secs(60))).unwrap();
-        assert!(k.verify_token::<NoCustomClaims>(&t, None).is_ok());
-    }
-}
+pub mod apikey;
+pub mod b64;
+pub mod cache;
+pub mod config;
+pub mod jwt;
+pub mod keys;
+pub mod strict_json;
+
+pub use config::{AppEnv, AuthConfig, JwksSource};
+pub use keys::{verify_signature, Alg, Key, KeyMaterial, KeySet};
