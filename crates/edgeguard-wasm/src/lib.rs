@@ -2,6 +2,9 @@
 //! the core. No security decision is made here.
 #![forbid(unsafe_code)]
 
+mod identity;
+pub use identity::Gate;
+
 use wasm_bindgen::prelude::*;
 
 /// The edgeguard version compiled into this module.

@@ -141,3 +141,21 @@ impl AuthConfig {
         Ok(AuthConfig { app_env, jwks, hs256, publishable, secret, admin_emails })
     }
 }
+
+/// Parses an environment given as a JSON object of strings (what the shim
+/// passes); non-string values are refused.
+pub fn env_from_json(json: &str) -> Result<BTreeMap<String, String>, String> {
+    let v: serde_json::Value = serde_json::from_str(json).map_err(|_| "env: not a JSON object".to_string())?;
+    let obj = v.as_object().ok_or("env: not a JSON object")?;
+    let mut out = BTreeMap::new();
+    for (k, v) in obj {
+        match v {
+            serde_json::Value::String(s) => {
+                out.insert(k.clone(), s.clone());
+            }
+            serde_json::Value::Null => {}
+            _ => return Err(format!("env: {k} is not a string")),
+        }
+    }
+    Ok(out)
+}
