@@ -134,3 +134,46 @@ fn hs256_hmac_sha256() {
     assert!(truncated_groups > 0);
     t.finish("HS256", 87);
 }
+
+/// The table-based ES256 path agrees with p256's own verifier on valid,
+/// tampered and random signatures.
+#[test]
+fn es256_table_path_matches_p256_reference() {
+    use edgeguard_core::auth::keys::verify_es256_reference;
+    use p256::ecdsa::signature::Signer as _;
+    let mut seed: u64 = 0x1234_5678_9abc_def1;
+    let mut next = || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let (mut agree_valid, mut agree_invalid) = (0, 0);
+    for i in 0..40u64 {
+        let sk = p256::ecdsa::SigningKey::from_slice(&{
+            let mut b = [0u8; 32];
+            for c in b.chunks_mut(8) {
+                c.copy_from_slice(&next().to_be_bytes());
+            }
+            b[0] &= 0x7f;
+            b
+        })
+        .unwrap();
+        let pt = sk.verifying_key().to_sec1_point(false);
+        let key = KeyMaterial::es256_from_sec1(pt.as_bytes()).unwrap();
+        let msg = format!("message {i} {}", next());
+        let sig: p256::ecdsa::Signature = sk.sign(msg.as_bytes());
+        let mut bytes = sig.to_bytes().to_vec();
+        assert!(verify_signature(&key, msg.as_bytes(), &bytes));
+        assert!(verify_es256_reference(&key, msg.as_bytes(), &bytes));
+        agree_valid += 1;
+        for _ in 0..5 {
+            let pos = (next() % 64) as usize;
+            bytes[pos] ^= 1 << (next() % 8);
+            assert_eq!(verify_signature(&key, msg.as_bytes(), &bytes), verify_es256_reference(&key, msg.as_bytes(), &bytes));
+            agree_invalid += 1;
+        }
+        assert!(!verify_signature(&key, b"other message", &sig.to_bytes()));
+    }
+    assert_eq!((agree_valid, agree_invalid), (40, 200));
+}

@@ -8,7 +8,6 @@
 
 use super::b64;
 use jwt_simple::prelude::{ECDSAP256PublicKeyLike as _, ES256PublicKey, EdDSAPublicKeyLike as _, Ed25519PublicKey, RS256PublicKey, RSAPublicKeyLike as _};
-use p256::ecdsa::signature::Verifier as _;
 use serde_json::Value;
 use std::fmt;
 
@@ -54,8 +53,8 @@ pub enum KeyMaterial {
     Hs256(Vec<u8>),
     /// RSA public key.
     Rs256(RS256PublicKey),
-    /// P-256 public key.
-    Es256(ES256PublicKey),
+    /// P-256 public key, with its precomputed multiplication table.
+    Es256(ES256PublicKey, std::sync::Arc<super::p256_table::P256Table>),
     /// Ed25519 public key.
     EdDsa(Ed25519PublicKey),
 }
@@ -65,7 +64,7 @@ impl fmt::Debug for KeyMaterial {
         f.write_str(match self {
             KeyMaterial::Hs256(_) => "Hs256(<secret>)",
             KeyMaterial::Rs256(_) => "Rs256",
-            KeyMaterial::Es256(_) => "Es256",
+            KeyMaterial::Es256(..) => "Es256",
             KeyMaterial::EdDsa(_) => "EdDsa",
         })
     }
@@ -77,14 +76,17 @@ impl KeyMaterial {
         match self {
             KeyMaterial::Hs256(_) => Alg::Hs256,
             KeyMaterial::Rs256(_) => Alg::Rs256,
-            KeyMaterial::Es256(_) => Alg::Es256,
+            KeyMaterial::Es256(..) => Alg::Es256,
             KeyMaterial::EdDsa(_) => Alg::EdDsa,
         }
     }
 
     /// A P-256 key from a SEC1 point (compressed or uncompressed).
     pub fn es256_from_sec1(bytes: &[u8]) -> Option<Self> {
-        ES256PublicKey::from_bytes(bytes).ok().map(KeyMaterial::Es256)
+        let pk = ES256PublicKey::from_bytes(bytes).ok()?;
+        let vk: &p256::ecdsa::VerifyingKey = pk.public_key().as_ref();
+        let table = super::p256_table::P256Table::new(p256::ProjectivePoint::from(*vk.as_affine()));
+        Some(KeyMaterial::Es256(pk, std::sync::Arc::new(table)))
     }
     /// An RSA key from big-endian modulus and exponent (≥ 2048 bits enforced).
     pub fn rs256_from_components(n: &[u8], e: &[u8]) -> Option<Self> {
@@ -108,6 +110,16 @@ fn strip_zeros(x: &[u8]) -> &[u8] {
     x.get(i..).unwrap_or(&[])
 }
 
+/// Verifies with p256's own ECDSA verifier (no precomputed table); the
+/// reference the table path is tested against.
+pub fn verify_es256_reference(key: &KeyMaterial, signing_input: &[u8], sig: &[u8]) -> bool {
+    use p256::ecdsa::signature::Verifier as _;
+    let KeyMaterial::Es256(pk, _) = key else { return false };
+    let Ok(s) = p256::ecdsa::Signature::from_slice(sig) else { return false };
+    let vk: &p256::ecdsa::VerifyingKey = pk.public_key().as_ref();
+    vk.verify(signing_input, &s).is_ok()
+}
+
 /// Verifies `sig` over `signing_input` with `key`. This is the single
 /// signature step of the JWT path (and what the Wycheproof vectors exercise).
 pub fn verify_signature(key: &KeyMaterial, signing_input: &[u8], sig: &[u8]) -> bool {
@@ -118,11 +130,7 @@ pub fn verify_signature(key: &KeyMaterial, signing_input: &[u8], sig: &[u8]) -> 
             mac.update(signing_input);
             mac.verify_slice(sig).is_ok()
         }
-        KeyMaterial::Es256(pk) => {
-            let Ok(s) = p256::ecdsa::Signature::from_slice(sig) else { return false };
-            let vk: &p256::ecdsa::VerifyingKey = pk.public_key().as_ref();
-            vk.verify(signing_input, &s).is_ok()
-        }
+        KeyMaterial::Es256(_, table) => super::p256_table::verify(table, signing_input, sig),
         KeyMaterial::EdDsa(pk) => {
             let Ok(s) = ed25519_compact::Signature::from_slice(sig) else { return false };
             let inner: &ed25519_compact::PublicKey = pk.public_key().as_ref();

@@ -7,6 +7,7 @@ pub mod cache;
 pub mod config;
 pub mod jwt;
 pub mod keys;
+pub mod p256_table;
 pub mod strict_json;
 
 pub use config::{AppEnv, AuthConfig, JwksSource};
