@@ -1,4 +1,4 @@
-//! The `edgeguard` command: dev keys and dev tokens (more subcommands follow).
+//! The `edgeguard` command: dev keys, dev tokens, webhook signing.
 //!
 //! ```text
 //! edgeguard keygen [--kid KID] [--private-out FILE] [--jwks-out FILE]
@@ -8,12 +8,15 @@
 //! ```
 #![forbid(unsafe_code)]
 
+mod sign_webhook;
+
 use jwt_simple::prelude::*;
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 use std::process::ExitCode;
 
 const USAGE: &str = "usage:
+  edgeguard sign-webhook ...   sign a webhook body and print the headers
   edgeguard keygen [--kid KID] [--private-out FILE] [--jwks-out FILE]
       ES256 dev key pair: prints {\"private_jwk\":{..},\"jwks\":{\"keys\":[..]}} (or writes the files)
   edgeguard token (--key PRIVATE_JWK_FILE | --secret SECRET) [--sub ID] [--role authenticated]
@@ -144,6 +147,10 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("keygen") => keygen(&args[1..]),
         Some("token") => token(&args[1..]),
+        Some("sign-webhook") => {
+            let code = sign_webhook::main(args.get(1..).unwrap_or_default());
+            return ExitCode::from(u8::try_from(code).unwrap_or(1));
+        }
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
             Ok(())

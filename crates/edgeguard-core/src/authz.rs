@@ -113,6 +113,8 @@ pub enum Decision {
     Allow {
         /// `"GET /me"`.
         route: String,
+        /// Path captures of the route.
+        params: BTreeMap<String, String>,
         /// Who.
         identity: Box<Identity>,
     },
@@ -132,8 +134,8 @@ impl Decision {
     /// The wire JSON of the wasm facade.
     pub fn to_json(&self) -> String {
         let v = match self {
-            Decision::Allow { route, identity } => serde_json::json!({"ok": true, "route": route, "identity": identity}),
-            Decision::Deny { denial, refetch_jwks } => serde_json::json!({"ok": false, "code": denial.code.as_str(), "reason": denial.reason, "refetch_jwks": refetch_jwks}),
+            Decision::Allow { route, params, identity } => serde_json::json!({"ok": true, "route": route, "params": params, "identity": identity}),
+            Decision::Deny { denial, refetch_jwks } => serde_json::json!({"ok": false, "code": denial.code.as_str(), "status": denial.code.status(), "reason": denial.reason, "refetch_jwks": refetch_jwks}),
         };
         v.to_string()
     }
@@ -262,7 +264,7 @@ impl Gate {
         let now = if now_ms.is_finite() { (now_ms / 1000.0).floor() as i64 } else { 0 };
         match self.authenticate(&route, req, now, now_ms) {
             Ok(identity) => match self.authorize(&route, req, &params, identity) {
-                Ok(identity) => Decision::Allow { route: route.label(), identity: Box::new(identity) },
+                Ok(identity) => Decision::Allow { route: route.label(), params, identity: Box::new(identity) },
                 Err(d) => Decision::Deny { denial: d, refetch_jwks: false },
             },
             Err(d) => d,

@@ -6,7 +6,7 @@
 //!
 //! ```json
 //! {
-//!   "auth": ["user"],                 // default modes: user | publishable[:name|*] | secret[:name|*] | none
+//!   "auth": ["user"],                 // default modes (default ["user"]): user | publishable[:name|*] | secret[:name|*] | none
 //!   "allow_anonymous": false,         // accept `is_anonymous` users (default false)
 //!   "leeway_seconds": 30,             // clock skew for exp/nbf/iat (0..=300, default 30)
 //!   "audience": "authenticated",      // required `aud` (optional)
@@ -18,7 +18,7 @@
 //!     {"method": "PATCH", "path": "/admin-users/:tenant_id/members/:user_id",
 //!      "roles": ["admin"], "permissions": ["users:write"], "aal": "aal2"}
 //!   ],
-//!   "limits": {}, "cors": {}, "headers": {}, "body": {}   // hardening sections, passed through
+//!   "limits": {}, "cors": {}, "headers": {}, "body": {}, "csrf": {}   // hardening sections, passed through
 //! }
 //! ```
 //!
@@ -26,7 +26,8 @@
 //! a final `*` matches any rest), and optional `auth`, `roles` (caller's role
 //! must be at or above one of them on the ladder), `permissions` (all
 //! required), `aal` (`aal1`|`aal2`), `allow_anonymous`, `tenant` (object, or
-//! `null` to switch the function default off), `limits`, `body`, `csrf`.
+//! `null` to switch the function default off), and the hardening sections
+//! `limits`, `body`, `csrf`, `params`, `query` (passed through).
 
 use serde::Deserialize;
 use serde_json::Value;
@@ -200,6 +201,12 @@ pub struct Route {
     pub body: Option<Value>,
     /// Hardening passthrough.
     pub csrf: Option<Value>,
+    /// Hardening passthrough (path parameter schema).
+    pub params: Option<Value>,
+    /// Hardening passthrough (query schema).
+    pub query: Option<Value>,
+    /// The route key, `"GET /me"` (same as [`Route::label`]).
+    pub key: String,
 }
 
 impl Route {
@@ -276,6 +283,10 @@ pub struct Policy {
     pub headers: Option<Value>,
     /// Hardening passthrough.
     pub body: Option<Value>,
+    /// Hardening passthrough.
+    pub csrf: Option<Value>,
+    /// The whole document as parsed (the hardening sections read from it).
+    pub raw: Value,
 }
 
 #[derive(Deserialize)]
@@ -304,11 +315,18 @@ struct RouteFile {
     limits: Option<Value>,
     body: Option<Value>,
     csrf: Option<Value>,
+    params: Option<Value>,
+    query: Option<Value>,
+}
+
+fn default_auth() -> Vec<String> {
+    vec!["user".to_owned()]
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct PolicyFile {
+    #[serde(default = "default_auth")]
     auth: Vec<String>,
     #[serde(default)]
     allow_anonymous: bool,
@@ -322,6 +340,7 @@ struct PolicyFile {
     cors: Option<Value>,
     headers: Option<Value>,
     body: Option<Value>,
+    csrf: Option<Value>,
 }
 
 const METHODS: [&str; 8] = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "*"];
@@ -422,7 +441,8 @@ impl Policy {
     /// Parses and validates a policy file.
     pub fn from_json(json: &str) -> Result<Policy, PolicyError> {
         let v = crate::auth::strict_json::parse(json.as_bytes()).map_err(|e| err(e.to_string()))?;
-        let f: PolicyFile = serde_json::from_value(v).map_err(|e| err(e.to_string()))?;
+        let f: PolicyFile = serde_json::from_value(v.clone()).map_err(|e| err(e.to_string()))?;
+        let raw = v;
         let auth = parse_modes(&f.auth, "auth")?;
         let leeway = f.leeway_seconds.unwrap_or(30);
         if leeway > 300 {
@@ -478,7 +498,7 @@ impl Policy {
         for (i, r) in f.routes.into_iter().enumerate() {
             let at = format!("routes[{i}]");
             let method = r.method.to_ascii_uppercase();
-            if !METHODS.contains(&method.as_str()) || method != r.method {
+            if !METHODS.contains(&method.as_str()) {
                 return Err(err(format!("{at}.method: \"{}\" is not one of GET POST PUT PATCH DELETE HEAD OPTIONS *", r.method)));
             }
             let segments = parse_path(&r.path, &at)?;
@@ -531,7 +551,11 @@ impl Policy {
                     check_tenant(t, &segments, &at)?;
                 }
             }
+            let key = format!("{method} {}", r.path);
             routes.push(Route {
+                key,
+                params: r.params,
+                query: r.query,
                 method,
                 path: r.path,
                 segments,
@@ -557,7 +581,14 @@ impl Policy {
             cors: f.cors,
             headers: f.headers,
             body: f.body,
+            csrf: f.csrf,
+            raw,
         })
+    }
+
+    /// [`Policy::route`] with the captures as a list (the hardening facade's shape).
+    pub fn match_route(&self, method: &str, path: &str) -> Result<(&Route, Vec<(String, String)>), crate::Denial> {
+        self.route(&method.to_ascii_uppercase(), path).map(|(r, p)| (r, p.into_iter().collect()))
     }
 
     /// Finds the route for a request: `Err(NotFound)` when no path matches,

@@ -48,7 +48,7 @@ impl Gate {
     }
 
     /// Decides one request. `request_json`: `{"method","path","query","headers":{..},"body_json"?}`.
-    /// Returns `{"ok":true,"route","identity"}` or `{"ok":false,"code","reason","refetch_jwks"}`.
+    /// Returns `{"ok":true,"route","params","identity"}` or `{"ok":false,"code","status","reason","refetch_jwks"}`.
     pub fn check(&mut self, request_json: &str, now_ms: f64) -> String {
         match Request::from_json(request_json) {
             Ok(req) => self.inner.check(&req, now_ms).to_json(),

@@ -2,10 +2,11 @@
 //! the core. No security decision is made here.
 #![forbid(unsafe_code)]
 
-mod identity;
-pub use identity::Gate;
-
 use wasm_bindgen::prelude::*;
+
+pub mod hardening;
+pub mod identity;
+pub mod webhook;
 
 /// The edgeguard version compiled into this module.
 #[wasm_bindgen]
@@ -19,8 +20,11 @@ pub fn error_status(code: &str) -> u16 {
     edgeguard_core::ErrorCode::from_name(code).map_or(500, |c| c.status())
 }
 
-#[doc(hidden)]
-#[wasm_bindgen(js_name = __smokeJwt)]
-pub fn smoke_jwt() -> bool {
-    true
+/// The public default message for a SPEC error code name.
+#[wasm_bindgen(js_name = errorMessage)]
+pub fn error_message(code: &str) -> String {
+    edgeguard_core::ErrorCode::from_name(code)
+        .unwrap_or(edgeguard_core::ErrorCode::Internal)
+        .default_message()
+        .to_string()
 }

@@ -84,8 +84,7 @@ impl KeyMaterial {
     /// A P-256 key from a SEC1 point (compressed or uncompressed).
     pub fn es256_from_sec1(bytes: &[u8]) -> Option<Self> {
         let pk = ES256PublicKey::from_bytes(bytes).ok()?;
-        let vk: &p256::ecdsa::VerifyingKey = pk.public_key().as_ref();
-        let table = super::p256_table::P256Table::new(p256::ProjectivePoint::from(*vk.as_affine()));
+        let table = super::p256_table::P256Table::from_sec1(bytes)?;
         Some(KeyMaterial::Es256(pk, std::sync::Arc::new(table)))
     }
     /// An RSA key from big-endian modulus and exponent (≥ 2048 bits enforced).
@@ -130,7 +129,7 @@ pub fn verify_signature(key: &KeyMaterial, signing_input: &[u8], sig: &[u8]) -> 
             mac.update(signing_input);
             mac.verify_slice(sig).is_ok()
         }
-        KeyMaterial::Es256(_, table) => super::p256_table::verify(table, signing_input, sig),
+        KeyMaterial::Es256(_, table) => table.verify(signing_input, sig),
         KeyMaterial::EdDsa(pk) => {
             let Ok(s) = ed25519_compact::Signature::from_slice(sig) else { return false };
             let inner: &ed25519_compact::PublicKey = pk.public_key().as_ref();

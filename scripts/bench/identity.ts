@@ -1,0 +1,94 @@
+// Identity benchmark (issue 5): one Deno process, per-request medians of
+//   (a) a bare handler
+//   (b) @supabase/server withSupabase({auth:'user'}), inline ES256 JWKS (anchor)
+//   (c) edgeguard guard(), same config, a new token every request
+//   (d) edgeguard guard(), the same token repeated (verified-token cache)
+//   (e) edgeguard guard(), HS256, a new token every request
+// Run: npm run bench (or: deno run -A scripts/bench/identity.ts)
+import { exportJWK, generateKeyPair, SignJWT } from "npm:jose@6.2.17";
+import { measure, report, type Result } from "./measure.ts";
+
+const { publicKey, privateKey } = await generateKeyPair("ES256", { extractable: true });
+const jwk = { ...(await exportJWK(publicKey)), kid: "bench-es256", alg: "ES256", use: "sig" };
+const hsSecret = "bench-hs256-secret-0123456789-abcdefghijklmnop";
+Deno.env.set("SUPABASE_URL", "http://127.0.0.1:1");
+Deno.env.set("SUPABASE_JWKS", JSON.stringify({ keys: [jwk] }));
+Deno.env.set("JWT_SECRET", hsSecret);
+Deno.env.set("SUPABASE_PUBLISHABLE_KEYS", JSON.stringify({ default: "sb_publishable_bench" }));
+Deno.env.set("SUPABASE_SECRET_KEYS", JSON.stringify({ default: "sb_secret_bench" }));
+Deno.env.set("APP_ENV", "development");
+
+const { withSupabase } = await import("npm:@supabase/server@1.8.1");
+const { guard } = await import("../../supabase/functions/_shared/guard.ts");
+
+const opts = { batch: 50, rounds: 40, warmup: 200 };
+const perCase = opts.batch * opts.rounds + opts.warmup;
+const now = Math.floor(Date.now() / 1000);
+
+async function mint(n: number, alg: "ES256" | "HS256"): Promise<string[]> {
+  const key = alg === "ES256" ? privateKey : new TextEncoder().encode(hsSecret);
+  const out: string[] = [];
+  for (let i = 0; i < n; i++) {
+    out.push(
+      await new SignJWT({ role: "authenticated", email: `u${i}@bench.test`, aal: "aal1", session_id: `s${i}` })
+        .setProtectedHeader(alg === "ES256" ? { alg, kid: jwk.kid, typ: "JWT" } : { alg, typ: "JWT" })
+        .setSubject(crypto.randomUUID())
+        .setIssuedAt(now)
+        .setExpirationTime(now + 3600)
+        .setAudience("authenticated")
+        .sign(key),
+    );
+  }
+  return out;
+}
+
+const es256 = await mint(perCase * 2, "ES256");
+const hs256 = await mint(perCase, "HS256");
+const url = "http://localhost/bench";
+const request = (token: string) => new Request(url, { headers: { authorization: `Bearer ${token}` } });
+// Requests are built before timing, so every case measures only its handler.
+const es256Requests = es256.map(request);
+const hs256Requests = hs256.map(request);
+const repeated = request(es256[1]);
+
+const bare = (_req: Request) => Promise.resolve(new Response("ok"));
+const anchor = withSupabase({ auth: "user" }, (_req: Request) => new Response("ok"));
+const policy = { auth: ["user"], routes: [{ method: "GET", path: "/bench", limits: { exempt: true } }] };
+const edge = guard(policy, () => new Response("ok"));
+
+async function expectOk(res: Response, label: string) {
+  if (res.status !== 200) throw new Error(`${label}: status ${res.status} ${await res.text()}`);
+  await res.body?.cancel();
+}
+await expectOk(await anchor(request(es256[0])), "anchor");
+await expectOk(await edge(request(es256[0])), "edgeguard ES256");
+await expectOk(await edge(request(hs256[0])), "edgeguard HS256");
+
+const results: Result[] = [];
+results.push(await measure("(a) bare handler", () => bare(repeated), opts));
+results.push(
+  await measure("(b) @supabase/server withSupabase user, ES256", async (i) => {
+    const res = await anchor(es256Requests[i % perCase]);
+    await res.body?.cancel();
+  }, opts),
+);
+results.push(
+  await measure("(c) edgeguard, ES256, new token each request", async (i) => {
+    const res = await edge(es256Requests[perCase + (i % perCase)]);
+    await res.body?.cancel();
+  }, opts),
+);
+results.push(
+  await measure("(d) edgeguard, ES256, repeated token", async () => {
+    const res = await edge(repeated);
+    await res.body?.cancel();
+  }, opts),
+);
+results.push(
+  await measure("(e) edgeguard, HS256, new token each request", async (i) => {
+    const res = await edge(hs256Requests[i % perCase]);
+    await res.body?.cancel();
+  }, opts),
+);
+
+report("Identity: per-request cost in one Deno process", results, "(b) @supabase/server withSupabase user, ES256");

@@ -1,0 +1,291 @@
+// The guard pipeline in-process: real wasm, a test policy, no database
+// (global limits are covered over HTTP in tests/e2e/hardening_*.test.ts).
+import { guard, type GuardContext } from "./guard.ts";
+import { assert, eq, randomSecret as secret } from "./test_assert.ts";
+
+const env = (extra: Record<string, string> = {}) => ({
+  APP_ENV: "development",
+  CORS_ORIGINS: "https://app.example.com,https://*.example.org",
+  CSRF_SECRET: secret(),
+  ...extra,
+});
+
+const policy = {
+  auth: ["none"],
+  limits: {
+    classes: {
+      standard: [{ name: "ip-min", by: ["ip"], limit: 3, window_s: 60 }],
+      auth: [{ name: "auth-ip", by: ["ip"], limit: 1, window_s: 60 }],
+    },
+  },
+  body: { max_bytes: 64 },
+  routes: [
+    {
+      method: "GET",
+      path: "/t/items/:id",
+      params: { id: { type: "string", format: "uuid" } },
+      query: { properties: { limit: { type: "integer", maximum: 10 } }, additionalProperties: false },
+    },
+    {
+      method: "POST",
+      path: "/t/items",
+      body: {
+        schema: {
+          type: "object",
+          required: ["name"],
+          properties: { name: { type: "string", maxLength: 8 }, n: { type: "integer" } },
+          additionalProperties: false,
+        },
+      },
+    },
+    { method: "GET", path: "/t/csrf" },
+    {
+      method: "POST",
+      path: "/t/form",
+      csrf: { required: true },
+      body: { max_bytes: 1024, content_types: ["application/x-www-form-urlencoded", "application/json"] },
+    },
+    { method: "GET", path: "/t/boom" },
+    { method: "GET", path: "/t/free", limits: { exempt: true } },
+    { method: "POST", path: "/t/login", limits: { class: "auth" } },
+  ],
+};
+
+let calls = 0;
+async function handler(req: Request, ctx: GuardContext): Promise<Response> {
+  calls++;
+  const path = new URL(req.url).pathname;
+  if (path === "/t/boom") throw new Error(`boom at /secret/place with ${ctx.requestId}`);
+  if (path === "/t/csrf") {
+    const t = ctx.csrfToken();
+    const res = Response.json({ token: t.token });
+    if (t.cookie) res.headers.set("set-cookie", t.cookie);
+    return res;
+  }
+  const res = Response.json({ route: ctx.route, params: ctx.params, body: ctx.body });
+  res.headers.set("server", "leaky/1.0");
+  return res;
+}
+
+const fetchOf = (e = env()) => guard(policy, handler, { env: e });
+const fetch1 = fetchOf();
+let ipSeq = 0;
+const ip = () => `198.51.100.${++ipSeq}`;
+const get = (path: string, headers: Record<string, string> = {}) =>
+  fetch1(new Request(`http://fn.local${path}`, { headers: { "x-forwarded-for": ip(), ...headers } }));
+const post = (path: string, body: BodyInit | null, headers: Record<string, string> = {}) =>
+  fetch1(
+    new Request(`http://fn.local${path}`, {
+      method: "POST",
+      body,
+      headers: { "x-forwarded-for": ip(), "content-type": "application/json", ...headers },
+    }),
+  );
+
+function assertHardened(res: Response, what: string) {
+  const h = res.headers;
+  eq(h.get("x-content-type-options"), "nosniff", what);
+  eq(h.get("x-frame-options"), "DENY", what);
+  assert((h.get("strict-transport-security") ?? "").startsWith("max-age="), `${what}: HSTS`);
+  eq(h.get("content-security-policy"), "default-src 'none'; frame-ancestors 'none'", what);
+  eq(h.get("referrer-policy"), "no-referrer", what);
+  assert(h.has("permissions-policy"), `${what}: permissions-policy`);
+  eq(h.get("x-xss-protection"), "0", what);
+  eq(h.get("cross-origin-opener-policy"), "same-origin", what);
+  eq(h.get("cross-origin-resource-policy"), "same-origin", what);
+  assert(/^[A-Za-z0-9._-]{1,128}$/.test(h.get("x-request-id") ?? ""), `${what}: x-request-id`);
+  assert(!h.has("server") && !h.has("x-powered-by"), `${what}: server header dropped`);
+  assert((h.get("vary") ?? "").toLowerCase().includes("origin"), `${what}: Vary: Origin`);
+}
+
+async function assertError(res: Response, status: number, code: string) {
+  eq(res.status, status, code);
+  assertHardened(res, code);
+  eq(res.headers.get("content-type"), "application/json", code);
+  const body = await res.json();
+  eq(body.code, code, "code");
+  eq(body.request_id, res.headers.get("x-request-id"), "request_id matches the header");
+  assert(typeof body.message === "string" && body.message.length > 0, "message");
+  return body;
+}
+
+const uuid = "3f2504e0-4f89-41d3-9a0c-0305e82c3301";
+
+Deno.test("success: security headers, RateLimit headers, x-request-id, parsed params", async () => {
+  const res = await get(`/t/items/${uuid}?limit=5`);
+  eq(res.status, 200);
+  assertHardened(res, "200");
+  eq(res.headers.get("ratelimit-policy"), '"ip-min";q=3;w=60');
+  eq(res.headers.get("ratelimit"), '"ip-min";r=2;t=20');
+  assert(!res.headers.has("retry-after"), "no Retry-After on success");
+  const body = await res.json();
+  eq(body.route, "GET /t/items/:id");
+  eq(body.params.id, uuid);
+});
+
+Deno.test("a well-formed x-request-id is echoed, a malformed one replaced", async () => {
+  eq((await get("/t/free", { "x-request-id": "trace-42.a_b" })).headers.get("x-request-id"), "trace-42.a_b");
+  const r = await get("/t/free", { "x-request-id": "bad id\twith spaces" });
+  assert(r.headers.get("x-request-id") !== "bad id\twith spaces", "replaced");
+});
+
+Deno.test("exact in-isolate limit: N pass, N+1 is 429 with Retry-After and RateLimit headers", async () => {
+  const addr = ip();
+  const hit = () => fetch1(new Request(`http://fn.local/t/items/${uuid}`, { headers: { "x-forwarded-for": addr } }));
+  for (let i = 0; i < 3; i++) eq((await hit()).status, 200, `request ${i + 1}`);
+  const before = calls;
+  const res = await hit();
+  const body = await assertError(res, 429, "RATE_LIMITED");
+  eq(calls, before, "the handler did not run");
+  eq(res.headers.get("retry-after"), "20");
+  eq(res.headers.get("ratelimit"), '"ip-min";r=0;t=60');
+  assert(!JSON.stringify(body).includes(addr), "the IP is not echoed");
+  // another client is unaffected; the exempt route never limits
+  eq((await get(`/t/items/${uuid}`)).status, 200, "other IP");
+  for (let i = 0; i < 10; i++) {
+    const free = await fetch1(new Request("http://fn.local/t/free", { headers: { "x-forwarded-for": addr } }));
+    eq(free.status, 200, "exempt route");
+    assert(!free.headers.has("ratelimit"), "no RateLimit headers on an exempt route");
+  }
+});
+
+Deno.test("the auth class limits a route separately (1/min)", async () => {
+  const addr = ip();
+  const login = () => fetch1(new Request("http://fn.local/t/login", { method: "POST", headers: { "x-forwarded-for": addr } }));
+  eq((await login()).status, 200);
+  await assertError(await login(), 429, "RATE_LIMITED");
+});
+
+Deno.test("404 and 405 carry the SPEC body and every header", async () => {
+  await assertError(await get("/t/nope"), 404, "NOT_FOUND");
+  await assertError(await post("/t/csrf", "{}"), 405, "METHOD_NOT_ALLOWED");
+});
+
+Deno.test("CORS: allowed origin gets allow headers, others none; preflight never runs the handler", async () => {
+  const ok = await get("/t/free", { origin: "https://app.example.com" });
+  eq(ok.headers.get("access-control-allow-origin"), "https://app.example.com");
+  const sub = await get("/t/free", { origin: "https://shop.example.org" });
+  eq(sub.headers.get("access-control-allow-origin"), "https://shop.example.org");
+  for (const origin of ["https://evil.example", "https://a.b.example.org", "null", "https://example.org"]) {
+    const r = await get("/t/free", { origin });
+    eq(r.status, 200);
+    assert(!r.headers.has("access-control-allow-origin"), `${origin}: no allow header`);
+  }
+  const before = calls;
+  const pre = (origin: string, method = "POST") =>
+    fetch1(new Request("http://fn.local/t/items", {
+      method: "OPTIONS",
+      headers: { origin, "access-control-request-method": method, "access-control-request-headers": "content-type" },
+    }));
+  const good = await pre("https://app.example.com");
+  eq(good.status, 204);
+  eq(good.headers.get("access-control-allow-origin"), "https://app.example.com");
+  assert((good.headers.get("access-control-allow-methods") ?? "").includes("POST"), "allow-methods");
+  assertHardened(good, "preflight");
+  const bad = await pre("https://evil.example");
+  await assertError(bad, 403, "ORIGIN_NOT_ALLOWED");
+  assert(!bad.headers.has("access-control-allow-origin"), "no allow header on a refused preflight");
+  eq(calls, before, "the handler never ran for preflights");
+});
+
+Deno.test("body: 415, 400, 422 with field paths, 413", async () => {
+  await assertError(await post("/t/items", '{"name":"a"}', { "content-type": "text/plain" }), 415, "UNSUPPORTED_MEDIA_TYPE");
+  await assertError(await post("/t/items", '{"name":', {}), 400, "INVALID_BODY");
+  await assertError(await post("/t/items", '{"name":"a","name":"b"}', {}), 400, "INVALID_BODY");
+  const v = await assertError(await post("/t/items", '{"name":123,"n":1.5,"x":1}', {}), 422, "VALIDATION_FAILED");
+  const paths = (v.details as { path: string }[]).map((d) => d.path).sort();
+  eq(JSON.stringify(paths), JSON.stringify(["/n", "/name", "/x"]), "field paths");
+  assert(!JSON.stringify(v).includes("123"), "values are not echoed");
+  await assertError(await post("/t/items", JSON.stringify({ name: "x".repeat(100) }), {}), 413, "PAYLOAD_TOO_LARGE");
+  const ok = await post("/t/items", '{"name":"ab","n":2}', {});
+  eq(ok.status, 200);
+  const got = (await ok.json()).body;
+  assert(got.name === "ab" && got.n === 2 && Object.keys(got).length === 2, "ctx.body is the parsed value");
+});
+
+Deno.test("413 while streaming: the guard stops reading at the limit", async () => {
+  let pulled = 0;
+  const chunk = new Uint8Array(16).fill(0x20);
+  const stream = new ReadableStream<Uint8Array>({
+    pull(c) {
+      pulled++;
+      if (pulled > 1_000_000) c.close(); // never reached: the guard cancels first
+      else c.enqueue(chunk);
+    },
+  });
+  const res = await post("/t/items", stream, {});
+  await assertError(res, 413, "PAYLOAD_TOO_LARGE");
+  assert(pulled < 100, `stopped after ${pulled} chunks of 16 bytes (limit 64)`);
+});
+
+Deno.test("query and path parameters: 422 with /params and /query paths", async () => {
+  const a = await assertError(await get("/t/items/not-a-uuid"), 422, "VALIDATION_FAILED");
+  eq((a.details as { path: string }[])[0].path, "/params/id");
+  const b = await assertError(await get(`/t/items/${uuid}?limit=50`), 422, "VALIDATION_FAILED");
+  eq((b.details as { path: string }[])[0].path, "/query/limit");
+  await assertError(await get(`/t/items/${uuid}?other=1`), 422, "VALIDATION_FAILED");
+});
+
+Deno.test("a thrown handler error is 500 INTERNAL without its message or stack", async () => {
+  const res = await get("/t/boom");
+  const body = await assertError(res, 500, "INTERNAL");
+  const text = JSON.stringify(body);
+  assert(!text.includes("boom") && !text.includes("/secret/place") && !/at .*\(.*:\d+:\d+\)/.test(text), text);
+});
+
+Deno.test("CSRF: token + cookie subject pass; missing, foreign, cross-site fail; bearer exempt", async () => {
+  const f = (path: string, init: RequestInit = {}) =>
+    fetch1(new Request(`http://fn.local${path}`, { ...init, headers: { "x-forwarded-for": ip(), ...init.headers } }));
+  const issued = await f("/t/csrf");
+  const cookie = (issued.headers.get("set-cookie") ?? "").split(";")[0];
+  assert(cookie.startsWith("__Host-edgeguard-csrf="), `cookie ${cookie}`);
+  const { token } = await issued.json();
+  const form = (headers: Record<string, string>, body = "a=1") =>
+    f("/t/form", { method: "POST", body, headers: { "content-type": "application/x-www-form-urlencoded", ...headers } });
+  eq((await form({ cookie, "x-csrf-token": token, origin: "https://app.example.com" })).status, 200, "header token");
+  eq((await form({ cookie }, `a=1&csrf_token=${encodeURIComponent(token)}`)).status, 200, "form field token");
+  await assertError(await form({ cookie }), 403, "CSRF_FAILED");
+  await assertError(await form({ "x-csrf-token": token }), 403, "CSRF_FAILED"); // no subject cookie
+  await assertError(await form({ cookie: "__Host-edgeguard-csrf=other", "x-csrf-token": token }), 403, "CSRF_FAILED");
+  await assertError(await form({ cookie, "x-csrf-token": token, origin: "https://evil.example" }), 403, "CSRF_FAILED");
+  await assertError(await form({ cookie, "x-csrf-token": token, "sec-fetch-site": "cross-site" }), 403, "CSRF_FAILED");
+  await assertError(await form({ cookie, "x-csrf-token": token, origin: "null" }), 403, "CSRF_FAILED");
+  eq((await form({ authorization: "Bearer anything" })).status, 200, "bearer requests are exempt");
+});
+
+Deno.test("misconfiguration: 500 MISCONFIGURED with headers; production refuses to start", async () => {
+  const lines: string[] = [];
+  const orig = console.error;
+  console.error = (s: string) => lines.push(s);
+  let bad;
+  try {
+    bad = guard(policy, handler, { env: env({ CSRF_SECRET: "short" }) });
+  } finally {
+    console.error = orig;
+  }
+  eq(lines.length, 1, "one log line");
+  assert(lines[0].includes("misconfigured") && !lines[0].includes('"short"'), lines[0]);
+  const res = await bad(new Request("http://fn.local/t/free"));
+  await assertError(res, 500, "MISCONFIGURED");
+  for (const e of [env({ CSRF_SECRET: "short", APP_ENV: "production" }), env({ CORS_ORIGINS: "*", APP_ENV: "production" })]) {
+    console.error = () => {};
+    try {
+      let threw = false;
+      try {
+        guard(policy, handler, { env: e });
+      } catch {
+        threw = true;
+      }
+      assert(threw, "production refuses to start");
+    } finally {
+      console.error = orig;
+    }
+  }
+  console.error = () => {};
+  try {
+    const badPolicy = guard({ routes: [{ method: "GET", path: "no-slash" }] }, handler, { env: env() });
+    await assertError(await badPolicy(new Request("http://fn.local/x")), 500, "MISCONFIGURED");
+  } finally {
+    console.error = orig;
+  }
+});

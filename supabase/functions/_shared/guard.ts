@@ -1,0 +1,245 @@
+// guard(policy, handler): the one entry point every function uses.
+//
+// The wasm core makes every decision (route, credentials, roles, limits,
+// CORS, CSRF, body rules); this file only sequences the steps and turns
+// decisions into Responses. Per request:
+//
+//   1. request id: a well-formed incoming `x-request-id` is kept, else a UUID
+//   2. CORS preflight: answered here (204 or 403), the handler never runs
+//   3. route: matched by the core (404 / 405)
+//   4. authenticate: credentials and roles (the identity Gate)
+//   5. in-isolate rate limit (GCRA in wasm): once per request, keyed by what
+//      is known: IP always; user, API key, tenant and role once verified. A
+//      request whose credentials fail is still counted by IP (brute force
+//      answers 429 before the 401 would)
+//   6. global rate limits (Postgres, exact across isolates) for `global` rules
+//   7. path and query parameters, then the body: streamed with a byte
+//      counter (413 past the route's limit without reading the rest), then
+//      media type, JSON and schema checks; the parsed value is `ctx.body`
+//   8. CSRF for routes that require it (cookie / form callers)
+//   9. the handler
+// Every response, errors included, gets the security headers, CORS headers
+// for an allowed Origin, the RateLimit headers and `x-request-id`.
+//
+// Misconfiguration (bad policy, missing or short secret, `*` CORS in
+// production): the state is built once per isolate, when the function module
+// loads. Outside production every request then answers 500 MISCONFIGURED and
+// one log line says why. With APP_ENV=production guard() throws at module
+// load, so the function refuses to start: the isolate never boots (the
+// platform answers its boot error; the local stack 500 MISCONFIGURED) and no
+// request reaches an unprotected handler.
+import { loadWasm } from "./load_wasm.ts";
+import { authenticate, type Identity } from "./authenticate.ts";
+import { GuardError, respondError } from "./respond_error.ts";
+import { requestIdFor } from "./request_id.ts";
+import { log } from "./log.ts";
+import { fallbackHardening, loadHardening } from "./load_hardening.ts";
+import { answerPreflight, isPreflight } from "./apply_cors.ts";
+import { applySecurityHeaders } from "./security_headers.ts";
+import { type Caller, limitFacts, limitLocal, type LimitVerdict } from "./limit_rate.ts";
+import { errorCode, limitGlobal, postgresChecks } from "./limit_global.ts";
+import { readBody } from "./read_body.ts";
+import { checkCsrf, csrfCookie, csrfSubject, issueCsrfToken } from "./check_csrf.ts";
+import { connectPostgres } from "./connect_postgres.ts";
+import { recordRateLimitEvent } from "./record_security_event.ts";
+import { type HeaderPairs, parseAnswer, refusalError } from "./wasm_answer.ts";
+import type { Gate, Hardening, Routes } from "./wasm/edgeguard_wasm.js";
+
+/** What a handler receives besides the Request. */
+export interface GuardContext {
+  requestId: string;
+  /** The matched route, e.g. `GET /me`. */
+  route: string;
+  /** The verified caller. */
+  identity: Identity;
+  /** Path parameters of the route (checked against the policy's `params`). */
+  params: Record<string, string>;
+  /** The body, parsed and checked by the core: JSON value, form fields, or null when empty. */
+  body: unknown;
+  /**
+   * Issues a CSRF token for this caller. For a caller without a user id the
+   * token is bound to a fresh random subject, and `cookie` must be sent as
+   * `Set-Cookie` with the response.
+   */
+  csrfToken(): { token: string; expires_in_s: number; cookie?: string };
+}
+
+export type Handler = (req: Request, ctx: GuardContext) => Response | Promise<Response>;
+
+/** A fetch handler, the shape Supabase and Deno.serve expect. */
+export type FetchHandler = (req: Request, info?: { remoteAddr?: unknown }) => Promise<Response>;
+
+/** Test and benchmark hooks; functions pass nothing. */
+export interface GuardOptions {
+  /** Environment instead of Deno.env (tests, benchmarks). */
+  env?: Record<string, string>;
+}
+
+interface State {
+  routes: Routes;
+  hardening: Hardening;
+  gate: Gate;
+}
+
+/**
+ * Wraps `handler` with the checks `policy` declares. `policy` is the parsed
+ * `policy.json` beside the function.
+ */
+export function guard(policy: unknown, handler: Handler, options: GuardOptions = {}): FetchHandler {
+  const env = options.env ?? Deno.env.toObject();
+  const setup = setUp(policy, env);
+  if (!setup.ok && env.APP_ENV === "production") {
+    throw new Error(`edgeguard: function refused to start: ${setup.reason}`);
+  }
+  const runChecks = postgresChecks(connectPostgres);
+
+  return async (req: Request, info?: { remoteAddr?: unknown }): Promise<Response> => {
+    const requestId = requestIdFor(req);
+    const rateHeaders: HeaderPairs = [];
+    let response: Response;
+    try {
+      if (!setup.ok) throw new GuardError("MISCONFIGURED", setup.reason);
+      response = await run(setup.state, req, remoteAddr(info), requestId, rateHeaders);
+    } catch (e) {
+      response = respondThrown(e, requestId);
+    }
+    const h = setup.ok ? setup.state.hardening : fallbackHardening();
+    return applySecurityHeaders(response, h, req, requestId, rateHeaders);
+  };
+
+  async function run(
+    s: State,
+    req: Request,
+    peer: string | undefined,
+    requestId: string,
+    rateHeaders: HeaderPairs,
+  ): Promise<Response> {
+    const h = s.hardening;
+    if (isPreflight(req)) return answerPreflight(h, req, requestId);
+
+    const url = new URL(req.url);
+    const match = parseAnswer<{ route: string; params: Record<string, string> }>(
+      s.routes.find(req.method, url.pathname),
+    );
+    if (!match.ok) {
+      // Unknown paths count against the default limits by IP, so probing is limited too.
+      enforce(limitLocal(h, "", limitFacts(req, peer)), rateHeaders, requestId, "");
+      throw refusalError(match);
+    }
+    const route = match.route;
+
+    const auth = await authenticate(s.gate, req);
+    const caller: Caller = auth.ok ? callerOf(auth.identity) : {};
+    const local = limitLocal(h, route, limitFacts(req, peer, caller));
+    enforce(local, rateHeaders, requestId, route);
+    if (!auth.ok) throw new GuardError(auth.code, auth.reason);
+
+    enforce(await limitGlobal(h, route, local, runChecks, requestId), rateHeaders, requestId, route);
+
+    const params = parseAnswer(h.checkParams(route, JSON.stringify(match.params), url.search.slice(1)));
+    if (!params.ok) throw refusalError(params);
+
+    const read = await readBody(req, h.bodyLimit(route));
+    if (!read.ok) throw new GuardError("PAYLOAD_TOO_LARGE", "body exceeds the route's limit");
+    const body = parseAnswer<{ value: unknown }>(h.checkBody(route, req.headers.get("content-type"), read.bytes));
+    if (!body.ok) throw refusalError(body);
+
+    const userId = auth.identity.sub;
+    checkCsrf(h, route, req, { userId, body: body.value, selfOrigin: url.origin });
+
+    const response = await handler(req, {
+      requestId,
+      route,
+      identity: auth.identity,
+      params: match.params,
+      body: body.value,
+      csrfToken() {
+        const subject = csrfSubject(req, userId) ?? crypto.randomUUID();
+        const issued = issueCsrfToken(h, route, subject);
+        const fresh = !userId && subject !== csrfSubject(req);
+        return fresh ? { ...issued, cookie: csrfCookie(subject, issued.expires_in_s) } : issued;
+      },
+    });
+    if (!(response instanceof Response)) throw new TypeError("handler did not return a Response");
+    return response;
+  }
+}
+
+/** Builds the per-isolate state; the reason is logged once when it fails. */
+function setUp(policy: unknown, env: Record<string, string>): { ok: true; state: State } | { ok: false; reason: string } {
+  const hardening = loadHardening(policy, env);
+  let reason = hardening.ok ? undefined : hardening.reason;
+  let gate: Gate | undefined;
+  if (hardening.ok) {
+    try {
+      gate = new (loadWasm().Gate)(JSON.stringify(policy), JSON.stringify(env));
+    } catch (e) {
+      reason = e instanceof Error ? e.message : String(e);
+    }
+  }
+  if (!hardening.ok || !gate) {
+    log("error", "edgeguard: function misconfigured", { reason, app_env: env.APP_ENV ?? null });
+    return { ok: false, reason: reason ?? "misconfigured" };
+  }
+  return { ok: true, state: { routes: hardening.routes, hardening: hardening.hardening, gate } };
+}
+
+/** Records the verdict's headers; throws its refusal (429, or 503 when the limiter's database is down). */
+function enforce(v: LimitVerdict, rateHeaders: HeaderPairs, requestId: string, route: string): void {
+  const headers = v.ok ? v.headers : v.headers ?? [];
+  rateHeaders.length = 0;
+  rateHeaders.push(...headers.filter(([n]) => n.toLowerCase() !== "retry-after"));
+  if (v.ok) return;
+  if (v.decision?.record_event) recordRateLimitEvent(requestId, route, v.decision);
+  throw refusalError(v);
+}
+
+function callerOf(identity: Identity): Caller {
+  const extra = identity as unknown as { api_key_id?: string };
+  return {
+    userId: identity.sub,
+    apiKeyId: extra.api_key_id ?? (identity.key_name ? `${identity.kind}:${identity.key_name}` : null),
+    tenantId: identity.tenant_id,
+    role: identity.user_role,
+  };
+}
+
+function remoteAddr(info?: { remoteAddr?: unknown }): string | undefined {
+  const addr = info?.remoteAddr as { hostname?: unknown } | undefined;
+  return typeof addr?.hostname === "string" ? addr.hostname : undefined;
+}
+
+/** Database errors that mean "cannot reach Postgres" (503), by postgres.js / SQLSTATE code. */
+const UNAVAILABLE_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "ENOTFOUND",
+  "EHOSTUNREACH",
+  "CONNECT_TIMEOUT",
+  "CONNECTION_CLOSED",
+  "CONNECTION_ENDED",
+  "CONNECTION_DESTROYED",
+  "57P01", // admin_shutdown
+  "57P02", // crash_shutdown
+  "57P03", // cannot_connect_now
+  "53300", // too_many_connections
+  "08000",
+  "08001",
+  "08003",
+  "08004",
+  "08006",
+]);
+
+function respondThrown(e: unknown, requestId: string): Response {
+  if (e instanceof GuardError) {
+    return respondError(e.code, { requestId, reason: e.reason, details: e.details, headers: e.headers });
+  }
+  const code = errorCode(e);
+  if (UNAVAILABLE_CODES.has(code) || e instanceof Deno.errors.ConnectionRefused) {
+    log("error", "edgeguard: database unavailable", { request_id: requestId, error: code });
+    return respondError("UNAVAILABLE", { requestId });
+  }
+  log("error", "edgeguard: handler failed", { request_id: requestId, error: code });
+  return respondError("INTERNAL", { requestId });
+}

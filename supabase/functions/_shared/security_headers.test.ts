@@ -1,0 +1,53 @@
+import { applySecurityHeaders } from "./security_headers.ts";
+import { loadHardening } from "./load_hardening.ts";
+import { assert, eq } from "./test_assert.ts";
+
+const hardening = (policy: Record<string, unknown> = {}) => {
+  const s = loadHardening({ auth: ["none"], routes: [{ method: "GET", path: "/x" }], ...policy }, {
+    CORS_ORIGINS: "https://app.example.com",
+  });
+  if (!s.ok) throw new Error(s.reason);
+  return s.hardening;
+};
+const req = (origin?: string) => new Request("http://fn/x", { headers: origin ? { origin } : {} });
+
+Deno.test("OWASP defaults on any response; X-XSS-Protection is 0, not 1; mode=block", () => {
+  const res = applySecurityHeaders(new Response("x", { headers: { server: "deno", "x-powered-by": "me" } }), hardening(), req(), "rid");
+  const expect: Record<string, string> = {
+    "x-content-type-options": "nosniff",
+    "x-frame-options": "DENY",
+    "strict-transport-security": "max-age=31536000; includeSubDomains",
+    "content-security-policy": "default-src 'none'; frame-ancestors 'none'",
+    "referrer-policy": "no-referrer",
+    "cross-origin-opener-policy": "same-origin",
+    "cross-origin-resource-policy": "same-origin",
+    "x-xss-protection": "0",
+    "cache-control": "no-store",
+    "x-request-id": "rid",
+  };
+  for (const [k, v] of Object.entries(expect)) eq(res.headers.get(k), v, k);
+  assert((res.headers.get("permissions-policy") ?? "").includes("camera=()"), "permissions-policy");
+  assert(!res.headers.has("server") && !res.headers.has("x-powered-by"), "stack headers dropped");
+});
+
+Deno.test("CORS headers only for an allowed origin; Vary merged with the handler's", () => {
+  const h = hardening();
+  const ok = applySecurityHeaders(new Response("x", { headers: { vary: "Accept-Encoding" } }), h, req("https://app.example.com"), "r");
+  eq(ok.headers.get("access-control-allow-origin"), "https://app.example.com");
+  eq(ok.headers.get("vary"), "Accept-Encoding, Origin");
+  const no = applySecurityHeaders(new Response("x"), h, req("https://evil.example"), "r");
+  assert(!no.headers.has("access-control-allow-origin"), "no allow header");
+  eq(no.headers.get("vary"), "Origin");
+});
+
+Deno.test("per-function overrides and extra (RateLimit) headers; immutable responses are copied", async () => {
+  const h = hardening({ headers: { set: { "Cache-Control": "public, max-age=60" }, remove: ["Cross-Origin-Embedder-Policy"] } });
+  const fetched = Response.redirect("http://fn/elsewhere", 302); // immutable headers
+  const res = applySecurityHeaders(fetched, h, req(), "r", [["RateLimit", '"a";r=1;t=2']]);
+  eq(res.status, 302);
+  eq(res.headers.get("cache-control"), "public, max-age=60");
+  assert(!res.headers.has("cross-origin-embedder-policy"), "removed by policy");
+  eq(res.headers.get("ratelimit"), '"a";r=1;t=2');
+  const body = applySecurityHeaders(new Response("hello"), h, req(), "r");
+  eq(await body.text(), "hello", "body passes through");
+});

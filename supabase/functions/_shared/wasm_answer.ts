@@ -1,0 +1,29 @@
+// The JSON answers of the wasm `Hardening` and `Routes` classes, and the
+// conversion of a refusal into a GuardError.
+import { GuardError } from "./respond_error.ts";
+
+/** A header list as the core returns it. */
+export type HeaderPairs = [string, string][];
+
+/** A refusal: `{ok:false, status, code, reason, headers, details?}`. */
+export interface Refusal {
+  ok: false;
+  status: number;
+  code: string;
+  reason: string;
+  headers?: HeaderPairs;
+  details?: unknown;
+}
+
+/** Any answer: `{ok:true, ...}` or a refusal. */
+export type Answer<T> = ({ ok: true } & T) | Refusal;
+
+/** Parses a wasm answer (the core always returns JSON). */
+export function parseAnswer<T>(json: string): Answer<T> {
+  return JSON.parse(json) as Answer<T>;
+}
+
+/** The GuardError for a refusal, carrying its headers (e.g. `Retry-After`) and details. */
+export function refusalError(r: Refusal): GuardError {
+  return new GuardError(r.code, r.reason, r.details, r.headers);
+}
