@@ -24,11 +24,17 @@ const USAGE: &str = "usage:
       [--exp SECONDS_FROM_NOW] [--kid KID] [--aud AUD] [--iss ISS] [--anonymous]
       prints a dev access token (ES256 with --key, HS256 with --secret; JWT_SECRET env as fallback)";
 
-fn parse_flags(args: &[String], flags: &[&str], switches: &[&str]) -> Result<BTreeMap<String, String>, String> {
+fn parse_flags(
+    args: &[String],
+    flags: &[&str],
+    switches: &[&str],
+) -> Result<BTreeMap<String, String>, String> {
     let mut out = BTreeMap::new();
     let mut it = args.iter();
     while let Some(a) = it.next() {
-        let name = a.strip_prefix("--").ok_or_else(|| format!("unexpected argument {a:?}"))?;
+        let name = a
+            .strip_prefix("--")
+            .ok_or_else(|| format!("unexpected argument {a:?}"))?;
         let (name, inline) = match name.split_once('=') {
             Some((n, v)) => (n, Some(v.to_owned())),
             None => (name, None),
@@ -38,7 +44,10 @@ fn parse_flags(args: &[String], flags: &[&str], switches: &[&str]) -> Result<BTr
         } else if flags.contains(&name) {
             let v = match inline {
                 Some(v) => v,
-                None => it.next().cloned().ok_or_else(|| format!("--{name} needs a value"))?,
+                None => it
+                    .next()
+                    .cloned()
+                    .ok_or_else(|| format!("--{name} needs a value"))?,
             };
             out.insert(name.to_owned(), v);
         } else {
@@ -57,7 +66,10 @@ fn write_or_print(path: Option<&String>, text: &str) -> Result<(), String> {
 
 fn keygen(args: &[String]) -> Result<(), String> {
     let f = parse_flags(args, &["kid", "private-out", "jwks-out"], &[])?;
-    let kid = f.get("kid").cloned().unwrap_or_else(|| "edgeguard-dev-1".to_owned());
+    let kid = f
+        .get("kid")
+        .cloned()
+        .unwrap_or_else(|| "edgeguard-dev-1".to_owned());
     let kp = ES256KeyPair::generate().with_key_id(&kid);
     let private: Value = serde_json::from_str(&kp.to_jwk()).map_err(|e| e.to_string())?;
     let mut public: Map<String, Value> = private.as_object().cloned().unwrap_or_default();
@@ -70,14 +82,22 @@ fn keygen(args: &[String]) -> Result<(), String> {
     private["kid"] = json!(kid);
     let jwks = json!({"keys": [Value::Object(public)]});
     // Self-check: the public JWKS is accepted by edgeguard-core.
-    let set = edgeguard_core::auth::KeySet::from_json(&jwks.to_string()).map_err(|e| e.to_string())?;
+    let set =
+        edgeguard_core::auth::KeySet::from_json(&jwks.to_string()).map_err(|e| e.to_string())?;
     if set.keys.len() != 1 {
         return Err("generated JWKS was not accepted".into());
     }
-    write_or_print(f.get("private-out"), &serde_json::to_string_pretty(&private).map_err(|e| e.to_string())?)?;
+    write_or_print(
+        f.get("private-out"),
+        &serde_json::to_string_pretty(&private).map_err(|e| e.to_string())?,
+    )?;
     write_or_print(f.get("jwks-out"), &jwks.to_string())?;
     if f.get("private-out").is_none() && f.get("jwks-out").is_none() {
-        println!("{}", serde_json::to_string_pretty(&json!({"private_jwk": private, "jwks": jwks})).map_err(|e| e.to_string())?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&json!({"private_jwk": private, "jwks": jwks}))
+                .map_err(|e| e.to_string())?
+        );
     }
     Ok(())
 }
@@ -85,42 +105,88 @@ fn keygen(args: &[String]) -> Result<(), String> {
 fn token(args: &[String]) -> Result<(), String> {
     let f = parse_flags(
         args,
-        &["key", "secret", "sub", "role", "email", "user-role", "tenant-id", "permissions", "aal", "exp", "kid", "aud", "iss"],
+        &[
+            "key",
+            "secret",
+            "sub",
+            "role",
+            "email",
+            "user-role",
+            "tenant-id",
+            "permissions",
+            "aal",
+            "exp",
+            "kid",
+            "aud",
+            "iss",
+        ],
         &["anonymous"],
     )?;
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_err(|e| e.to_string())?.as_secs();
-    let lifetime: u64 = f.get("exp").map(|s| s.parse().map_err(|_| "--exp must be seconds".to_string())).transpose()?.unwrap_or(3600);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_err(|e| e.to_string())?
+        .as_secs();
+    let lifetime: u64 = f
+        .get("exp")
+        .map(|s| s.parse().map_err(|_| "--exp must be seconds".to_string()))
+        .transpose()?
+        .unwrap_or(3600);
     let mut custom = Map::new();
-    custom.insert("role".into(), json!(f.get("role").map_or("authenticated", String::as_str)));
-    custom.insert("aal".into(), json!(f.get("aal").map_or("aal1", String::as_str)));
+    custom.insert(
+        "role".into(),
+        json!(f.get("role").map_or("authenticated", String::as_str)),
+    );
+    custom.insert(
+        "aal".into(),
+        json!(f.get("aal").map_or("aal1", String::as_str)),
+    );
     custom.insert("is_anonymous".into(), json!(f.contains_key("anonymous")));
-    for (flag, claim) in [("email", "email"), ("user-role", "user_role"), ("tenant-id", "tenant_id")] {
+    for (flag, claim) in [
+        ("email", "email"),
+        ("user-role", "user_role"),
+        ("tenant-id", "tenant_id"),
+    ] {
         if let Some(v) = f.get(flag) {
             custom.insert(claim.into(), json!(v));
         }
     }
     if let Some(p) = f.get("permissions") {
-        let list: Vec<&str> = p.split(',').map(str::trim).filter(|s| !s.is_empty()).collect();
+        let list: Vec<&str> = p
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .collect();
         custom.insert("permissions".into(), json!(list));
     }
-    let sub = f.get("sub").cloned().unwrap_or_else(|| "00000000-0000-4000-8000-000000000001".to_owned());
-    let mut claims = Claims::with_custom_claims(Value::Object(custom), Duration::from_secs(lifetime))
-        .with_subject(sub)
-        .with_audience(f.get("aud").map_or("authenticated", String::as_str));
+    let sub = f
+        .get("sub")
+        .cloned()
+        .unwrap_or_else(|| "00000000-0000-4000-8000-000000000001".to_owned());
+    let mut claims =
+        Claims::with_custom_claims(Value::Object(custom), Duration::from_secs(lifetime))
+            .with_subject(sub)
+            .with_audience(f.get("aud").map_or("authenticated", String::as_str));
     claims.issued_at = Some(UnixTimeStamp::from_secs(now));
     claims.expires_at = Some(UnixTimeStamp::from_secs(now + lifetime));
     claims.invalid_before = None;
     if let Some(iss) = f.get("iss") {
         claims = claims.with_issuer(iss);
     }
-    let secret = f.get("secret").cloned().or_else(|| std::env::var("JWT_SECRET").ok().filter(|s| !s.is_empty()));
+    let secret = f
+        .get("secret")
+        .cloned()
+        .or_else(|| std::env::var("JWT_SECRET").ok().filter(|s| !s.is_empty()));
     let token = match (f.get("key"), secret) {
         (Some(path), _) => {
             let text = std::fs::read_to_string(path).map_err(|e| format!("reading {path}: {e}"))?;
             let v: Value = serde_json::from_str(&text).map_err(|_| format!("{path}: not JSON"))?;
             let jwk = v.get("private_jwk").cloned().unwrap_or(v);
-            let kid = f.get("kid").cloned().or_else(|| jwk.get("kid").and_then(Value::as_str).map(str::to_owned));
-            let mut kp = ES256KeyPair::from_jwk(&jwk.to_string()).map_err(|e| format!("{path}: not an ES256 private JWK ({e})"))?;
+            let kid = f
+                .get("kid")
+                .cloned()
+                .or_else(|| jwk.get("kid").and_then(Value::as_str).map(str::to_owned));
+            let mut kp = ES256KeyPair::from_jwk(&jwk.to_string())
+                .map_err(|e| format!("{path}: not an ES256 private JWK ({e})"))?;
             if let Some(k) = kid {
                 kp = kp.with_key_id(&k);
             }
@@ -136,7 +202,9 @@ fn token(args: &[String]) -> Result<(), String> {
             }
             k.authenticate(claims).map_err(|e| e.to_string())?
         }
-        (None, None) => return Err("give --key PRIVATE_JWK_FILE or --secret (or JWT_SECRET)".into()),
+        (None, None) => {
+            return Err("give --key PRIVATE_JWK_FILE or --secret (or JWT_SECRET)".into())
+        }
     };
     println!("{token}");
     Ok(())

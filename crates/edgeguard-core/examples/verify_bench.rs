@@ -15,7 +15,11 @@ fn main() {
     let now = 1_900_000_000u64;
     let sign = |i: u64| {
         let h = b64::encode(br#"{"alg":"ES256","typ":"JWT","kid":"k1"}"#);
-        let c = format!(r#"{{"sub":"u{i}","aud":"authenticated","role":"authenticated","exp":{},"iat":{}}}"#, now + 3600, now);
+        let c = format!(
+            r#"{{"sub":"u{i}","aud":"authenticated","role":"authenticated","exp":{},"iat":{}}}"#,
+            now + 3600,
+            now
+        );
         let input = format!("{h}.{}", b64::encode(c.as_bytes()));
         let sk: &p256::ecdsa::SigningKey = kp.key_pair().as_ref();
         let sig: p256::ecdsa::Signature = sk.sign(input.as_bytes());
@@ -27,34 +31,66 @@ fn main() {
     let t0 = Instant::now();
     for t in &tokens {
         let (input, sig) = t.rsplit_once('.').unwrap();
-        assert!(verify_signature(&key, input.as_bytes(), &b64::decode(sig.as_bytes()).unwrap()));
+        assert!(verify_signature(
+            &key,
+            input.as_bytes(),
+            &b64::decode(sig.as_bytes()).unwrap()
+        ));
     }
-    println!("ES256 verify_signature: {} ns/op", t0.elapsed().as_nanos() / u128::from(n));
+    println!(
+        "ES256 verify_signature: {} ns/op",
+        t0.elapsed().as_nanos() / u128::from(n)
+    );
 
-    let jwks = format!(r#"{{"keys":[{{"kty":"EC","crv":"P-256","kid":"k1","x":"{}","y":"{}"}}]}}"#, b64::encode(&pt[1..33]), b64::encode(&pt[33..65]));
+    let jwks = format!(
+        r#"{{"keys":[{{"kty":"EC","crv":"P-256","kid":"k1","x":"{}","y":"{}"}}]}}"#,
+        b64::encode(&pt[1..33]),
+        b64::encode(&pt[33..65])
+    );
     let mut env = BTreeMap::new();
     env.insert("SUPABASE_JWKS".to_string(), jwks);
     env.insert("JWT_SECRET".to_string(), "x".repeat(40));
-    let mut gate = Gate::new(r#"{"auth":["user"],"routes":[{"method":"GET","path":"/me"}]}"#, &env).unwrap();
+    let mut gate = Gate::new(
+        r#"{"auth":["user"],"routes":[{"method":"GET","path":"/me"}]}"#,
+        &env,
+    )
+    .unwrap();
     let req = |t: &str| {
         let mut headers = BTreeMap::new();
         headers.insert("authorization".to_string(), format!("Bearer {t}"));
-        Request { method: "GET".into(), path: "/me".into(), headers, ..Default::default() }
+        Request {
+            method: "GET".into(),
+            path: "/me".into(),
+            headers,
+            ..Default::default()
+        }
     };
     let reqs: Vec<Request> = tokens.iter().map(|t| req(t)).collect();
     let now_ms = now as f64 * 1000.0;
     let t0 = Instant::now();
     for r in &reqs {
-        assert!(matches!(gate.check(r, now_ms), edgeguard_core::authz::Decision::Allow { .. }));
+        assert!(matches!(
+            gate.check(r, now_ms),
+            edgeguard_core::authz::Decision::Allow { .. }
+        ));
     }
-    println!("Gate.check ES256, new token each time: {} ns/op", t0.elapsed().as_nanos() / u128::from(n));
+    println!(
+        "Gate.check ES256, new token each time: {} ns/op",
+        t0.elapsed().as_nanos() / u128::from(n)
+    );
     let r0 = &reqs[0];
     let m = 100_000u64;
     let t0 = Instant::now();
     for _ in 0..m {
-        assert!(matches!(gate.check(r0, now_ms), edgeguard_core::authz::Decision::Allow { .. }));
+        assert!(matches!(
+            gate.check(r0, now_ms),
+            edgeguard_core::authz::Decision::Allow { .. }
+        ));
     }
-    println!("Gate.check repeated (cached) token: {} ns/op", t0.elapsed().as_nanos() / u128::from(m));
+    println!(
+        "Gate.check repeated (cached) token: {} ns/op",
+        t0.elapsed().as_nanos() / u128::from(m)
+    );
     let hs = HS256Key::from_bytes("x".repeat(40).as_bytes());
     let hs_tokens: Vec<Request> = (0..n)
         .map(|i| {
@@ -67,7 +103,13 @@ fn main() {
         .collect();
     let t0 = Instant::now();
     for r in &hs_tokens {
-        assert!(matches!(gate.check(r, now_ms), edgeguard_core::authz::Decision::Allow { .. }));
+        assert!(matches!(
+            gate.check(r, now_ms),
+            edgeguard_core::authz::Decision::Allow { .. }
+        ));
     }
-    println!("Gate.check HS256, new token each time: {} ns/op", t0.elapsed().as_nanos() / u128::from(n));
+    println!(
+        "Gate.check HS256, new token each time: {} ns/op",
+        t0.elapsed().as_nanos() / u128::from(n)
+    );
 }

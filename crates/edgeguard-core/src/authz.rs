@@ -40,7 +40,9 @@ impl Request {
         let bad = |r: &str| Denial::new(ErrorCode::Internal, format!("request_json: {r}"));
         let v: Value = serde_json::from_str(json).map_err(|_| bad("not JSON"))?;
         let s = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_owned);
-        let method = s("method").ok_or_else(|| bad("missing method"))?.to_ascii_uppercase();
+        let method = s("method")
+            .ok_or_else(|| bad("missing method"))?
+            .to_ascii_uppercase();
         let path = s("path").ok_or_else(|| bad("missing path"))?;
         let query = s("query").unwrap_or_default();
         let mut headers = BTreeMap::new();
@@ -52,7 +54,13 @@ impl Request {
             }
         }
         let body_json = v.get("body_json").filter(|b| !b.is_null()).cloned();
-        Ok(Request { method, path, query, headers, body_json })
+        Ok(Request {
+            method,
+            path,
+            query,
+            headers,
+            body_json,
+        })
     }
 }
 
@@ -102,7 +110,20 @@ pub struct Identity {
 
 impl Identity {
     fn bare(kind: IdentityKind, key_name: Option<String>) -> Self {
-        Identity { kind, key_name, sub: None, role: None, email: None, user_role: None, tenant_id: None, permissions: Vec::new(), aal: None, is_anonymous: false, exp: None, claims: Map::new() }
+        Identity {
+            kind,
+            key_name,
+            sub: None,
+            role: None,
+            email: None,
+            user_role: None,
+            tenant_id: None,
+            permissions: Vec::new(),
+            aal: None,
+            is_anonymous: false,
+            exp: None,
+            claims: Map::new(),
+        }
     }
 }
 
@@ -129,13 +150,27 @@ pub enum Decision {
 
 impl Decision {
     fn deny(code: ErrorCode, reason: impl Into<String>) -> Self {
-        Decision::Deny { denial: Denial::new(code, reason), refetch_jwks: false }
+        Decision::Deny {
+            denial: Denial::new(code, reason),
+            refetch_jwks: false,
+        }
     }
     /// The wire JSON of the wasm facade.
     pub fn to_json(&self) -> String {
         let v = match self {
-            Decision::Allow { route, params, identity } => serde_json::json!({"ok": true, "route": route, "params": params, "identity": identity}),
-            Decision::Deny { denial, refetch_jwks } => serde_json::json!({"ok": false, "code": denial.code.as_str(), "status": denial.code.status(), "reason": denial.reason, "refetch_jwks": refetch_jwks}),
+            Decision::Allow {
+                route,
+                params,
+                identity,
+            } => {
+                serde_json::json!({"ok": true, "route": route, "params": params, "identity": identity})
+            }
+            Decision::Deny {
+                denial,
+                refetch_jwks,
+            } => {
+                serde_json::json!({"ok": false, "code": denial.code.as_str(), "status": denial.code.status(), "reason": denial.reason, "refetch_jwks": refetch_jwks})
+            }
         };
         v.to_string()
     }
@@ -152,7 +187,11 @@ pub struct Gate {
 }
 
 fn claim<'a>(c: &'a Map<String, Value>, name: &str) -> Option<&'a Value> {
-    c.get(name).filter(|v| !v.is_null()).or_else(|| c.get("app_metadata").and_then(|m| m.get(name)).filter(|v| !v.is_null()))
+    c.get(name).filter(|v| !v.is_null()).or_else(|| {
+        c.get("app_metadata")
+            .and_then(|m| m.get(name))
+            .filter(|v| !v.is_null())
+    })
 }
 
 fn claim_str(c: &Map<String, Value>, name: &str) -> Option<String> {
@@ -188,16 +227,23 @@ impl Gate {
             JwksSource::Url(u) => (Some(u.clone()), JwksCache::default()),
             JwksSource::None => (None, JwksCache::default()),
         };
-        let uses = |f: &dyn Fn(&AuthMode) -> bool| policy.routes.iter().any(|r| r.auth.iter().any(f));
+        let uses =
+            |f: &dyn Fn(&AuthMode) -> bool| policy.routes.iter().any(|r| r.auth.iter().any(f));
         if config.app_env == crate::auth::AppEnv::Production {
-            if uses(&|m| *m == AuthMode::User) && matches!(config.jwks, JwksSource::None) && config.hs256.is_none() {
+            if uses(&|m| *m == AuthMode::User)
+                && matches!(config.jwks, JwksSource::None)
+                && config.hs256.is_none()
+            {
                 return Err("env: a user route needs SUPABASE_JWKS, SUPABASE_JWKS_URL, SUPABASE_URL or JWT_SECRET".into());
             }
             if jwks_url.as_deref().is_some_and(|u| u.starts_with("http:")) {
                 return Err("env: production refuses a non-https JWKS URL".into());
             }
         }
-        for (kind, keys, m) in [(KeyKind::Publishable, &config.publishable, 0), (KeyKind::Secret, &config.secret, 1)] {
+        for (kind, keys, m) in [
+            (KeyKind::Publishable, &config.publishable, 0),
+            (KeyKind::Secret, &config.secret, 1),
+        ] {
             for r in &policy.routes {
                 for mode in &r.auth {
                     let sel = match (m, mode) {
@@ -210,12 +256,22 @@ impl Gate {
                         KeySel::Any => !keys.0.is_empty(),
                     };
                     if !ok && config.app_env == crate::auth::AppEnv::Production {
-                        return Err(format!("env: route {} needs a {} key that is not configured", r.label(), kind.name()));
+                        return Err(format!(
+                            "env: route {} needs a {} key that is not configured",
+                            r.label(),
+                            kind.name()
+                        ));
                     }
                 }
             }
         }
-        Ok(Gate { policy, config, jwks_url, jwks, tokens: TokenCache::new(TOKEN_CACHE_CAP) })
+        Ok(Gate {
+            policy,
+            config,
+            jwks_url,
+            jwks,
+            tokens: TokenCache::new(TOKEN_CACHE_CAP),
+        })
     }
 
     /// The parsed policy (the lead reads the hardening sections from here).
@@ -259,19 +315,41 @@ impl Gate {
     pub fn check(&mut self, req: &Request, now_ms: f64) -> Decision {
         let (route, params) = match self.policy.route(&req.method, &req.path) {
             Ok((r, p)) => (r.clone(), p),
-            Err(d) => return Decision::Deny { denial: d, refetch_jwks: false },
+            Err(d) => {
+                return Decision::Deny {
+                    denial: d,
+                    refetch_jwks: false,
+                }
+            }
         };
-        let now = if now_ms.is_finite() { (now_ms / 1000.0).floor() as i64 } else { 0 };
+        let now = if now_ms.is_finite() {
+            (now_ms / 1000.0).floor() as i64
+        } else {
+            0
+        };
         match self.authenticate(&route, req, now, now_ms) {
             Ok(identity) => match self.authorize(&route, req, &params, identity) {
-                Ok(identity) => Decision::Allow { route: route.label(), params, identity: Box::new(identity) },
-                Err(d) => Decision::Deny { denial: d, refetch_jwks: false },
+                Ok(identity) => Decision::Allow {
+                    route: route.label(),
+                    params,
+                    identity: Box::new(identity),
+                },
+                Err(d) => Decision::Deny {
+                    denial: d,
+                    refetch_jwks: false,
+                },
             },
             Err(d) => d,
         }
     }
 
-    fn authenticate(&mut self, route: &Route, req: &Request, now: i64, now_ms: f64) -> Result<Identity, Decision> {
+    fn authenticate(
+        &mut self,
+        route: &Route,
+        req: &Request,
+        now: i64,
+        now_ms: f64,
+    ) -> Result<Identity, Decision> {
         if route.auth == [AuthMode::None] {
             return Ok(Identity::bare(IdentityKind::None, None));
         }
@@ -282,19 +360,31 @@ impl Gate {
             let (scheme, rest) = h.split_once(' ').unwrap_or((h, ""));
             if !scheme.eq_ignore_ascii_case("bearer") || rest.trim().is_empty() {
                 if wants_user {
-                    return Err(Decision::deny(ErrorCode::InvalidJwt, "authorization header is not a Bearer token"));
+                    return Err(Decision::deny(
+                        ErrorCode::InvalidJwt,
+                        "authorization header is not a Bearer token",
+                    ));
                 }
             } else {
                 bearer = Some(rest.trim());
             }
         }
-        let apikey = req.headers.get("apikey").map(|s| s.trim()).filter(|s| !s.is_empty());
+        let apikey = req
+            .headers
+            .get("apikey")
+            .map(|s| s.trim())
+            .filter(|s| !s.is_empty());
         // supabase-js sends the publishable/secret key as Bearer too: that is an API key, not a JWT.
         let (bearer, apikey) = match bearer {
             Some(b) if b.starts_with("sb_") => match apikey {
                 None => (None, Some(b)),
                 Some(a) if a == b => (None, Some(a)),
-                Some(_) => return Err(Decision::deny(ErrorCode::InvalidApiKey, "Bearer API key differs from the apikey header")),
+                Some(_) => {
+                    return Err(Decision::deny(
+                        ErrorCode::InvalidApiKey,
+                        "Bearer API key differs from the apikey header",
+                    ))
+                }
             },
             other => (other, apikey),
         };
@@ -307,7 +397,10 @@ impl Gate {
             } else if key.starts_with(KeyKind::Publishable.prefix()) {
                 KeyKind::Publishable
             } else {
-                return Err(Decision::deny(ErrorCode::InvalidApiKey, "apikey is not an sb_publishable_ or sb_secret_ key"));
+                return Err(Decision::deny(
+                    ErrorCode::InvalidApiKey,
+                    "apikey is not an sb_publishable_ or sb_secret_ key",
+                ));
             };
             let mut kind_allowed = false;
             for mode in &route.auth {
@@ -326,32 +419,65 @@ impl Gate {
                     KeySel::Any => None,
                 };
                 if let Some(name) = keys.find(key, wanted) {
-                    let ik = if kind == KeyKind::Secret { IdentityKind::Secret } else { IdentityKind::Publishable };
+                    let ik = if kind == KeyKind::Secret {
+                        IdentityKind::Secret
+                    } else {
+                        IdentityKind::Publishable
+                    };
                     return Ok(Identity::bare(ik, Some(name)));
                 }
             }
             if kind_allowed {
-                return Err(Decision::deny(ErrorCode::InvalidApiKey, format!("{} key not recognised for this route", kind.name())));
+                return Err(Decision::deny(
+                    ErrorCode::InvalidApiKey,
+                    format!("{} key not recognised for this route", kind.name()),
+                ));
             }
             if !wants_user {
-                return Err(Decision::deny(ErrorCode::InvalidApiKey, format!("{} keys are not accepted on this route", kind.name())));
+                return Err(Decision::deny(
+                    ErrorCode::InvalidApiKey,
+                    format!("{} keys are not accepted on this route", kind.name()),
+                ));
             }
         }
-        Err(Decision::deny(ErrorCode::MissingCredentials, if wants_user { "a Bearer access token is required" } else { "an apikey is required" }))
+        Err(Decision::deny(
+            ErrorCode::MissingCredentials,
+            if wants_user {
+                "a Bearer access token is required"
+            } else {
+                "an apikey is required"
+            },
+        ))
     }
 
-    fn verify_user(&mut self, token: &str, route: &Route, now: i64, now_ms: f64) -> Result<Identity, Decision> {
+    fn verify_user(
+        &mut self,
+        token: &str,
+        route: &Route,
+        now: i64,
+        now_ms: f64,
+    ) -> Result<Identity, Decision> {
         if self.jwks.keys().is_empty() && self.config.hs256.is_none() {
-            return Err(Decision::deny(ErrorCode::Misconfigured, "no usable verification keys (JWKS not loaded and no JWT secret)"));
+            return Err(Decision::deny(
+                ErrorCode::Misconfigured,
+                "no usable verification keys (JWKS not loaded and no JWT secret)",
+            ));
         }
-        let rules = ClaimRules { leeway: self.policy.leeway_seconds, audience: self.policy.audience.clone(), issuer: self.policy.issuer.clone() };
+        let rules = ClaimRules {
+            leeway: self.policy.leeway_seconds,
+            audience: self.policy.audience.clone(),
+            issuer: self.policy.issuer.clone(),
+        };
         let hash = token_hash(token);
         let generation = self.jwks.generation();
         let claims = match self.tokens.get(&hash, generation) {
             Some(c) => c,
             None => {
                 if token.len() > jwt::MAX_TOKEN_BYTES {
-                    return Err(Decision::deny(ErrorCode::InvalidJwt, "token larger than 8 KiB"));
+                    return Err(Decision::deny(
+                        ErrorCode::InvalidJwt,
+                        "token larger than 8 KiB",
+                    ));
                 }
                 match jwt::verify(token, self.jwks.keys(), self.config.hs256.as_ref()) {
                     SigOutcome::Verified(c) => {
@@ -365,7 +491,10 @@ impl Gate {
                     SigOutcome::Refused(e) => return Err(Decision::deny(ErrorCode::InvalidJwt, e)),
                     SigOutcome::UnknownKid => {
                         let refetch = self.jwks_url.is_some() && self.jwks.allow_refetch(now_ms);
-                        return Err(Decision::Deny { denial: Denial::new(ErrorCode::InvalidJwt, "unknown kid"), refetch_jwks: refetch });
+                        return Err(Decision::Deny {
+                            denial: Denial::new(ErrorCode::InvalidJwt, "unknown kid"),
+                            refetch_jwks: refetch,
+                        });
                     }
                 }
             }
@@ -380,9 +509,15 @@ impl Gate {
         };
         let is_anonymous = matches!(claims.get("is_anonymous"), Some(Value::Bool(true)));
         if is_anonymous && !route.allow_anonymous {
-            return Err(Decision::deny(ErrorCode::Forbidden, "anonymous users are not allowed on this route"));
+            return Err(Decision::deny(
+                ErrorCode::Forbidden,
+                "anonymous users are not allowed on this route",
+            ));
         }
-        let email = claims.get("email").and_then(Value::as_str).map(str::to_owned);
+        let email = claims
+            .get("email")
+            .and_then(Value::as_str)
+            .map(str::to_owned);
         let roles = &self.policy.roles;
         let mut user_role = match claim_str(&claims, "user_role") {
             None => roles.lowest().map(str::to_owned),
@@ -390,19 +525,36 @@ impl Gate {
             Some(_) => None,
         };
         if let (Some(e), Some(admin)) = (&email, roles.ladder.first()) {
-            if !is_anonymous && self.config.admin_emails.iter().any(|a| a.eq_ignore_ascii_case(e)) {
+            if !is_anonymous
+                && self
+                    .config
+                    .admin_emails
+                    .iter()
+                    .any(|a| a.eq_ignore_ascii_case(e))
+            {
                 user_role = Some(admin.clone());
             }
         }
-        let mut perms: BTreeSet<String> = user_role.as_deref().map(|r| roles.permissions_of(r)).unwrap_or_default();
+        let mut perms: BTreeSet<String> = user_role
+            .as_deref()
+            .map(|r| roles.permissions_of(r))
+            .unwrap_or_default();
         if let Some(Value::Array(a)) = claim(&claims, "permissions") {
-            perms.extend(a.iter().filter_map(Value::as_str).filter(|p| crate::policy::permission_ok(p)).map(str::to_owned));
+            perms.extend(
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .filter(|p| crate::policy::permission_ok(p))
+                    .map(str::to_owned),
+            );
         }
         Ok(Identity {
             kind: IdentityKind::User,
             key_name: None,
             sub: Some(sub),
-            role: claims.get("role").and_then(Value::as_str).map(str::to_owned),
+            role: claims
+                .get("role")
+                .and_then(Value::as_str)
+                .map(str::to_owned),
             email,
             user_role,
             tenant_id: claim_str(&claims, "tenant_id"),
@@ -414,30 +566,65 @@ impl Gate {
         })
     }
 
-    fn authorize(&self, route: &Route, req: &Request, params: &BTreeMap<String, String>, id: Identity) -> Result<Identity, Denial> {
+    fn authorize(
+        &self,
+        route: &Route,
+        req: &Request,
+        params: &BTreeMap<String, String>,
+        id: Identity,
+    ) -> Result<Identity, Denial> {
         if id.kind != IdentityKind::User {
             return Ok(id);
         }
         if route.require_aal2 && id.aal.as_deref() != Some("aal2") {
-            return Err(Denial::new(ErrorCode::Forbidden, "this route requires aal2 (multi-factor authentication)"));
+            return Err(Denial::new(
+                ErrorCode::Forbidden,
+                "this route requires aal2 (multi-factor authentication)",
+            ));
         }
         if let Some(t) = &route.tenant {
             let target: Option<String> = match t.from {
                 TenantFrom::Path => params.get(&t.name).cloned(),
-                TenantFrom::Query => query_param(&req.query, &t.name).map_err(|_| Denial::new(ErrorCode::TenantMismatch, "tenant query parameter is malformed or repeated"))?,
+                TenantFrom::Query => query_param(&req.query, &t.name).map_err(|_| {
+                    Denial::new(
+                        ErrorCode::TenantMismatch,
+                        "tenant query parameter is malformed or repeated",
+                    )
+                })?,
                 TenantFrom::Header => req.headers.get(&t.name.to_ascii_lowercase()).cloned(),
-                TenantFrom::Body => req.body_json.as_ref().and_then(|b| b.get(&t.name)).and_then(|v| match v {
-                    Value::String(s) => Some(s.clone()),
-                    Value::Number(n) => Some(n.to_string()),
-                    _ => None,
-                }),
+                TenantFrom::Body => req
+                    .body_json
+                    .as_ref()
+                    .and_then(|b| b.get(&t.name))
+                    .and_then(|v| match v {
+                        Value::String(s) => Some(s.clone()),
+                        Value::Number(n) => Some(n.to_string()),
+                        _ => None,
+                    }),
             };
             let Some(target) = target else {
-                return Err(Denial::new(ErrorCode::TenantMismatch, format!("request names no tenant ({} \"{}\")", from_name(t.from), t.name)));
+                return Err(Denial::new(
+                    ErrorCode::TenantMismatch,
+                    format!(
+                        "request names no tenant ({} \"{}\")",
+                        from_name(t.from),
+                        t.name
+                    ),
+                ));
             };
             match &id.tenant_id {
-                None => return Err(Denial::new(ErrorCode::TenantMismatch, "token has no tenant_id")),
-                Some(mine) if *mine != target => return Err(Denial::new(ErrorCode::TenantMismatch, "the request targets another tenant")),
+                None => {
+                    return Err(Denial::new(
+                        ErrorCode::TenantMismatch,
+                        "token has no tenant_id",
+                    ))
+                }
+                Some(mine) if *mine != target => {
+                    return Err(Denial::new(
+                        ErrorCode::TenantMismatch,
+                        "the request targets another tenant",
+                    ))
+                }
                 Some(_) => {}
             }
         }
@@ -447,13 +634,26 @@ impl Gate {
             let need = route.roles.iter().filter_map(|r| roles.rank(r)).max();
             match (mine, need) {
                 (Some(m), Some(n)) if m <= n => {}
-                _ => return Err(Denial::new(ErrorCode::Forbidden, format!("role {} required", route.roles.join(" or ")))),
+                _ => {
+                    return Err(Denial::new(
+                        ErrorCode::Forbidden,
+                        format!("role {} required", route.roles.join(" or ")),
+                    ))
+                }
             }
         }
         for p in &route.permissions {
-            let held = id.permissions.iter().any(|h| h == p || h.split_once(':').zip(p.split_once(':')).is_some_and(|((hr, ha), (pr, _))| hr == pr && ha == "*"));
+            let held = id.permissions.iter().any(|h| {
+                h == p
+                    || h.split_once(':')
+                        .zip(p.split_once(':'))
+                        .is_some_and(|((hr, ha), (pr, _))| hr == pr && ha == "*")
+            });
             if !held {
-                return Err(Denial::new(ErrorCode::Forbidden, format!("permission {p} required")));
+                return Err(Denial::new(
+                    ErrorCode::Forbidden,
+                    format!("permission {p} required"),
+                ));
             }
         }
         Ok(id)

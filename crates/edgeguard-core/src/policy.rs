@@ -75,7 +75,13 @@ impl AuthMode {
         let sel = |rest: Option<&str>| match rest {
             None => Some(KeySel::Default),
             Some("*") => Some(KeySel::Any),
-            Some(n) if !n.is_empty() && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') => Some(KeySel::Named(n.to_owned())),
+            Some(n)
+                if !n.is_empty()
+                    && n.chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') =>
+            {
+                Some(KeySel::Named(n.to_owned()))
+            }
             Some(_) => None,
         };
         let (head, rest) = match s.split_once(':') {
@@ -132,11 +138,27 @@ impl Default for Roles {
         let g = |xs: &[&str]| xs.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
         let mut grants = BTreeMap::new();
         grants.insert("guest".to_owned(), g(&["services:read"]));
-        grants.insert("customer".to_owned(), g(&["profile:read", "profile:write", "api_keys:read", "api_keys:write", "account:read", "account:delete"]));
+        grants.insert(
+            "customer".to_owned(),
+            g(&[
+                "profile:read",
+                "profile:write",
+                "api_keys:read",
+                "api_keys:write",
+                "account:read",
+                "account:delete",
+            ]),
+        );
         grants.insert("provider".to_owned(), g(&["services:write"]));
         grants.insert("moderator".to_owned(), g(&["users:read", "audit:read"]));
-        grants.insert("admin".to_owned(), g(&["users:write", "audit:verify", "tenants:write"]));
-        Roles { ladder: g(&["admin", "moderator", "provider", "customer", "guest"]), grants }
+        grants.insert(
+            "admin".to_owned(),
+            g(&["users:write", "audit:verify", "tenants:write"]),
+        );
+        Roles {
+            ladder: g(&["admin", "moderator", "provider", "customer", "guest"]),
+            grants,
+        }
     }
 }
 
@@ -296,7 +318,9 @@ struct RolesFile {
     grants: Option<BTreeMap<String, Vec<String>>>,
 }
 
-fn double_opt<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<TenantSource>>, D::Error> {
+fn double_opt<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Option<TenantSource>>, D::Error> {
     Option::<TenantSource>::deserialize(d).map(Some)
 }
 
@@ -343,7 +367,9 @@ struct PolicyFile {
     csrf: Option<Value>,
 }
 
-const METHODS: [&str; 8] = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "*"];
+const METHODS: [&str; 8] = [
+    "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "*",
+];
 
 fn err(s: impl Into<String>) -> PolicyError {
     PolicyError(s.into())
@@ -351,11 +377,16 @@ fn err(s: impl Into<String>) -> PolicyError {
 
 fn ident_ok(s: &str) -> bool {
     let mut c = s.chars();
-    c.next().is_some_and(|f| f.is_ascii_alphabetic() || f == '_') && c.all(|x| x.is_ascii_alphanumeric() || x == '_')
+    c.next()
+        .is_some_and(|f| f.is_ascii_alphabetic() || f == '_')
+        && c.all(|x| x.is_ascii_alphanumeric() || x == '_')
 }
 
 fn name_ok(s: &str) -> bool {
-    !s.is_empty() && s.len() <= 64 && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
+    !s.is_empty()
+        && s.len() <= 64
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
 }
 
 /// `resource:action`, lower-case, `*` allowed as action.
@@ -372,14 +403,17 @@ fn parse_modes(list: &[String], at: &str) -> Result<Vec<AuthMode>, PolicyError> 
     }
     let mut out = Vec::new();
     for (i, s) in list.iter().enumerate() {
-        let m = AuthMode::parse(s).ok_or_else(|| err(format!("{at}[{i}]: unknown auth mode \"{s}\"")))?;
+        let m = AuthMode::parse(s)
+            .ok_or_else(|| err(format!("{at}[{i}]: unknown auth mode \"{s}\"")))?;
         if out.contains(&m) {
             return Err(err(format!("{at}[{i}]: duplicate auth mode \"{s}\"")));
         }
         out.push(m);
     }
     if out.len() > 1 && out.contains(&AuthMode::None) {
-        return Err(err(format!("{at}: \"none\" cannot be combined with other modes")));
+        return Err(err(format!(
+            "{at}: \"none\" cannot be combined with other modes"
+        )));
     }
     Ok(out)
 }
@@ -389,7 +423,9 @@ fn parse_path(p: &str, at: &str) -> Result<Vec<Segment>, PolicyError> {
         return Err(err(format!("{at}.path: must start with '/'")));
     }
     if p.contains(['?', '#', '%', ' ']) {
-        return Err(err(format!("{at}.path: must not contain '?', '#', '%' or spaces")));
+        return Err(err(format!(
+            "{at}.path: must not contain '?', '#', '%' or spaces"
+        )));
     }
     if p == "/" {
         return Ok(Vec::new());
@@ -415,7 +451,9 @@ fn parse_path(p: &str, at: &str) -> Result<Vec<Segment>, PolicyError> {
             }
             segs.push(Segment::Param(n.to_owned()));
         } else if s.contains([':', '*']) {
-            return Err(err(format!("{at}.path: ':' and '*' only as whole segments")));
+            return Err(err(format!(
+                "{at}.path: ':' and '*' only as whole segments"
+            )));
         } else {
             segs.push(Segment::Literal((*s).to_owned()));
         }
@@ -425,14 +463,26 @@ fn parse_path(p: &str, at: &str) -> Result<Vec<Segment>, PolicyError> {
 
 fn check_tenant(t: &TenantSource, segs: &[Segment], at: &str) -> Result<(), PolicyError> {
     let ok = match t.from {
-        TenantFrom::Header => !t.name.is_empty() && t.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'),
+        TenantFrom::Header => {
+            !t.name.is_empty()
+                && t.name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        }
         _ => !t.name.is_empty() && t.name.len() <= 64,
     };
     if !ok {
         return Err(err(format!("{at}.tenant.name: invalid name")));
     }
-    if t.from == TenantFrom::Path && !segs.iter().any(|s| matches!(s, Segment::Param(n) if *n == t.name)) {
-        return Err(err(format!("{at}.tenant: path has no parameter \":{}\"", t.name)));
+    if t.from == TenantFrom::Path
+        && !segs
+            .iter()
+            .any(|s| matches!(s, Segment::Param(n) if *n == t.name))
+    {
+        return Err(err(format!(
+            "{at}.tenant: path has no parameter \":{}\"",
+            t.name
+        )));
     }
     Ok(())
 }
@@ -499,14 +549,20 @@ impl Policy {
             let at = format!("routes[{i}]");
             let method = r.method.to_ascii_uppercase();
             if !METHODS.contains(&method.as_str()) {
-                return Err(err(format!("{at}.method: \"{}\" is not one of GET POST PUT PATCH DELETE HEAD OPTIONS *", r.method)));
+                return Err(err(format!(
+                    "{at}.method: \"{}\" is not one of GET POST PUT PATCH DELETE HEAD OPTIONS *",
+                    r.method
+                )));
             }
             let segments = parse_path(&r.path, &at)?;
-            let shape: Vec<String> = segments.iter().map(|s| match s {
-                Segment::Literal(l) => l.clone(),
-                Segment::Param(_) => ":".into(),
-                Segment::Rest => "*".into(),
-            }).collect();
+            let shape: Vec<String> = segments
+                .iter()
+                .map(|s| match s {
+                    Segment::Literal(l) => l.clone(),
+                    Segment::Param(_) => ":".into(),
+                    Segment::Rest => "*".into(),
+                })
+                .collect();
             if !shapes.insert((method.clone(), shape)) {
                 return Err(err(format!("{at}: duplicate route {method} {}", r.path)));
             }
@@ -524,7 +580,9 @@ impl Policy {
             let perms = r.permissions.unwrap_or_default();
             for (j, p) in perms.iter().enumerate() {
                 if !permission_ok(p) {
-                    return Err(err(format!("{at}.permissions[{j}]: bad permission \"{p}\" (want resource:action)")));
+                    return Err(err(format!(
+                        "{at}.permissions[{j}]: bad permission \"{p}\" (want resource:action)"
+                    )));
                 }
             }
             let require_aal2 = match r.aal.as_deref() {
@@ -537,12 +595,18 @@ impl Policy {
                 Some(t) => t,
                 None => f.tenant.clone(),
             };
-            let needs_user = !rroles.is_empty() || !perms.is_empty() || require_aal2 || r.allow_anonymous.is_some() || explicit_tenant;
+            let needs_user = !rroles.is_empty()
+                || !perms.is_empty()
+                || require_aal2
+                || r.allow_anonymous.is_some()
+                || explicit_tenant;
             if needs_user && !has_user {
                 return Err(err(format!("{at}: roles, permissions, aal, allow_anonymous and tenant need auth mode \"user\"")));
             }
             if !rroles.is_empty() || !perms.is_empty() || require_aal2 || tenant.is_some() {
-                if modes.iter().any(|m| !matches!(m, AuthMode::User)) && (!rroles.is_empty() || !perms.is_empty() || require_aal2) {
+                if modes.iter().any(|m| !matches!(m, AuthMode::User))
+                    && (!rroles.is_empty() || !perms.is_empty() || require_aal2)
+                {
                     return Err(err(format!("{at}: roles/permissions/aal cannot be met by API-key or none modes; split the route or use auth [\"user\"]")));
                 }
             }
@@ -587,14 +651,23 @@ impl Policy {
     }
 
     /// [`Policy::route`] with the captures as a list (the hardening facade's shape).
-    pub fn match_route(&self, method: &str, path: &str) -> Result<(&Route, Vec<(String, String)>), crate::Denial> {
-        self.route(&method.to_ascii_uppercase(), path).map(|(r, p)| (r, p.into_iter().collect()))
+    pub fn match_route(
+        &self,
+        method: &str,
+        path: &str,
+    ) -> Result<(&Route, Vec<(String, String)>), crate::Denial> {
+        self.route(&method.to_ascii_uppercase(), path)
+            .map(|(r, p)| (r, p.into_iter().collect()))
     }
 
     /// Finds the route for a request: `Err(NotFound)` when no path matches,
     /// `Err(MethodNotAllowed)` when a path matches but no method does.
     /// Exact-method routes win over `*` routes; file order otherwise.
-    pub fn route(&self, method: &str, path: &str) -> Result<(&Route, BTreeMap<String, String>), crate::Denial> {
+    pub fn route(
+        &self,
+        method: &str,
+        path: &str,
+    ) -> Result<(&Route, BTreeMap<String, String>), crate::Denial> {
         use crate::{Denial, ErrorCode};
         let mut path_seen = false;
         let mut wildcard: Option<(&Route, BTreeMap<String, String>)> = None;
@@ -611,8 +684,17 @@ impl Policy {
         }
         match wildcard {
             Some(w) => Ok(w),
-            None if path_seen => Err(Denial::new(ErrorCode::MethodNotAllowed, format!("method {} not allowed on this path", method.chars().take(16).collect::<String>()))),
-            None => Err(Denial::new(ErrorCode::NotFound, "no route matches the path")),
+            None if path_seen => Err(Denial::new(
+                ErrorCode::MethodNotAllowed,
+                format!(
+                    "method {} not allowed on this path",
+                    method.chars().take(16).collect::<String>()
+                ),
+            )),
+            None => Err(Denial::new(
+                ErrorCode::NotFound,
+                "no route matches the path",
+            )),
         }
     }
 }

@@ -16,20 +16,28 @@ struct Tally {
 
 impl Tally {
     fn new() -> Self {
-        Tally { valid: 0, invalid: 0, acceptable_accepted: 0, acceptable_rejected: 0, failures: Vec::new() }
+        Tally {
+            valid: 0,
+            invalid: 0,
+            acceptable_accepted: 0,
+            acceptable_rejected: 0,
+            failures: Vec::new(),
+        }
     }
     fn record(&mut self, id: usize, result: &TestResult, accepted: bool) {
         match result {
             TestResult::Valid => {
                 self.valid += 1;
                 if !accepted {
-                    self.failures.push(format!("tc {id}: valid vector rejected"));
+                    self.failures
+                        .push(format!("tc {id}: valid vector rejected"));
                 }
             }
             TestResult::Invalid => {
                 self.invalid += 1;
                 if accepted {
-                    self.failures.push(format!("tc {id}: invalid vector accepted"));
+                    self.failures
+                        .push(format!("tc {id}: invalid vector accepted"));
                 }
             }
             TestResult::Acceptable => {
@@ -48,7 +56,10 @@ impl Tally {
         );
         assert!(self.failures.is_empty(), "{name}: {:#?}", self.failures);
         assert!(self.valid > 0 && self.invalid > 0);
-        assert!(self.valid + self.invalid + self.acceptable_accepted + self.acceptable_rejected >= min_total);
+        assert!(
+            self.valid + self.invalid + self.acceptable_accepted + self.acceptable_rejected
+                >= min_total
+        );
     }
 }
 
@@ -61,7 +72,9 @@ fn es256_p256_sha256_p1363() {
         // A key that cannot be loaded means every signature under it is refused.
         let key = KeyMaterial::es256_from_sec1(&g.key.key);
         for tc in &g.tests {
-            let ok = key.as_ref().is_some_and(|k| verify_signature(k, &tc.msg, &tc.sig));
+            let ok = key
+                .as_ref()
+                .is_some_and(|k| verify_signature(k, &tc.msg, &tc.sig));
             t.record(tc.tc_id, &tc.result, ok);
         }
     }
@@ -87,7 +100,9 @@ fn rs256_rsa2048_pkcs1v15_sha256() {
         }
         assert!(key.is_some(), "a 2048-bit e=65537 key was refused");
         for tc in &g.tests {
-            let ok = key.as_ref().is_some_and(|k| verify_signature(k, &tc.msg, &tc.sig));
+            let ok = key
+                .as_ref()
+                .is_some_and(|k| verify_signature(k, &tc.msg, &tc.sig));
             t.record(tc.tc_id, &tc.result, ok);
         }
     }
@@ -104,7 +119,9 @@ fn eddsa_ed25519() {
     for g in &set.test_groups {
         let key = KeyMaterial::eddsa_from_bytes(&g.key.pk);
         for tc in &g.tests {
-            let ok = key.as_ref().is_some_and(|k| verify_signature(k, &tc.msg, &tc.sig));
+            let ok = key
+                .as_ref()
+                .is_some_and(|k| verify_signature(k, &tc.msg, &tc.sig));
             t.record(tc.tc_id, &tc.result, ok);
         }
     }
@@ -170,7 +187,10 @@ fn es256_table_path_matches_p256_reference() {
         for _ in 0..5 {
             let pos = (next() % 64) as usize;
             bytes[pos] ^= 1 << (next() % 8);
-            assert_eq!(verify_signature(&key, msg.as_bytes(), &bytes), verify_es256_reference(&key, msg.as_bytes(), &bytes));
+            assert_eq!(
+                verify_signature(&key, msg.as_bytes(), &bytes),
+                verify_es256_reference(&key, msg.as_bytes(), &bytes)
+            );
             agree_invalid += 1;
         }
         assert!(!verify_signature(&key, b"other message", &sig.to_bytes()));

@@ -20,7 +20,9 @@ impl Gate {
     #[wasm_bindgen(constructor)]
     pub fn new(policy_json: &str, env_json: &str) -> Result<Gate, JsError> {
         let env = env_from_json(env_json).map_err(|e| JsError::new(&e))?;
-        authz::Gate::new(policy_json, &env).map(|inner| Gate { inner }).map_err(|e| JsError::new(&e))
+        authz::Gate::new(policy_json, &env)
+            .map(|inner| Gate { inner })
+            .map_err(|e| JsError::new(&e))
     }
 
     /// The JWKS URL the shim must fetch, or `undefined` when keys are inline or HS256-only.
@@ -37,8 +39,15 @@ impl Gate {
 
     /// Installs fetched JWKS bytes; `max_age_s` from `Cache-Control` (0 = default).
     #[wasm_bindgen(js_name = setJwks)]
-    pub fn set_jwks(&mut self, jwks_json: &str, max_age_s: u32, now_ms: f64) -> Result<(), JsError> {
-        self.inner.set_jwks(jwks_json, max_age_s, now_ms).map_err(|e| JsError::new(&e))
+    pub fn set_jwks(
+        &mut self,
+        jwks_json: &str,
+        max_age_s: u32,
+        now_ms: f64,
+    ) -> Result<(), JsError> {
+        self.inner
+            .set_jwks(jwks_json, max_age_s, now_ms)
+            .map_err(|e| JsError::new(&e))
     }
 
     /// Records a failed JWKS fetch; cached keys stay in use.
@@ -52,7 +61,11 @@ impl Gate {
     pub fn check(&mut self, request_json: &str, now_ms: f64) -> String {
         match Request::from_json(request_json) {
             Ok(req) => self.inner.check(&req, now_ms).to_json(),
-            Err(denial) => Decision::Deny { denial: Denial::new(ErrorCode::Internal, denial.reason), refetch_jwks: false }.to_json(),
+            Err(denial) => Decision::Deny {
+                denial: Denial::new(ErrorCode::Internal, denial.reason),
+                refetch_jwks: false,
+            }
+            .to_json(),
         }
     }
 

@@ -34,7 +34,9 @@ pub struct NamedKeys(pub Vec<(String, String)>);
 
 impl std::fmt::Debug for NamedKeys {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_list().entries(self.0.iter().map(|(n, _)| n)).finish()
+        f.debug_list()
+            .entries(self.0.iter().map(|(n, _)| n))
+            .finish()
     }
 }
 

@@ -30,7 +30,12 @@ pub struct JwksCache {
 impl JwksCache {
     /// A cache pre-filled with inline keys (never stale).
     pub fn inline(set: KeySet) -> Self {
-        JwksCache { keys: set.keys, fetched_at_ms: Some(0.0), max_age_ms: f64::INFINITY, ..Default::default() }
+        JwksCache {
+            keys: set.keys,
+            fetched_at_ms: Some(0.0),
+            max_age_ms: f64::INFINITY,
+            ..Default::default()
+        }
     }
     /// The usable keys.
     pub fn keys(&self) -> &[Key] {
@@ -66,7 +71,11 @@ impl JwksCache {
             self.keys = set.keys;
             self.generation = self.generation.wrapping_add(1);
         }
-        let age = if max_age_s == 0 { DEFAULT_MAX_AGE_S } else { max_age_s.clamp(MIN_MAX_AGE_S, MAX_MAX_AGE_S) };
+        let age = if max_age_s == 0 {
+            DEFAULT_MAX_AGE_S
+        } else {
+            max_age_s.clamp(MIN_MAX_AGE_S, MAX_MAX_AGE_S)
+        };
         self.max_age_ms = f64::from(age) * 1000.0;
         self.fetched_at_ms = Some(now_ms);
         self.last_failure_ms = None;
@@ -117,7 +126,11 @@ pub fn token_hash(token: &str) -> [u8; 32] {
 impl TokenCache {
     /// A cache holding at most `cap` tokens.
     pub fn new(cap: usize) -> Self {
-        TokenCache { map: HashMap::new(), cap: cap.max(1), tick: 0 }
+        TokenCache {
+            map: HashMap::new(),
+            cap: cap.max(1),
+            tick: 0,
+        }
     }
     /// Number of cached tokens.
     pub fn len(&self) -> usize {
@@ -155,6 +168,13 @@ impl TokenCache {
                 self.map.remove(&old);
             }
         }
-        self.map.insert(hash, Entry { claims, generation, tick: self.tick });
+        self.map.insert(
+            hash,
+            Entry {
+                claims,
+                generation,
+                tick: self.tick,
+            },
+        );
     }
 }

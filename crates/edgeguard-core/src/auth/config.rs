@@ -54,7 +54,10 @@ fn nonempty<'a>(env: &'a BTreeMap<String, String>, k: &str) -> Option<&'a str> {
 
 /// Whether a URL host is loopback (`localhost`, `127.x`, `[::1]`).
 pub fn is_loopback_host(host: &str) -> bool {
-    host == "localhost" || host == "[::1]" || host.starts_with("127.") || host.ends_with(".localhost")
+    host == "localhost"
+        || host == "[::1]"
+        || host.starts_with("127.")
+        || host.ends_with(".localhost")
 }
 
 /// Validates a JWKS URL: https, or http on loopback only (any http refused in production unless loopback).
@@ -80,21 +83,37 @@ pub fn check_jwks_url(url: &str) -> Result<(), String> {
     }
 }
 
-fn named_keys(env: &BTreeMap<String, String>, plural: &str, singular: &str, kind: KeyKind) -> Result<NamedKeys, Denial> {
+fn named_keys(
+    env: &BTreeMap<String, String>,
+    plural: &str,
+    singular: &str,
+    kind: KeyKind,
+) -> Result<NamedKeys, Denial> {
     let mut out = Vec::new();
     if let Some(json) = nonempty(env, plural) {
-        let v: serde_json::Value = super::strict_json::parse(json.as_bytes()).map_err(|e| mis(format!("{plural}: {e}")))?;
-        let obj = v.as_object().ok_or_else(|| mis(format!("{plural} must be a JSON object of name → key")))?;
+        let v: serde_json::Value = super::strict_json::parse(json.as_bytes())
+            .map_err(|e| mis(format!("{plural}: {e}")))?;
+        let obj = v
+            .as_object()
+            .ok_or_else(|| mis(format!("{plural} must be a JSON object of name → key")))?;
         for (name, val) in obj {
-            let key = val.as_str().ok_or_else(|| mis(format!("{plural}.{name} is not a string")))?;
+            let key = val
+                .as_str()
+                .ok_or_else(|| mis(format!("{plural}.{name} is not a string")))?;
             if !key.starts_with(kind.prefix()) || key.len() <= kind.prefix().len() {
-                return Err(mis(format!("{plural}.{name} does not start with {}", kind.prefix())));
+                return Err(mis(format!(
+                    "{plural}.{name} does not start with {}",
+                    kind.prefix()
+                )));
             }
             out.push((name.clone(), key.to_owned()));
         }
     } else if let Some(key) = nonempty(env, singular) {
         if !key.starts_with(kind.prefix()) || key.len() <= kind.prefix().len() {
-            return Err(mis(format!("{singular} does not start with {}", kind.prefix())));
+            return Err(mis(format!(
+                "{singular} does not start with {}",
+                kind.prefix()
+            )));
         }
         out.push(("default".to_owned(), key.to_owned()));
     }
@@ -121,7 +140,10 @@ impl AuthConfig {
             check_jwks_url(url).map_err(|e| mis(format!("SUPABASE_JWKS_URL: {e}")))?;
             JwksSource::Url(url.to_owned())
         } else if let Some(base) = nonempty(env, "SUPABASE_URL") {
-            let url = format!("{}/auth/v1/.well-known/jwks.json", base.trim_end_matches('/'));
+            let url = format!(
+                "{}/auth/v1/.well-known/jwks.json",
+                base.trim_end_matches('/')
+            );
             check_jwks_url(&url).map_err(|e| mis(format!("SUPABASE_URL: {e}")))?;
             JwksSource::Url(url)
         } else {
@@ -131,21 +153,47 @@ impl AuthConfig {
         let hs256 = match secret {
             None => None,
             Some(s) if s.len() < 32 => return Err(mis("JWT_SECRET is shorter than 32 bytes")),
-            Some(s) => Some(Key { kid: None, material: KeyMaterial::Hs256(s.as_bytes().to_vec()) }),
+            Some(s) => Some(Key {
+                kid: None,
+                material: KeyMaterial::Hs256(s.as_bytes().to_vec()),
+            }),
         };
-        let publishable = named_keys(env, "SUPABASE_PUBLISHABLE_KEYS", "SUPABASE_PUBLISHABLE_KEY", KeyKind::Publishable)?;
-        let secret = named_keys(env, "SUPABASE_SECRET_KEYS", "SUPABASE_SECRET_KEY", KeyKind::Secret)?;
+        let publishable = named_keys(
+            env,
+            "SUPABASE_PUBLISHABLE_KEYS",
+            "SUPABASE_PUBLISHABLE_KEY",
+            KeyKind::Publishable,
+        )?;
+        let secret = named_keys(
+            env,
+            "SUPABASE_SECRET_KEYS",
+            "SUPABASE_SECRET_KEY",
+            KeyKind::Secret,
+        )?;
         let admin_emails = nonempty(env, "ADMIN_EMAILS")
-            .map(|s| s.split(',').map(|e| e.trim().to_ascii_lowercase()).filter(|e| !e.is_empty()).collect())
+            .map(|s| {
+                s.split(',')
+                    .map(|e| e.trim().to_ascii_lowercase())
+                    .filter(|e| !e.is_empty())
+                    .collect()
+            })
             .unwrap_or_default();
-        Ok(AuthConfig { app_env, jwks, hs256, publishable, secret, admin_emails })
+        Ok(AuthConfig {
+            app_env,
+            jwks,
+            hs256,
+            publishable,
+            secret,
+            admin_emails,
+        })
     }
 }
 
 /// Parses an environment given as a JSON object of strings (what the shim
 /// passes); non-string values are refused.
 pub fn env_from_json(json: &str) -> Result<BTreeMap<String, String>, String> {
-    let v: serde_json::Value = serde_json::from_str(json).map_err(|_| "env: not a JSON object".to_string())?;
+    let v: serde_json::Value =
+        serde_json::from_str(json).map_err(|_| "env: not a JSON object".to_string())?;
     let obj = v.as_object().ok_or("env: not a JSON object")?;
     let mut out = BTreeMap::new();
     for (k, v) in obj {

@@ -42,17 +42,28 @@ pub fn parse(token: &str) -> Result<Parsed<'_>, String> {
         return Err("token larger than 8 KiB".into());
     }
     let mut parts = token.split('.');
-    let (Some(h), Some(p), Some(s), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
+    let (Some(h), Some(p), Some(s), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
         return Err("token must have exactly three segments".into());
     };
-    let hb = b64::decode(h.as_bytes()).map_err(|e| format!("header is not canonical unpadded base64url ({e:?})"))?;
-    let pb = b64::decode(p.as_bytes()).map_err(|e| format!("payload is not canonical unpadded base64url ({e:?})"))?;
-    let signature = b64::decode(s.as_bytes()).map_err(|e| format!("signature is not canonical unpadded base64url ({e:?})"))?;
+    let hb = b64::decode(h.as_bytes())
+        .map_err(|e| format!("header is not canonical unpadded base64url ({e:?})"))?;
+    let pb = b64::decode(p.as_bytes())
+        .map_err(|e| format!("payload is not canonical unpadded base64url ({e:?})"))?;
+    let signature = b64::decode(s.as_bytes())
+        .map_err(|e| format!("signature is not canonical unpadded base64url ({e:?})"))?;
     let header = strict_json::parse(&hb).map_err(|e| format!("header: {e}"))?;
-    let Value::Object(header) = header else { return Err("header is not a JSON object".into()) };
+    let Value::Object(header) = header else {
+        return Err("header is not a JSON object".into());
+    };
     for f in FORBIDDEN_HEADERS {
         if header.contains_key(f) {
-            return Err(if f == "crit" { "header \"crit\" is not supported".into() } else { format!("header \"{f}\" is refused (key injection)") });
+            return Err(if f == "crit" {
+                "header \"crit\" is not supported".into()
+            } else {
+                format!("header \"{f}\" is refused (key injection)")
+            });
         }
     }
     let alg = match header.get("alg") {
@@ -65,7 +76,10 @@ pub fn parse(token: &str) -> Result<Parsed<'_>, String> {
     }
     if let Some(t) = header.get("typ") {
         match t.as_str() {
-            Some(t) if t.eq_ignore_ascii_case("JWT") || t.eq_ignore_ascii_case("at+jwt") || t.eq_ignore_ascii_case("application/at+jwt") => {}
+            Some(t)
+                if t.eq_ignore_ascii_case("JWT")
+                    || t.eq_ignore_ascii_case("at+jwt")
+                    || t.eq_ignore_ascii_case("application/at+jwt") => {}
             _ => return Err("header \"typ\" is not JWT".into()),
         }
     }
@@ -75,31 +89,60 @@ pub fn parse(token: &str) -> Result<Parsed<'_>, String> {
         Some(_) => return Err("header \"kid\" is not a string".into()),
     };
     let claims = strict_json::parse(&pb).map_err(|e| format!("payload: {e}"))?;
-    let Value::Object(claims) = claims else { return Err("payload is not a JSON object".into()) };
-    let signing_input = token.as_bytes().get(..h.len() + 1 + p.len()).ok_or("token must have exactly three segments")?;
-    Ok(Parsed { alg, kid, signing_input, signature, claims })
+    let Value::Object(claims) = claims else {
+        return Err("payload is not a JSON object".into());
+    };
+    let signing_input = token
+        .as_bytes()
+        .get(..h.len() + 1 + p.len())
+        .ok_or("token must have exactly three segments")?;
+    Ok(Parsed {
+        alg,
+        kid,
+        signing_input,
+        signature,
+        claims,
+    })
 }
 
 /// Picks the key for a token: by `kid`, or without `kid` only when exactly
 /// one key fits. Returns `Err(reason)`; `Err` starting with "unknown kid" means
 /// a JWKS refetch may help.
-pub fn select_key<'k>(keys: &'k [Key], hs: Option<&'k Key>, alg: &str, kid: Option<&str>) -> Result<&'k Key, String> {
+pub fn select_key<'k>(
+    keys: &'k [Key],
+    hs: Option<&'k Key>,
+    alg: &str,
+    kid: Option<&str>,
+) -> Result<&'k Key, String> {
     let Some(token_alg) = Alg::from_name(alg) else {
-        return Err(format!("alg \"{}\" is not accepted", alg.chars().take(16).collect::<String>()));
+        return Err(format!(
+            "alg \"{}\" is not accepted",
+            alg.chars().take(16).collect::<String>()
+        ));
     };
     if token_alg == Alg::Hs256 {
         // HS256 only ever with the configured shared secret, never with a public key.
         return match hs {
             Some(k) => Ok(k),
-            None if !keys.is_empty() => Err("HS256 token but only asymmetric keys are configured (algorithm confusion refused)".into()),
+            None if !keys.is_empty() => Err(
+                "HS256 token but only asymmetric keys are configured (algorithm confusion refused)"
+                    .into(),
+            ),
             None => Err("HS256 token but no JWT secret is configured".into()),
         };
     }
     match kid {
         Some(kid) => {
-            let k = keys.iter().find(|k| k.kid.as_deref() == Some(kid)).ok_or_else(|| "unknown kid".to_string())?;
+            let k = keys
+                .iter()
+                .find(|k| k.kid.as_deref() == Some(kid))
+                .ok_or_else(|| "unknown kid".to_string())?;
             if k.material.alg() != token_alg {
-                return Err(format!("alg {} does not match the key's algorithm {}", token_alg.name(), k.material.alg().name()));
+                return Err(format!(
+                    "alg {} does not match the key's algorithm {}",
+                    token_alg.name(),
+                    k.material.alg().name()
+                ));
             }
             Ok(k)
         }
@@ -107,7 +150,10 @@ pub fn select_key<'k>(keys: &'k [Key], hs: Option<&'k Key>, alg: &str, kid: Opti
             let mut fit = keys.iter().filter(|k| k.material.alg() == token_alg);
             match (fit.next(), fit.next()) {
                 (Some(k), None) => Ok(k),
-                (None, _) => Err(format!("no {} key configured for a token without kid", token_alg.name())),
+                (None, _) => Err(format!(
+                    "no {} key configured for a token without kid",
+                    token_alg.name()
+                )),
                 (Some(_), Some(_)) => Err("token has no kid and several keys fit".into()),
             }
         }
@@ -117,12 +163,20 @@ pub fn select_key<'k>(keys: &'k [Key], hs: Option<&'k Key>, alg: &str, kid: Opti
 fn num(claims: &Map<String, Value>, name: &str) -> Result<Option<i64>, String> {
     match claims.get(name) {
         None => Ok(None),
-        Some(v) => v.as_i64().or_else(|| v.as_f64().filter(|f| f.is_finite()).map(|f| f as i64)).map(Some).ok_or_else(|| format!("claim \"{name}\" is not a number")),
+        Some(v) => v
+            .as_i64()
+            .or_else(|| v.as_f64().filter(|f| f.is_finite()).map(|f| f as i64))
+            .map(Some)
+            .ok_or_else(|| format!("claim \"{name}\" is not a number")),
     }
 }
 
 /// Checks `exp`, `nbf`, `iat`, `aud`, `iss` at `now` (seconds). `exp` is required.
-pub fn check_claims(claims: &Map<String, Value>, rules: &ClaimRules, now: i64) -> Result<(), String> {
+pub fn check_claims(
+    claims: &Map<String, Value>,
+    rules: &ClaimRules,
+    now: i64,
+) -> Result<(), String> {
     let leeway = i64::try_from(rules.leeway).unwrap_or(i64::MAX);
     let exp = num(claims, "exp")?.ok_or("token has no exp")?;
     if now > exp.saturating_add(leeway) {

@@ -7,7 +7,10 @@
 //! does not apply to what runs here.
 
 use super::b64;
-use jwt_simple::prelude::{ECDSAP256PublicKeyLike as _, ES256PublicKey, EdDSAPublicKeyLike as _, Ed25519PublicKey, RS256PublicKey, RSAPublicKeyLike as _};
+use jwt_simple::prelude::{
+    ECDSAP256PublicKeyLike as _, ES256PublicKey, Ed25519PublicKey, EdDSAPublicKeyLike as _,
+    RS256PublicKey, RSAPublicKeyLike as _,
+};
 use serde_json::Value;
 use std::fmt;
 
@@ -90,17 +93,24 @@ impl KeyMaterial {
     /// An RSA key from big-endian modulus and exponent (≥ 2048 bits enforced).
     pub fn rs256_from_components(n: &[u8], e: &[u8]) -> Option<Self> {
         let n = strip_zeros(n);
-        if n.len() * 8 < 2048 || n.first().is_some_and(|b| n.len() * 8 - (b.leading_zeros() as usize) < 2048) {
+        if n.len() * 8 < 2048
+            || n.first()
+                .is_some_and(|b| n.len() * 8 - (b.leading_zeros() as usize) < 2048)
+        {
             return None;
         }
-        RS256PublicKey::from_components(n, e).ok().map(KeyMaterial::Rs256)
+        RS256PublicKey::from_components(n, e)
+            .ok()
+            .map(KeyMaterial::Rs256)
     }
     /// An Ed25519 key from its 32 bytes.
     pub fn eddsa_from_bytes(bytes: &[u8]) -> Option<Self> {
         if bytes.len() != 32 {
             return None;
         }
-        Ed25519PublicKey::from_bytes(bytes).ok().map(KeyMaterial::EdDsa)
+        Ed25519PublicKey::from_bytes(bytes)
+            .ok()
+            .map(KeyMaterial::EdDsa)
     }
 }
 
@@ -113,8 +123,12 @@ fn strip_zeros(x: &[u8]) -> &[u8] {
 /// reference the table path is tested against.
 pub fn verify_es256_reference(key: &KeyMaterial, signing_input: &[u8], sig: &[u8]) -> bool {
     use p256::ecdsa::signature::Verifier as _;
-    let KeyMaterial::Es256(pk, _) = key else { return false };
-    let Ok(s) = p256::ecdsa::Signature::from_slice(sig) else { return false };
+    let KeyMaterial::Es256(pk, _) = key else {
+        return false;
+    };
+    let Ok(s) = p256::ecdsa::Signature::from_slice(sig) else {
+        return false;
+    };
     let vk: &p256::ecdsa::VerifyingKey = pk.public_key().as_ref();
     vk.verify(signing_input, &s).is_ok()
 }
@@ -125,20 +139,28 @@ pub fn verify_signature(key: &KeyMaterial, signing_input: &[u8], sig: &[u8]) -> 
     match key {
         KeyMaterial::Hs256(secret) => {
             use hmac::{KeyInit, Mac};
-            let Ok(mut mac) = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret) else { return false };
+            let Ok(mut mac) = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret) else {
+                return false;
+            };
             mac.update(signing_input);
             mac.verify_slice(sig).is_ok()
         }
         KeyMaterial::Es256(_, table) => table.verify(signing_input, sig),
         KeyMaterial::EdDsa(pk) => {
-            let Ok(s) = ed25519_compact::Signature::from_slice(sig) else { return false };
+            let Ok(s) = ed25519_compact::Signature::from_slice(sig) else {
+                return false;
+            };
             let inner: &ed25519_compact::PublicKey = pk.public_key().as_ref();
             inner.verify(signing_input, &s).is_ok()
         }
         KeyMaterial::Rs256(pk) => {
             use superboring::{hash::MessageDigest, pkey::PKey, rsa::Padding, sign::Verifier};
-            let Ok(pkey) = PKey::from_rsa(pk.public_key().as_ref().clone()) else { return false };
-            let Ok(mut v) = Verifier::new(MessageDigest::sha256(), &pkey) else { return false };
+            let Ok(pkey) = PKey::from_rsa(pk.public_key().as_ref().clone()) else {
+                return false;
+            };
+            let Ok(mut v) = Verifier::new(MessageDigest::sha256(), &pkey) else {
+                return false;
+            };
             if v.set_rsa_padding(Padding::PKCS1).is_err() || v.update(signing_input).is_err() {
                 return false;
             }
@@ -176,8 +198,12 @@ impl fmt::Display for JwksError {
 }
 
 fn b64_field(jwk: &Value, name: &str, i: usize) -> Result<Vec<u8>, String> {
-    let s = jwk.get(name).and_then(Value::as_str).ok_or_else(|| format!("keys[{i}]: missing \"{name}\""))?;
-    b64::decode(s.as_bytes()).map_err(|_| format!("keys[{i}]: \"{name}\" is not canonical base64url"))
+    let s = jwk
+        .get(name)
+        .and_then(Value::as_str)
+        .ok_or_else(|| format!("keys[{i}]: missing \"{name}\""))?;
+    b64::decode(s.as_bytes())
+        .map_err(|_| format!("keys[{i}]: \"{name}\" is not canonical base64url"))
 }
 
 impl KeySet {
@@ -187,7 +213,8 @@ impl KeySet {
     /// `use: "enc"`, unknown `kty`/`crv` and private keys are ignored with a
     /// note; a malformed key of a supported type is an error.
     pub fn from_json(json: &str) -> Result<KeySet, JwksError> {
-        let v = super::strict_json::parse(json.as_bytes()).map_err(|e| JwksError(format!("JWKS: {e}")))?;
+        let v = super::strict_json::parse(json.as_bytes())
+            .map_err(|e| JwksError(format!("JWKS: {e}")))?;
         let list: Vec<Value> = match v.get("keys") {
             Some(Value::Array(a)) => a.clone(),
             Some(_) => return Err(JwksError("JWKS: \"keys\" is not an array".into())),
@@ -234,7 +261,9 @@ impl KeySet {
             "EC" => {
                 let crv = jwk.get("crv").and_then(Value::as_str).unwrap_or("");
                 if crv != "P-256" {
-                    return Err(format!("ignored keys[{i}]: EC curve \"{crv}\" not supported"));
+                    return Err(format!(
+                        "ignored keys[{i}]: EC curve \"{crv}\" not supported"
+                    ));
                 }
                 let x = b64_field(jwk, "x", i)?;
                 let y = b64_field(jwk, "y", i)?;
@@ -245,23 +274,34 @@ impl KeySet {
                 sec1.push(4);
                 sec1.extend_from_slice(&x);
                 sec1.extend_from_slice(&y);
-                KeyMaterial::es256_from_sec1(&sec1).ok_or_else(|| format!("keys[{i}]: not a point on P-256"))?
+                KeyMaterial::es256_from_sec1(&sec1)
+                    .ok_or_else(|| format!("keys[{i}]: not a point on P-256"))?
             }
             "RSA" => {
                 let n = b64_field(jwk, "n", i)?;
                 let e = b64_field(jwk, "e", i)?;
-                KeyMaterial::rs256_from_components(&n, &e)
-                    .ok_or_else(|| format!("keys[{i}]: RSA key refused (modulus must be ≥ 2048 bits, valid exponent)"))?
+                KeyMaterial::rs256_from_components(&n, &e).ok_or_else(|| {
+                    format!(
+                        "keys[{i}]: RSA key refused (modulus must be ≥ 2048 bits, valid exponent)"
+                    )
+                })?
             }
             "OKP" => {
                 let crv = jwk.get("crv").and_then(Value::as_str).unwrap_or("");
                 if crv != "Ed25519" {
-                    return Err(format!("ignored keys[{i}]: OKP curve \"{crv}\" not supported"));
+                    return Err(format!(
+                        "ignored keys[{i}]: OKP curve \"{crv}\" not supported"
+                    ));
                 }
                 let x = b64_field(jwk, "x", i)?;
-                KeyMaterial::eddsa_from_bytes(&x).ok_or_else(|| format!("keys[{i}]: not an Ed25519 public key"))?
+                KeyMaterial::eddsa_from_bytes(&x)
+                    .ok_or_else(|| format!("keys[{i}]: not an Ed25519 public key"))?
             }
-            "oct" => return Err(format!("ignored keys[{i}]: symmetric keys are never taken from a JWKS")),
+            "oct" => {
+                return Err(format!(
+                    "ignored keys[{i}]: symmetric keys are never taken from a JWKS"
+                ))
+            }
             other => return Err(format!("ignored keys[{i}]: kty \"{other}\" not supported")),
         };
         if let Some(a) = alg {

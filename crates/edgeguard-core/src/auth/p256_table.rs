@@ -53,7 +53,9 @@ impl P256Table {
                 acc += base;
             }
             let affine =
-                <ProjectivePoint as BatchNormalize<[ProjectivePoint]>>::batch_normalize_vartime(&row[..]);
+                <ProjectivePoint as BatchNormalize<[ProjectivePoint]>>::batch_normalize_vartime(
+                    &row[..],
+                );
             out.extend_from_slice(&affine);
             base = acc; // 256 · base
         }
@@ -142,7 +144,10 @@ mod tests {
                 }
             }
         }
-        assert!(valid > 100 && invalid > 50, "{valid} valid, {invalid} invalid");
+        assert!(
+            valid > 100 && invalid > 50,
+            "{valid} valid, {invalid} invalid"
+        );
     }
 
     #[test]

@@ -32,7 +32,9 @@ impl<'de> Visitor<'de> for Strict {
         Ok(Value::from(v))
     }
     fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Value, E> {
-        serde_json::Number::from_f64(v).map(Value::Number).ok_or_else(|| E::custom("non-finite number"))
+        serde_json::Number::from_f64(v)
+            .map(Value::Number)
+            .ok_or_else(|| E::custom("non-finite number"))
     }
     fn visit_str<E>(self, v: &str) -> Result<Value, E> {
         Ok(Value::String(v.to_owned()))
@@ -85,8 +87,14 @@ mod tests {
     #[test]
     fn duplicate_keys_are_refused_at_any_depth() {
         assert_eq!(super::parse(br#"{"a":1,"a":2}"#), Err("duplicate JSON key"));
-        assert_eq!(super::parse(br#"{"x":{"a":1,"a":2}}"#), Err("duplicate JSON key"));
-        assert_eq!(super::parse(br#"[{"a":1,"b":{"c":[{"d":1,"d":1}]}}]"#), Err("duplicate JSON key"));
+        assert_eq!(
+            super::parse(br#"{"x":{"a":1,"a":2}}"#),
+            Err("duplicate JSON key")
+        );
+        assert_eq!(
+            super::parse(br#"[{"a":1,"b":{"c":[{"d":1,"d":1}]}}]"#),
+            Err("duplicate JSON key")
+        );
         assert!(super::parse(br#"{"a":1,"b":{"a":2}}"#).is_ok());
         assert_eq!(super::parse(b"{} x"), Err("trailing data after JSON"));
         assert_eq!(super::parse(b"{"), Err("not valid JSON"));
