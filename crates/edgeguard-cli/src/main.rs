@@ -92,7 +92,7 @@ fn keygen(args: &[String]) -> Result<(), String> {
         &serde_json::to_string_pretty(&private).map_err(|e| e.to_string())?,
     )?;
     write_or_print(f.get("jwks-out"), &jwks.to_string())?;
-    if f.get("private-out").is_none() && f.get("jwks-out").is_none() {
+    if !f.contains_key("private-out") && !f.contains_key("jwks-out") {
         println!(
             "{}",
             serde_json::to_string_pretty(&json!({"private_jwk": private, "jwks": jwks}))

@@ -603,12 +603,12 @@ impl Policy {
             if needs_user && !has_user {
                 return Err(err(format!("{at}: roles, permissions, aal, allow_anonymous and tenant need auth mode \"user\"")));
             }
-            if !rroles.is_empty() || !perms.is_empty() || require_aal2 || tenant.is_some() {
-                if modes.iter().any(|m| !matches!(m, AuthMode::User))
-                    && (!rroles.is_empty() || !perms.is_empty() || require_aal2)
-                {
-                    return Err(err(format!("{at}: roles/permissions/aal cannot be met by API-key or none modes; split the route or use auth [\"user\"]")));
-                }
+            let mixed = modes.iter().any(|m| !matches!(m, AuthMode::User));
+            if mixed && (!rroles.is_empty() || !perms.is_empty() || require_aal2) {
+                return Err(err(format!("{at}: roles/permissions/aal cannot be met by API-key or none modes; split the route or use auth [\"user\"]")));
+            }
+            if mixed && has_user && tenant.is_some() {
+                return Err(err(format!("{at}: tenant isolation cannot be enforced for API-key callers; split the route or set \"tenant\": null")));
             }
             if let Some(t) = &tenant {
                 if has_user {
