@@ -1,53 +1,670 @@
-//! Authorization: the role ladder, `resource:action` permissions and tenant isolation.
+//! Authorization: the `Gate` that turns a request's essentials into allow +
+//! identity, or a SPEC denial with a precise reason.
+//!
+//! Order of checks: route (404/405) → credentials per the route's auth modes
+//! (no silent downgrade: a present Bearer JWT on a `user` route must verify
+//! even when a valid `apikey` is also sent) → anonymous / aal → tenant →
+//! roles → permissions.
 
-use crate::auth::Identity;
+use crate::auth::apikey::{KeyKind, NamedKeys};
+use crate::auth::cache::{token_hash, JwksCache, TokenCache};
+use crate::auth::jwt::{self, ClaimRules, SigOutcome};
+use crate::auth::{AuthConfig, JwksSource};
+use crate::policy::{AuthMode, KeySel, Policy, Route, TenantFrom};
 use crate::{Denial, ErrorCode};
+use serde::Serialize;
+use serde_json::{Map, Value};
+use std::collections::{BTreeMap, BTreeSet};
 
-/// The default ladder, highest first (SPEC §4).
-pub const LADDER: [&str; 5] = ["admin", "moderator", "provider", "customer", "guest"];
+/// Capacity of the verified-token cache.
+pub const TOKEN_CACHE_CAP: usize = 4096;
 
-/// Default grants per role (each role also holds those of the roles below it).
-pub fn grants(role: &str) -> &'static [&'static str] {
-    match role {
-        "admin" => &["users:write", "roles:write", "audit:read", "tenants:write"],
-        "moderator" => &["users:read", "content:moderate"],
-        "provider" => &["services:write"],
-        "customer" => &["services:read", "orders:write"],
-        "guest" => &["public:read"],
-        _ => &[],
+/// The request essentials the shim hands over.
+#[derive(Clone, Debug, Default)]
+pub struct Request {
+    /// Upper-case HTTP method.
+    pub method: String,
+    /// Path as the function sees it (`/me`).
+    pub path: String,
+    /// Raw query string without `?`.
+    pub query: String,
+    /// Lower-case header name → value (only the ones identity needs).
+    pub headers: BTreeMap<String, String>,
+    /// Parsed JSON body, when the route's tenant comes from the body.
+    pub body_json: Option<Value>,
+}
+
+impl Request {
+    /// Parses the shim's `request_json`.
+    pub fn from_json(json: &str) -> Result<Request, Denial> {
+        let bad = |r: &str| Denial::new(ErrorCode::Internal, format!("request_json: {r}"));
+        let v: Value = serde_json::from_str(json).map_err(|_| bad("not JSON"))?;
+        let s = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_owned);
+        let method = s("method")
+            .ok_or_else(|| bad("missing method"))?
+            .to_ascii_uppercase();
+        let path = s("path").ok_or_else(|| bad("missing path"))?;
+        let query = s("query").unwrap_or_default();
+        let mut headers = BTreeMap::new();
+        if let Some(Value::Object(h)) = v.get("headers") {
+            for (k, val) in h {
+                if let Some(val) = val.as_str() {
+                    headers.insert(k.to_ascii_lowercase(), val.to_owned());
+                }
+            }
+        }
+        let body_json = v.get("body_json").filter(|b| !b.is_null()).cloned();
+        Ok(Request {
+            method,
+            path,
+            query,
+            headers,
+            body_json,
+        })
     }
 }
 
-fn rank(role: &str) -> Option<usize> {
-    LADDER.iter().position(|r| *r == role)
+/// How the caller authenticated.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum IdentityKind {
+    /// Verified access token.
+    User,
+    /// Publishable API key.
+    Publishable,
+    /// Secret API key.
+    Secret,
+    /// No credential (`none` route).
+    None,
 }
 
-/// The permissions a role holds by the ladder, plus explicit ones.
-pub fn effective_permissions(role: Option<&str>, explicit: &[String]) -> Vec<String> {
-    let mut out: Vec<String> = explicit.to_vec();
-    if let Some(r) = role.and_then(rank) {
-        for lower in &LADDER[r..] {
-            out.extend(grants(lower).iter().map(|s| s.to_string()));
-        }
-    }
-    out.sort();
-    out.dedup();
-    out
+/// The verified identity handed to the function.
+#[derive(Clone, Debug, Serialize)]
+pub struct Identity {
+    /// How the caller authenticated.
+    pub kind: IdentityKind,
+    /// The matched API key's name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_name: Option<String>,
+    /// `sub`.
+    pub sub: Option<String>,
+    /// Postgres role claim (`authenticated`, ...).
+    pub role: Option<String>,
+    /// `email`.
+    pub email: Option<String>,
+    /// Effective ladder role (after `ADMIN_EMAILS`).
+    pub user_role: Option<String>,
+    /// `tenant_id`.
+    pub tenant_id: Option<String>,
+    /// Effective permissions (role grants ∪ token permissions), sorted.
+    pub permissions: Vec<String>,
+    /// `aal`.
+    pub aal: Option<String>,
+    /// `is_anonymous`.
+    pub is_anonymous: bool,
+    /// `exp`.
+    pub exp: Option<i64>,
+    /// All verified claims.
+    pub claims: Map<String, Value>,
 }
 
-/// Requires one of `roles` (by the ladder) and all `permissions`.
-pub fn require(identity: &Identity, roles: &[String], permissions: &[String]) -> Result<(), Denial> {
-    if !roles.is_empty() {
-        let have = identity.user_role.as_deref().and_then(rank);
-        let ok = roles.iter().filter_map(|r| rank(r)).any(|need| have.is_some_and(|h| h <= need));
-        if !ok {
-            return Err(Denial::new(ErrorCode::Forbidden, "role not sufficient"));
+impl Identity {
+    fn bare(kind: IdentityKind, key_name: Option<String>) -> Self {
+        Identity {
+            kind,
+            key_name,
+            sub: None,
+            role: None,
+            email: None,
+            user_role: None,
+            tenant_id: None,
+            permissions: Vec::new(),
+            aal: None,
+            is_anonymous: false,
+            exp: None,
+            claims: Map::new(),
         }
     }
-    for p in permissions {
-        if !identity.permissions.iter().any(|h| h == p) {
-            return Err(Denial::new(ErrorCode::Forbidden, format!("missing permission {p}")));
+}
+
+/// The outcome of [`Gate::check`].
+#[derive(Clone, Debug)]
+pub enum Decision {
+    /// Allowed: route label and identity.
+    Allow {
+        /// `"GET /me"`.
+        route: String,
+        /// Path captures of the route.
+        params: BTreeMap<String, String>,
+        /// Who.
+        identity: Box<Identity>,
+    },
+    /// Refused. `refetch_jwks`: the `kid` was unknown and a refetch is allowed now.
+    Deny {
+        /// Code and reason.
+        denial: Denial,
+        /// Ask the shim to refetch the JWKS and retry once.
+        refetch_jwks: bool,
+    },
+}
+
+impl Decision {
+    fn deny(code: ErrorCode, reason: impl Into<String>) -> Self {
+        Decision::Deny {
+            denial: Denial::new(code, reason),
+            refetch_jwks: false,
         }
     }
-    Ok(())
+    /// The wire JSON of the wasm facade.
+    pub fn to_json(&self) -> String {
+        let v = match self {
+            Decision::Allow {
+                route,
+                params,
+                identity,
+            } => {
+                serde_json::json!({"ok": true, "route": route, "params": params, "identity": identity})
+            }
+            Decision::Deny {
+                denial,
+                refetch_jwks,
+            } => {
+                serde_json::json!({"ok": false, "code": denial.code.as_str(), "status": denial.code.status(), "reason": denial.reason, "refetch_jwks": refetch_jwks})
+            }
+        };
+        v.to_string()
+    }
+}
+
+/// Policy + environment + key and token caches: decides every request.
+#[derive(Debug)]
+pub struct Gate {
+    policy: Policy,
+    config: AuthConfig,
+    jwks_url: Option<String>,
+    jwks: JwksCache,
+    tokens: TokenCache,
+}
+
+fn claim<'a>(c: &'a Map<String, Value>, name: &str) -> Option<&'a Value> {
+    c.get(name).filter(|v| !v.is_null()).or_else(|| {
+        c.get("app_metadata")
+            .and_then(|m| m.get(name))
+            .filter(|v| !v.is_null())
+    })
+}
+
+fn claim_str(c: &Map<String, Value>, name: &str) -> Option<String> {
+    claim(c, name).and_then(|v| match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    })
+}
+
+fn query_param(q: &str, name: &str) -> Result<Option<String>, ()> {
+    let mut found = None;
+    for pair in q.split('&').filter(|p| !p.is_empty()) {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        let k = crate::policy::percent_decode(&k.replace('+', " ")).ok_or(())?;
+        if k == name {
+            if found.is_some() {
+                return Err(()); // ambiguous: repeated tenant parameter
+            }
+            found = Some(crate::policy::percent_decode(&v.replace('+', " ")).ok_or(())?);
+        }
+    }
+    Ok(found)
+}
+
+impl Gate {
+    /// Builds a gate; a bad policy or environment is an error naming the field.
+    pub fn new(policy_json: &str, env: &BTreeMap<String, String>) -> Result<Gate, String> {
+        let policy = Policy::from_json(policy_json).map_err(|e| e.to_string())?;
+        let config = AuthConfig::from_env(env).map_err(|d| format!("env: {}", d.reason))?;
+        let (jwks_url, jwks) = match &config.jwks {
+            JwksSource::Inline(set) => (None, JwksCache::inline(set.clone())),
+            JwksSource::Url(u) => (Some(u.clone()), JwksCache::default()),
+            JwksSource::None => (None, JwksCache::default()),
+        };
+        let uses =
+            |f: &dyn Fn(&AuthMode) -> bool| policy.routes.iter().any(|r| r.auth.iter().any(f));
+        if config.app_env == crate::auth::AppEnv::Production {
+            if uses(&|m| *m == AuthMode::User)
+                && matches!(config.jwks, JwksSource::None)
+                && config.hs256.is_none()
+            {
+                return Err("env: a user route needs SUPABASE_JWKS, SUPABASE_JWKS_URL, SUPABASE_URL or JWT_SECRET".into());
+            }
+            if jwks_url.as_deref().is_some_and(|u| u.starts_with("http:")) {
+                return Err("env: production refuses a non-https JWKS URL".into());
+            }
+        }
+        for (kind, keys, m) in [
+            (KeyKind::Publishable, &config.publishable, 0),
+            (KeyKind::Secret, &config.secret, 1),
+        ] {
+            for r in &policy.routes {
+                for mode in &r.auth {
+                    let sel = match (m, mode) {
+                        (0, AuthMode::Publishable(s)) | (1, AuthMode::Secret(s)) => s,
+                        _ => continue,
+                    };
+                    let ok = match sel {
+                        KeySel::Default => keys.has("default"),
+                        KeySel::Named(n) => keys.has(n),
+                        KeySel::Any => !keys.0.is_empty(),
+                    };
+                    if !ok && config.app_env == crate::auth::AppEnv::Production {
+                        return Err(format!(
+                            "env: route {} needs a {} key that is not configured",
+                            r.label(),
+                            kind.name()
+                        ));
+                    }
+                }
+            }
+        }
+        Ok(Gate {
+            policy,
+            config,
+            jwks_url,
+            jwks,
+            tokens: TokenCache::new(TOKEN_CACHE_CAP),
+        })
+    }
+
+    /// The parsed policy (the lead reads the hardening sections from here).
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+    /// The URL the shim must fetch, if keys come from a URL.
+    pub fn jwks_url(&self) -> Option<&str> {
+        self.jwks_url.as_deref()
+    }
+    /// Stale or never fetched (and not backing off after a failure).
+    pub fn needs_jwks(&self, now_ms: f64) -> bool {
+        self.jwks_url.is_some() && self.jwks.needs_fetch(now_ms)
+    }
+    /// Installs a fetched JWKS; the token cache is flushed when the key set changes.
+    pub fn set_jwks(&mut self, json: &str, max_age_s: u32, now_ms: f64) -> Result<(), String> {
+        let before = self.jwks.generation();
+        self.jwks.set(json, max_age_s, now_ms)?;
+        if self.jwks.generation() != before {
+            self.tokens.clear();
+        }
+        Ok(())
+    }
+    /// Records a failed fetch (cached keys stay in use).
+    pub fn jwks_fetch_failed(&mut self, now_ms: f64) {
+        self.jwks.fetch_failed(now_ms);
+    }
+    /// The policy's pass-through hardening sections as JSON:
+    /// `{"limits","cors","headers","body","routes":[{"route","limits","body","csrf"}]}`.
+    pub fn hardening_json(&self) -> String {
+        let p = &self.policy;
+        let routes: Vec<Value> = p.routes.iter().map(|r| serde_json::json!({"route": r.label(), "limits": r.limits, "body": r.body, "csrf": r.csrf})).collect();
+        serde_json::json!({"limits": p.limits, "cors": p.cors, "headers": p.headers, "body": p.body, "routes": routes}).to_string()
+    }
+    /// Number of cached verified tokens.
+    pub fn cached_tokens(&self) -> usize {
+        self.tokens.len()
+    }
+
+    /// Decides one request at `now_ms` (milliseconds since the epoch).
+    pub fn check(&mut self, req: &Request, now_ms: f64) -> Decision {
+        let (route, params) = match self.policy.route(&req.method, &req.path) {
+            Ok((r, p)) => (r.clone(), p),
+            Err(d) => {
+                return Decision::Deny {
+                    denial: d,
+                    refetch_jwks: false,
+                }
+            }
+        };
+        let now = if now_ms.is_finite() {
+            (now_ms / 1000.0).floor() as i64
+        } else {
+            0
+        };
+        match self.authenticate(&route, req, now, now_ms) {
+            Ok(identity) => match self.authorize(&route, req, &params, identity) {
+                Ok(identity) => Decision::Allow {
+                    route: route.label(),
+                    params,
+                    identity: Box::new(identity),
+                },
+                Err(d) => Decision::Deny {
+                    denial: d,
+                    refetch_jwks: false,
+                },
+            },
+            Err(d) => d,
+        }
+    }
+
+    fn authenticate(
+        &mut self,
+        route: &Route,
+        req: &Request,
+        now: i64,
+        now_ms: f64,
+    ) -> Result<Identity, Decision> {
+        if route.auth == [AuthMode::None] {
+            return Ok(Identity::bare(IdentityKind::None, None));
+        }
+        let wants_user = route.auth.contains(&AuthMode::User);
+        let mut bearer: Option<&str> = None;
+        if let Some(h) = req.headers.get("authorization") {
+            let h = h.trim();
+            let (scheme, rest) = h.split_once(' ').unwrap_or((h, ""));
+            if !scheme.eq_ignore_ascii_case("bearer") || rest.trim().is_empty() {
+                if wants_user {
+                    return Err(Decision::deny(
+                        ErrorCode::InvalidJwt,
+                        "authorization header is not a Bearer token",
+                    ));
+                }
+            } else {
+                bearer = Some(rest.trim());
+            }
+        }
+        let apikey = req
+            .headers
+            .get("apikey")
+            .map(|s| s.trim())
+            .filter(|s| !s.is_empty());
+        // supabase-js sends the publishable/secret key as Bearer too: that is an API key, not a JWT.
+        let (bearer, apikey) = match bearer {
+            Some(b) if b.starts_with("sb_") => match apikey {
+                None => (None, Some(b)),
+                Some(a) if a == b => (None, Some(a)),
+                Some(_) => {
+                    return Err(Decision::deny(
+                        ErrorCode::InvalidApiKey,
+                        "Bearer API key differs from the apikey header",
+                    ))
+                }
+            },
+            other => (other, apikey),
+        };
+        if let (Some(token), true) = (bearer, wants_user) {
+            return self.verify_user(token, route, now, now_ms);
+        }
+        if let Some(key) = apikey {
+            let kind = if key.starts_with(KeyKind::Secret.prefix()) {
+                KeyKind::Secret
+            } else if key.starts_with(KeyKind::Publishable.prefix()) {
+                KeyKind::Publishable
+            } else {
+                return Err(Decision::deny(
+                    ErrorCode::InvalidApiKey,
+                    "apikey is not an sb_publishable_ or sb_secret_ key",
+                ));
+            };
+            let mut kind_allowed = false;
+            for mode in &route.auth {
+                let (k, sel, keys): (KeyKind, &KeySel, &NamedKeys) = match mode {
+                    AuthMode::Publishable(s) => (KeyKind::Publishable, s, &self.config.publishable),
+                    AuthMode::Secret(s) => (KeyKind::Secret, s, &self.config.secret),
+                    _ => continue,
+                };
+                if k != kind {
+                    continue;
+                }
+                kind_allowed = true;
+                let wanted = match sel {
+                    KeySel::Default => Some("default"),
+                    KeySel::Named(n) => Some(n.as_str()),
+                    KeySel::Any => None,
+                };
+                if let Some(name) = keys.find(key, wanted) {
+                    let ik = if kind == KeyKind::Secret {
+                        IdentityKind::Secret
+                    } else {
+                        IdentityKind::Publishable
+                    };
+                    return Ok(Identity::bare(ik, Some(name)));
+                }
+            }
+            if kind_allowed {
+                return Err(Decision::deny(
+                    ErrorCode::InvalidApiKey,
+                    format!("{} key not recognised for this route", kind.name()),
+                ));
+            }
+            if !wants_user {
+                return Err(Decision::deny(
+                    ErrorCode::InvalidApiKey,
+                    format!("{} keys are not accepted on this route", kind.name()),
+                ));
+            }
+        }
+        Err(Decision::deny(
+            ErrorCode::MissingCredentials,
+            if wants_user {
+                "a Bearer access token is required"
+            } else {
+                "an apikey is required"
+            },
+        ))
+    }
+
+    fn verify_user(
+        &mut self,
+        token: &str,
+        route: &Route,
+        now: i64,
+        now_ms: f64,
+    ) -> Result<Identity, Decision> {
+        if self.jwks.keys().is_empty() && self.config.hs256.is_none() {
+            return Err(Decision::deny(
+                ErrorCode::Misconfigured,
+                "no usable verification keys (JWKS not loaded and no JWT secret)",
+            ));
+        }
+        let rules = ClaimRules {
+            leeway: self.policy.leeway_seconds,
+            audience: self.policy.audience.clone(),
+            issuer: self.policy.issuer.clone(),
+        };
+        let hash = token_hash(token);
+        let generation = self.jwks.generation();
+        let claims = match self.tokens.get(&hash, generation) {
+            Some(c) => c,
+            None => {
+                if token.len() > jwt::MAX_TOKEN_BYTES {
+                    return Err(Decision::deny(
+                        ErrorCode::InvalidJwt,
+                        "token larger than 8 KiB",
+                    ));
+                }
+                match jwt::verify(token, self.jwks.keys(), self.config.hs256.as_ref()) {
+                    SigOutcome::Verified(c) => {
+                        // Only cache tokens that pass the time rules now.
+                        if let Err(e) = jwt::check_claims(&c, &rules, now) {
+                            return Err(Decision::deny(ErrorCode::InvalidJwt, e));
+                        }
+                        self.tokens.put(hash, c.clone(), generation);
+                        c
+                    }
+                    SigOutcome::Refused(e) => return Err(Decision::deny(ErrorCode::InvalidJwt, e)),
+                    SigOutcome::UnknownKid => {
+                        let refetch = self.jwks_url.is_some() && self.jwks.allow_refetch(now_ms);
+                        return Err(Decision::Deny {
+                            denial: Denial::new(ErrorCode::InvalidJwt, "unknown kid"),
+                            refetch_jwks: refetch,
+                        });
+                    }
+                }
+            }
+        };
+        // Every hit re-checks every claim rule at the current time.
+        if let Err(e) = jwt::check_claims(&claims, &rules, now) {
+            return Err(Decision::deny(ErrorCode::InvalidJwt, e));
+        }
+        let sub = match claims.get("sub") {
+            Some(Value::String(s)) if !s.is_empty() => s.clone(),
+            _ => return Err(Decision::deny(ErrorCode::InvalidJwt, "token has no sub")),
+        };
+        let is_anonymous = matches!(claims.get("is_anonymous"), Some(Value::Bool(true)));
+        if is_anonymous && !route.allow_anonymous {
+            return Err(Decision::deny(
+                ErrorCode::Forbidden,
+                "anonymous users are not allowed on this route",
+            ));
+        }
+        let email = claims
+            .get("email")
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+        let roles = &self.policy.roles;
+        let mut user_role = match claim_str(&claims, "user_role") {
+            None => roles.lowest().map(str::to_owned),
+            Some(r) if roles.rank(&r).is_some() => Some(r),
+            Some(_) => None,
+        };
+        if let (Some(e), Some(admin)) = (&email, roles.ladder.first()) {
+            if !is_anonymous
+                && self
+                    .config
+                    .admin_emails
+                    .iter()
+                    .any(|a| a.eq_ignore_ascii_case(e))
+            {
+                user_role = Some(admin.clone());
+            }
+        }
+        let mut perms: BTreeSet<String> = user_role
+            .as_deref()
+            .map(|r| roles.permissions_of(r))
+            .unwrap_or_default();
+        if let Some(Value::Array(a)) = claim(&claims, "permissions") {
+            perms.extend(
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .filter(|p| crate::policy::permission_ok(p))
+                    .map(str::to_owned),
+            );
+        }
+        Ok(Identity {
+            kind: IdentityKind::User,
+            key_name: None,
+            sub: Some(sub),
+            role: claims
+                .get("role")
+                .and_then(Value::as_str)
+                .map(str::to_owned),
+            email,
+            user_role,
+            tenant_id: claim_str(&claims, "tenant_id"),
+            permissions: perms.into_iter().collect(),
+            aal: claims.get("aal").and_then(Value::as_str).map(str::to_owned),
+            is_anonymous,
+            exp: claims.get("exp").and_then(Value::as_i64),
+            claims,
+        })
+    }
+
+    fn authorize(
+        &self,
+        route: &Route,
+        req: &Request,
+        params: &BTreeMap<String, String>,
+        id: Identity,
+    ) -> Result<Identity, Denial> {
+        if id.kind != IdentityKind::User {
+            return Ok(id);
+        }
+        if route.require_aal2 && id.aal.as_deref() != Some("aal2") {
+            return Err(Denial::new(
+                ErrorCode::Forbidden,
+                "this route requires aal2 (multi-factor authentication)",
+            ));
+        }
+        if let Some(t) = &route.tenant {
+            let target: Option<String> = match t.from {
+                TenantFrom::Path => params.get(&t.name).cloned(),
+                TenantFrom::Query => query_param(&req.query, &t.name).map_err(|_| {
+                    Denial::new(
+                        ErrorCode::TenantMismatch,
+                        "tenant query parameter is malformed or repeated",
+                    )
+                })?,
+                TenantFrom::Header => req.headers.get(&t.name.to_ascii_lowercase()).cloned(),
+                TenantFrom::Body => req
+                    .body_json
+                    .as_ref()
+                    .and_then(|b| b.get(&t.name))
+                    .and_then(|v| match v {
+                        Value::String(s) => Some(s.clone()),
+                        Value::Number(n) => Some(n.to_string()),
+                        _ => None,
+                    }),
+            };
+            let Some(target) = target else {
+                return Err(Denial::new(
+                    ErrorCode::TenantMismatch,
+                    format!(
+                        "request names no tenant ({} \"{}\")",
+                        from_name(t.from),
+                        t.name
+                    ),
+                ));
+            };
+            match &id.tenant_id {
+                None => {
+                    return Err(Denial::new(
+                        ErrorCode::TenantMismatch,
+                        "token has no tenant_id",
+                    ))
+                }
+                Some(mine) if *mine != target => {
+                    return Err(Denial::new(
+                        ErrorCode::TenantMismatch,
+                        "the request targets another tenant",
+                    ))
+                }
+                Some(_) => {}
+            }
+        }
+        if !route.roles.is_empty() {
+            let roles = &self.policy.roles;
+            let mine = id.user_role.as_deref().and_then(|r| roles.rank(r));
+            let need = route.roles.iter().filter_map(|r| roles.rank(r)).max();
+            match (mine, need) {
+                (Some(m), Some(n)) if m <= n => {}
+                _ => {
+                    return Err(Denial::new(
+                        ErrorCode::Forbidden,
+                        format!("role {} required", route.roles.join(" or ")),
+                    ))
+                }
+            }
+        }
+        for p in &route.permissions {
+            let held = id.permissions.iter().any(|h| {
+                h == p
+                    || h.split_once(':')
+                        .zip(p.split_once(':'))
+                        .is_some_and(|((hr, ha), (pr, _))| hr == pr && ha == "*")
+            });
+            if !held {
+                return Err(Denial::new(
+                    ErrorCode::Forbidden,
+                    format!("permission {p} required"),
+                ));
+            }
+        }
+        Ok(id)
+    }
+}
+
+fn from_name(f: TenantFrom) -> &'static str {
+    match f {
+        TenantFrom::Path => "path",
+        TenantFrom::Query => "query",
+        TenantFrom::Body => "body",
+        TenantFrom::Header => "header",
+    }
 }

@@ -1,289 +1,700 @@
-//! The declarative per-function policy (`policy.json` beside each function),
-//! parsed and validated before a function serves.
+//! The declarative per-function policy (`policy.json` beside each `index.ts`).
+//!
+//! Parsed and validated here; unknown fields and impossible combinations are
+//! refused with a message naming the field, so a function with a bad policy
+//! refuses to start.
 //!
 //! ```json
-//! { "auth": ["user"],
-//!   "routes": [ { "method": "GET", "path": "/me" },
-//!               { "method": "POST", "path": "/admin-users/:tenant_id/role", "roles": ["admin"] } ] }
+//! {
+//!   "auth": ["user"],                 // default modes (default ["user"]): user | publishable[:name|*] | secret[:name|*] | none
+//!   "allow_anonymous": false,         // accept `is_anonymous` users (default false)
+//!   "leeway_seconds": 30,             // clock skew for exp/nbf/iat (0..=300, default 30)
+//!   "audience": "authenticated",      // required `aud` (optional)
+//!   "issuer": "https://x.supabase.co/auth/v1", // required `iss` (optional)
+//!   "tenant": {"from": "path", "name": "tenant_id"}, // default tenant source (path|query|body|header)
+//!   "roles": {"ladder": ["admin","moderator","provider","customer","guest"], "grants": {"admin": ["users:write"]}},
+//!   "routes": [
+//!     {"method": "GET", "path": "/me"},
+//!     {"method": "PATCH", "path": "/admin-users/:tenant_id/members/:user_id",
+//!      "roles": ["admin"], "permissions": ["users:write"], "aal": "aal2"}
+//!   ],
+//!   "limits": {}, "cors": {}, "headers": {}, "body": {}, "csrf": {}   // hardening sections, passed through
+//! }
 //! ```
-//! Route keys are `"<METHOD> <pattern>"`, e.g. `GET /me`; the hardening
-//! sections (`limits`, `cors`, `headers`, `body`, `csrf`, per-route `limits`,
-//! `body`, `csrf`, `params`, `query`) are validated by their own modules.
+//!
+//! Route fields: `method` (`GET`, `POST`, … or `*`), `path` (`/seg/:param/...`,
+//! a final `*` matches any rest), and optional `auth`, `roles` (caller's role
+//! must be at or above one of them on the ladder), `permissions` (all
+//! required), `aal` (`aal1`|`aal2`), `allow_anonymous`, `tenant` (object, or
+//! `null` to switch the function default off), and the hardening sections
+//! `limits`, `body`, `csrf`, `params`, `query` (passed through).
 
 use serde::Deserialize;
 use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
 
-/// A validated policy.
-#[derive(Clone, Debug)]
-pub struct Policy {
-    /// Default credential modes, e.g. `user`, `publishable:*`, `none`.
-    pub auth: Vec<String>,
-    /// Whether anonymous sign-ins (`is_anonymous`) are accepted by default.
-    pub allow_anonymous: bool,
-    /// Leeway for `exp`/`nbf`/`iat`, in seconds.
-    pub leeway_seconds: u64,
-    /// The routes, in declaration order.
-    pub routes: Vec<Route>,
-    /// The raw policy, for the sections other modules validate.
-    pub raw: Value,
-}
-
-/// One route of a policy.
-#[derive(Clone, Debug)]
-pub struct Route {
-    /// `GET`, `POST`, … or `*`.
-    pub method: String,
-    /// The pattern's segments; `:name` segments capture.
-    pub segments: Vec<Segment>,
-    /// `"<METHOD> <pattern>"`.
-    pub key: String,
-    /// Credential modes for this route.
-    pub auth: Vec<String>,
-    /// Roles of which the caller must hold at least one (by the ladder).
-    pub roles: Vec<String>,
-    /// Permissions the caller must all hold.
-    pub permissions: Vec<String>,
-}
-
-/// A path pattern segment.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Segment {
-    /// A literal segment.
-    Literal(String),
-    /// A `:name` capture.
-    Param(String),
-}
-
-/// Why a policy was refused.
+/// A policy that could not be accepted; the message names the field.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PolicyError(pub String);
 
-impl core::fmt::Display for PolicyError {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+impl fmt::Display for PolicyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "policy: {}", self.0)
     }
 }
 
 impl std::error::Error for PolicyError {}
 
-#[derive(Deserialize)]
+/// Which API key(s) a key mode accepts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum KeySel {
+    /// Only the key named `default` (bare `publishable` / `secret`).
+    Default,
+    /// The key with this name.
+    Named(String),
+    /// Any key of the kind (`:*`).
+    Any,
+}
+
+/// One accepted way to authenticate.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AuthMode {
+    /// A verified Supabase access token.
+    User,
+    /// A publishable API key.
+    Publishable(KeySel),
+    /// A secret API key.
+    Secret(KeySel),
+    /// No credential.
+    None,
+}
+
+impl AuthMode {
+    fn parse(s: &str) -> Option<AuthMode> {
+        let sel = |rest: Option<&str>| match rest {
+            None => Some(KeySel::Default),
+            Some("*") => Some(KeySel::Any),
+            Some(n)
+                if !n.is_empty()
+                    && n.chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') =>
+            {
+                Some(KeySel::Named(n.to_owned()))
+            }
+            Some(_) => None,
+        };
+        let (head, rest) = match s.split_once(':') {
+            Some((h, r)) => (h, Some(r)),
+            None => (s, None),
+        };
+        match (head, rest) {
+            ("user", None) => Some(AuthMode::User),
+            ("none", None) => Some(AuthMode::None),
+            ("publishable", r) => sel(r).map(AuthMode::Publishable),
+            ("secret", r) => sel(r).map(AuthMode::Secret),
+            _ => None,
+        }
+    }
+}
+
+/// Where the tenant a request targets is read from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TenantFrom {
+    /// A `:param` of the route path.
+    Path,
+    /// A query-string parameter.
+    Query,
+    /// A top-level field of the JSON body.
+    Body,
+    /// A request header.
+    Header,
+}
+
+/// The tenant source: `{"from": "path", "name": "tenant_id"}`.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
-#[allow(dead_code)] // sections validated by their own modules
-struct RawPolicy {
-    #[serde(default)]
-    auth: Option<Vec<String>>,
-    #[serde(default)]
-    allow_anonymous: bool,
-    #[serde(default)]
-    leeway_seconds: Option<u64>,
-    routes: Vec<RawRoute>,
-    #[serde(default)]
-    limits: Option<Value>,
-    #[serde(default)]
-    cors: Option<Value>,
-    #[serde(default)]
-    headers: Option<Value>,
-    #[serde(default)]
-    body: Option<Value>,
-    #[serde(default)]
-    csrf: Option<Value>,
+pub struct TenantSource {
+    /// Where.
+    pub from: TenantFrom,
+    /// The parameter, field or header name.
+    pub name: String,
+}
+
+/// The role ladder (highest first) and the permissions each rung grants itself;
+/// a rung also holds every permission of the rungs below it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Roles {
+    /// Highest first.
+    pub ladder: Vec<String>,
+    /// Own grants per role.
+    pub grants: BTreeMap<String, Vec<String>>,
+}
+
+impl Default for Roles {
+    /// SPEC §4: admin > moderator > provider > customer > guest.
+    fn default() -> Self {
+        let g = |xs: &[&str]| xs.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        let mut grants = BTreeMap::new();
+        grants.insert("guest".to_owned(), g(&["services:read"]));
+        grants.insert(
+            "customer".to_owned(),
+            g(&[
+                "profile:read",
+                "profile:write",
+                "api_keys:read",
+                "api_keys:write",
+                "account:read",
+                "account:delete",
+            ]),
+        );
+        grants.insert("provider".to_owned(), g(&["services:write"]));
+        grants.insert("moderator".to_owned(), g(&["users:read", "audit:read"]));
+        grants.insert(
+            "admin".to_owned(),
+            g(&["users:write", "audit:verify", "tenants:write"]),
+        );
+        Roles {
+            ladder: g(&["admin", "moderator", "provider", "customer", "guest"]),
+            grants,
+        }
+    }
+}
+
+impl Roles {
+    /// Rank of a role: 0 is highest; `None` when unknown.
+    pub fn rank(&self, role: &str) -> Option<usize> {
+        self.ladder.iter().position(|r| r == role)
+    }
+    /// The lowest rung.
+    pub fn lowest(&self) -> Option<&str> {
+        self.ladder.last().map(String::as_str)
+    }
+    /// All permissions a role holds, including inherited ones.
+    pub fn permissions_of(&self, role: &str) -> BTreeSet<String> {
+        let mut out = BTreeSet::new();
+        if let Some(r) = self.rank(role) {
+            for rung in self.ladder.iter().skip(r) {
+                if let Some(g) = self.grants.get(rung) {
+                    out.extend(g.iter().cloned());
+                }
+            }
+        }
+        out
+    }
+}
+
+/// One segment of a route path pattern.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Segment {
+    /// Must equal this text.
+    Literal(String),
+    /// Captures one segment.
+    Param(String),
+    /// Final `*`: matches any rest (including nothing).
+    Rest,
+}
+
+/// A route with everything resolved (function defaults applied).
+#[derive(Clone, Debug)]
+pub struct Route {
+    /// Upper-case method or `*`.
+    pub method: String,
+    /// The pattern text, e.g. `/admin-users/:tenant_id/members`.
+    pub path: String,
+    /// Parsed pattern.
+    pub segments: Vec<Segment>,
+    /// Accepted modes, in order.
+    pub auth: Vec<AuthMode>,
+    /// Caller must be at or above one of these roles.
+    pub roles: Vec<String>,
+    /// Caller must hold all of these.
+    pub permissions: Vec<String>,
+    /// `aal2` required.
+    pub require_aal2: bool,
+    /// Accept `is_anonymous` users.
+    pub allow_anonymous: bool,
+    /// Tenant isolation source.
+    pub tenant: Option<TenantSource>,
+    /// Hardening passthrough.
+    pub limits: Option<Value>,
+    /// Hardening passthrough.
+    pub body: Option<Value>,
+    /// Hardening passthrough.
+    pub csrf: Option<Value>,
+    /// Hardening passthrough (path parameter schema).
+    pub params: Option<Value>,
+    /// Hardening passthrough (query schema).
+    pub query: Option<Value>,
+    /// The route key, `"GET /me"` (same as [`Route::label`]).
+    pub key: String,
+}
+
+impl Route {
+    /// `"GET /me"`.
+    pub fn label(&self) -> String {
+        format!("{} {}", self.method, self.path)
+    }
+    /// Matches a path, returning captured params.
+    pub fn match_path(&self, path: &str) -> Option<BTreeMap<String, String>> {
+        let mut params = BTreeMap::new();
+        let mut parts = path.strip_prefix('/')?.split('/');
+        let trimmed_root = path == "/";
+        for seg in &self.segments {
+            match seg {
+                Segment::Rest => return Some(params),
+                Segment::Literal(l) => {
+                    if parts.next()? != l {
+                        return None;
+                    }
+                }
+                Segment::Param(n) => {
+                    let v = parts.next().filter(|v| !v.is_empty())?;
+                    params.insert(n.clone(), percent_decode(v)?);
+                }
+            }
+        }
+        match parts.next() {
+            None => Some(params),
+            Some("") if trimmed_root || self.segments.is_empty() => Some(params),
+            Some(_) => None,
+        }
+    }
+}
+
+/// Percent-decodes a URL component (`+` stays `+`); `None` on malformed escapes or non-UTF-8.
+pub fn percent_decode(s: &str) -> Option<String> {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while let Some(&c) = b.get(i) {
+        if c == b'%' {
+            let h = b.get(i + 1..i + 3)?;
+            let hs = std::str::from_utf8(h).ok()?;
+            out.push(u8::from_str_radix(hs, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(c);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+/// A validated policy.
+#[derive(Clone, Debug)]
+pub struct Policy {
+    /// Function-level default modes.
+    pub auth: Vec<AuthMode>,
+    /// Leeway for time claims, seconds.
+    pub leeway_seconds: u64,
+    /// Required `aud`.
+    pub audience: Option<String>,
+    /// Required `iss`.
+    pub issuer: Option<String>,
+    /// Role ladder and grants.
+    pub roles: Roles,
+    /// Routes, in file order.
+    pub routes: Vec<Route>,
+    /// Hardening passthrough.
+    pub limits: Option<Value>,
+    /// Hardening passthrough.
+    pub cors: Option<Value>,
+    /// Hardening passthrough.
+    pub headers: Option<Value>,
+    /// Hardening passthrough.
+    pub body: Option<Value>,
+    /// Hardening passthrough.
+    pub csrf: Option<Value>,
+    /// The whole document as parsed (the hardening sections read from it).
+    pub raw: Value,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-#[allow(dead_code)] // sections validated by their own modules
-struct RawRoute {
+struct RolesFile {
+    ladder: Option<Vec<String>>,
+    grants: Option<BTreeMap<String, Vec<String>>>,
+}
+
+fn double_opt<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Option<TenantSource>>, D::Error> {
+    Option::<TenantSource>::deserialize(d).map(Some)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RouteFile {
     method: String,
     path: String,
-    #[serde(default)]
     auth: Option<Vec<String>>,
-    #[serde(default)]
-    roles: Vec<String>,
-    #[serde(default)]
-    permissions: Vec<String>,
-    #[serde(default)]
+    roles: Option<Vec<String>>,
+    permissions: Option<Vec<String>>,
+    aal: Option<String>,
+    allow_anonymous: Option<bool>,
+    #[serde(default, deserialize_with = "double_opt")]
+    tenant: Option<Option<TenantSource>>,
     limits: Option<Value>,
-    #[serde(default)]
     body: Option<Value>,
-    #[serde(default)]
     csrf: Option<Value>,
-    #[serde(default)]
     params: Option<Value>,
-    #[serde(default)]
     query: Option<Value>,
 }
 
-const METHODS: [&str; 8] = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "*"];
+fn default_auth() -> Vec<String> {
+    vec!["user".to_owned()]
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PolicyFile {
+    #[serde(default = "default_auth")]
+    auth: Vec<String>,
+    #[serde(default)]
+    allow_anonymous: bool,
+    leeway_seconds: Option<u64>,
+    audience: Option<String>,
+    issuer: Option<String>,
+    tenant: Option<TenantSource>,
+    roles: Option<RolesFile>,
+    routes: Vec<RouteFile>,
+    limits: Option<Value>,
+    cors: Option<Value>,
+    headers: Option<Value>,
+    body: Option<Value>,
+    csrf: Option<Value>,
+}
+
+const METHODS: [&str; 8] = [
+    "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "*",
+];
+
+fn err(s: impl Into<String>) -> PolicyError {
+    PolicyError(s.into())
+}
+
+fn ident_ok(s: &str) -> bool {
+    let mut c = s.chars();
+    c.next()
+        .is_some_and(|f| f.is_ascii_alphabetic() || f == '_')
+        && c.all(|x| x.is_ascii_alphanumeric() || x == '_')
+}
+
+fn name_ok(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 64
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
+}
+
+/// `resource:action`, lower-case, `*` allowed as action.
+pub fn permission_ok(p: &str) -> bool {
+    match p.split_once(':') {
+        Some((r, a)) => name_ok(r) && (a == "*" || name_ok(a)),
+        None => false,
+    }
+}
+
+fn parse_modes(list: &[String], at: &str) -> Result<Vec<AuthMode>, PolicyError> {
+    if list.is_empty() {
+        return Err(err(format!("{at}: at least one auth mode is required")));
+    }
+    let mut out = Vec::new();
+    for (i, s) in list.iter().enumerate() {
+        let m = AuthMode::parse(s)
+            .ok_or_else(|| err(format!("{at}[{i}]: unknown auth mode \"{s}\"")))?;
+        if out.contains(&m) {
+            return Err(err(format!("{at}[{i}]: duplicate auth mode \"{s}\"")));
+        }
+        out.push(m);
+    }
+    if out.len() > 1 && out.contains(&AuthMode::None) {
+        return Err(err(format!(
+            "{at}: \"none\" cannot be combined with other modes"
+        )));
+    }
+    Ok(out)
+}
+
+fn parse_path(p: &str, at: &str) -> Result<Vec<Segment>, PolicyError> {
+    if !p.starts_with('/') {
+        return Err(err(format!("{at}.path: must start with '/'")));
+    }
+    if p.contains(['?', '#', '%', ' ']) {
+        return Err(err(format!(
+            "{at}.path: must not contain '?', '#', '%' or spaces"
+        )));
+    }
+    if p == "/" {
+        return Ok(Vec::new());
+    }
+    let raw: Vec<&str> = p.get(1..).unwrap_or("").split('/').collect();
+    let mut segs = Vec::new();
+    let mut names = BTreeSet::new();
+    for (i, s) in raw.iter().enumerate() {
+        if s.is_empty() {
+            return Err(err(format!("{at}.path: empty segment")));
+        }
+        if *s == "*" {
+            if i + 1 != raw.len() {
+                return Err(err(format!("{at}.path: '*' only as the last segment")));
+            }
+            segs.push(Segment::Rest);
+        } else if let Some(n) = s.strip_prefix(':') {
+            if !ident_ok(n) {
+                return Err(err(format!("{at}.path: bad parameter name \":{n}\"")));
+            }
+            if !names.insert(n.to_owned()) {
+                return Err(err(format!("{at}.path: duplicate parameter \":{n}\"")));
+            }
+            segs.push(Segment::Param(n.to_owned()));
+        } else if s.contains([':', '*']) {
+            return Err(err(format!(
+                "{at}.path: ':' and '*' only as whole segments"
+            )));
+        } else {
+            segs.push(Segment::Literal((*s).to_owned()));
+        }
+    }
+    Ok(segs)
+}
+
+fn check_tenant(t: &TenantSource, segs: &[Segment], at: &str) -> Result<(), PolicyError> {
+    let ok = match t.from {
+        TenantFrom::Header => {
+            !t.name.is_empty()
+                && t.name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        }
+        _ => !t.name.is_empty() && t.name.len() <= 64,
+    };
+    if !ok {
+        return Err(err(format!("{at}.tenant.name: invalid name")));
+    }
+    if t.from == TenantFrom::Path
+        && !segs
+            .iter()
+            .any(|s| matches!(s, Segment::Param(n) if *n == t.name))
+    {
+        return Err(err(format!(
+            "{at}.tenant: path has no parameter \":{}\"",
+            t.name
+        )));
+    }
+    Ok(())
+}
 
 impl Policy {
-    /// Parses and validates a policy document.
-    pub fn from_json(text: &str) -> Result<Policy, PolicyError> {
-        let raw_value: Value =
-            serde_json::from_str(text).map_err(|e| PolicyError(format!("not JSON: {e}")))?;
-        let raw: RawPolicy = serde_json::from_value(raw_value.clone())
-            .map_err(|e| PolicyError(e.to_string()))?;
-        let auth = raw.auth.unwrap_or_else(|| vec!["user".to_string()]);
-        validate_modes(&auth, "auth")?;
-        if raw.routes.is_empty() {
-            return Err(PolicyError("routes: at least one route is required".into()));
+    /// Parses and validates a policy file.
+    pub fn from_json(json: &str) -> Result<Policy, PolicyError> {
+        let v = crate::auth::strict_json::parse(json.as_bytes()).map_err(|e| err(e.to_string()))?;
+        let f: PolicyFile = serde_json::from_value(v.clone()).map_err(|e| err(e.to_string()))?;
+        let raw = v;
+        let auth = parse_modes(&f.auth, "auth")?;
+        let leeway = f.leeway_seconds.unwrap_or(30);
+        if leeway > 300 {
+            return Err(err("leeway_seconds: at most 300"));
         }
-        let mut routes = Vec::with_capacity(raw.routes.len());
-        for (i, r) in raw.routes.into_iter().enumerate() {
+        let mut roles = Roles::default();
+        if let Some(r) = f.roles {
+            if let Some(l) = r.ladder {
+                if l.is_empty() {
+                    return Err(err("roles.ladder: must not be empty"));
+                }
+                let mut seen = BTreeSet::new();
+                for (i, n) in l.iter().enumerate() {
+                    if !name_ok(n) {
+                        return Err(err(format!("roles.ladder[{i}]: invalid role name \"{n}\"")));
+                    }
+                    if !seen.insert(n.clone()) {
+                        return Err(err(format!("roles.ladder[{i}]: duplicate role \"{n}\"")));
+                    }
+                }
+                roles.grants.retain(|k, _| seen.contains(k));
+                roles.ladder = l;
+            }
+            if let Some(g) = r.grants {
+                for (role, perms) in g {
+                    if roles.rank(&role).is_none() {
+                        return Err(err(format!("roles.grants: unknown role \"{role}\"")));
+                    }
+                    for p in &perms {
+                        if !permission_ok(p) {
+                            return Err(err(format!("roles.grants.{role}: bad permission \"{p}\" (want resource:action)")));
+                        }
+                    }
+                    roles.grants.insert(role, perms);
+                }
+            }
+        }
+        if let Some(a) = &f.audience {
+            if a.is_empty() {
+                return Err(err("audience: must not be empty"));
+            }
+        }
+        if let Some(a) = &f.issuer {
+            if a.is_empty() {
+                return Err(err("issuer: must not be empty"));
+            }
+        }
+        if f.routes.is_empty() {
+            return Err(err("routes: at least one route is required"));
+        }
+        let mut routes: Vec<Route> = Vec::new();
+        let mut shapes = BTreeSet::new();
+        for (i, r) in f.routes.into_iter().enumerate() {
+            let at = format!("routes[{i}]");
             let method = r.method.to_ascii_uppercase();
             if !METHODS.contains(&method.as_str()) {
-                return Err(PolicyError(format!("routes[{i}].method: unknown method {:?}", r.method)));
-            }
-            let segments = parse_pattern(&r.path)
-                .map_err(|m| PolicyError(format!("routes[{i}].path: {m}")))?;
-            let route_auth = r.auth.unwrap_or_else(|| auth.clone());
-            validate_modes(&route_auth, &format!("routes[{i}].auth"))?;
-            if route_auth.iter().all(|m| m == "none")
-                && (!r.roles.is_empty() || !r.permissions.is_empty())
-            {
-                return Err(PolicyError(format!(
-                    "routes[{i}]: roles or permissions need a user credential, but auth is none"
+                return Err(err(format!(
+                    "{at}.method: \"{}\" is not one of GET POST PUT PATCH DELETE HEAD OPTIONS *",
+                    r.method
                 )));
             }
-            let key = format!("{method} {}", r.path);
-            if routes.iter().any(|x: &Route| x.key == key) {
-                return Err(PolicyError(format!("routes[{i}]: duplicate route {key}")));
+            let segments = parse_path(&r.path, &at)?;
+            let shape: Vec<String> = segments
+                .iter()
+                .map(|s| match s {
+                    Segment::Literal(l) => l.clone(),
+                    Segment::Param(_) => ":".into(),
+                    Segment::Rest => "*".into(),
+                })
+                .collect();
+            if !shapes.insert((method.clone(), shape)) {
+                return Err(err(format!("{at}: duplicate route {method} {}", r.path)));
             }
+            let modes = match &r.auth {
+                Some(a) => parse_modes(a, &format!("{at}.auth"))?,
+                None => auth.clone(),
+            };
+            let has_user = modes.contains(&AuthMode::User);
+            let rroles = r.roles.unwrap_or_default();
+            for (j, n) in rroles.iter().enumerate() {
+                if roles.rank(n).is_none() {
+                    return Err(err(format!("{at}.roles[{j}]: unknown role \"{n}\"")));
+                }
+            }
+            let perms = r.permissions.unwrap_or_default();
+            for (j, p) in perms.iter().enumerate() {
+                if !permission_ok(p) {
+                    return Err(err(format!(
+                        "{at}.permissions[{j}]: bad permission \"{p}\" (want resource:action)"
+                    )));
+                }
+            }
+            let require_aal2 = match r.aal.as_deref() {
+                None | Some("aal1") => false,
+                Some("aal2") => true,
+                Some(o) => return Err(err(format!("{at}.aal: \"{o}\" is not aal1 or aal2"))),
+            };
+            let explicit_tenant = r.tenant.as_ref().is_some_and(Option::is_some);
+            let tenant = match r.tenant {
+                Some(t) => t,
+                None => f.tenant.clone(),
+            };
+            let needs_user = !rroles.is_empty()
+                || !perms.is_empty()
+                || require_aal2
+                || r.allow_anonymous.is_some()
+                || explicit_tenant;
+            if needs_user && !has_user {
+                return Err(err(format!("{at}: roles, permissions, aal, allow_anonymous and tenant need auth mode \"user\"")));
+            }
+            let mixed = modes.iter().any(|m| !matches!(m, AuthMode::User));
+            if mixed && (!rroles.is_empty() || !perms.is_empty() || require_aal2) {
+                return Err(err(format!("{at}: roles/permissions/aal cannot be met by API-key or none modes; split the route or use auth [\"user\"]")));
+            }
+            if mixed && has_user && tenant.is_some() {
+                return Err(err(format!("{at}: tenant isolation cannot be enforced for API-key callers; split the route or set \"tenant\": null")));
+            }
+            if let Some(t) = &tenant {
+                if has_user {
+                    check_tenant(t, &segments, &at)?;
+                }
+            }
+            let key = format!("{method} {}", r.path);
             routes.push(Route {
-                method,
-                segments,
                 key,
-                auth: route_auth,
-                roles: r.roles,
-                permissions: r.permissions,
+                params: r.params,
+                query: r.query,
+                method,
+                path: r.path,
+                segments,
+                auth: modes,
+                roles: rroles,
+                permissions: perms,
+                require_aal2,
+                allow_anonymous: r.allow_anonymous.unwrap_or(f.allow_anonymous),
+                tenant: if has_user { tenant } else { None },
+                limits: r.limits,
+                body: r.body,
+                csrf: r.csrf,
             });
         }
         Ok(Policy {
             auth,
-            allow_anonymous: raw.allow_anonymous,
-            leeway_seconds: raw.leeway_seconds.unwrap_or(30),
+            leeway_seconds: leeway,
+            audience: f.audience,
+            issuer: f.issuer,
+            roles,
             routes,
-            raw: raw_value,
+            limits: f.limits,
+            cors: f.cors,
+            headers: f.headers,
+            body: f.body,
+            csrf: f.csrf,
+            raw,
         })
     }
 
-    /// Finds the route for `method` and `path`: the route and its captures,
-    /// or `NotFound` / `MethodNotAllowed`.
+    /// [`Policy::route`] with the captures as a list (the hardening facade's shape).
     pub fn match_route(
         &self,
         method: &str,
         path: &str,
     ) -> Result<(&Route, Vec<(String, String)>), crate::Denial> {
-        let mut path_matched = false;
-        for route in &self.routes {
-            if let Some(params) = match_segments(&route.segments, path) {
-                path_matched = true;
-                if route.method == "*" || route.method.eq_ignore_ascii_case(method) {
-                    return Ok((route, params));
+        self.route(&method.to_ascii_uppercase(), path)
+            .map(|(r, p)| (r, p.into_iter().collect()))
+    }
+
+    /// Finds the route for a request: `Err(NotFound)` when no path matches,
+    /// `Err(MethodNotAllowed)` when a path matches but no method does.
+    /// Exact-method routes win over `*` routes; file order otherwise.
+    pub fn route(
+        &self,
+        method: &str,
+        path: &str,
+    ) -> Result<(&Route, BTreeMap<String, String>), crate::Denial> {
+        use crate::{Denial, ErrorCode};
+        let mut path_seen = false;
+        let mut wildcard: Option<(&Route, BTreeMap<String, String>)> = None;
+        for r in &self.routes {
+            if let Some(params) = r.match_path(path) {
+                path_seen = true;
+                if r.method == method {
+                    return Ok((r, params));
+                }
+                if r.method == "*" && wildcard.is_none() {
+                    wildcard = Some((r, params));
                 }
             }
         }
-        Err(if path_matched {
-            crate::Denial::new(crate::ErrorCode::MethodNotAllowed, "no route for this method")
-        } else {
-            crate::Denial::new(crate::ErrorCode::NotFound, "no such route")
-        })
-    }
-}
-
-fn validate_modes(modes: &[String], at: &str) -> Result<(), PolicyError> {
-    if modes.is_empty() {
-        return Err(PolicyError(format!("{at}: at least one mode is required")));
-    }
-    for m in modes {
-        let (kind, name) = m.split_once(':').map_or((m.as_str(), None), |(k, n)| (k, Some(n)));
-        let ok = match kind {
-            "user" | "none" => name.is_none(),
-            "publishable" | "secret" => name.is_none_or(|n| {
-                n == "*" || (!n.is_empty() && n.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-'))
-            }),
-            _ => false,
-        };
-        if !ok {
-            return Err(PolicyError(format!("{at}: unknown auth mode {m:?}")));
-        }
-    }
-    if modes.iter().any(|m| m == "none") && modes.len() > 1 {
-        return Err(PolicyError(format!("{at}: none cannot be combined with other modes")));
-    }
-    Ok(())
-}
-
-fn parse_pattern(path: &str) -> Result<Vec<Segment>, String> {
-    let rest = path.strip_prefix('/').ok_or("must start with /")?;
-    let mut out = Vec::new();
-    for seg in rest.split('/') {
-        if seg.is_empty() {
-            return Err("empty segment".into());
-        }
-        if let Some(name) = seg.strip_prefix(':') {
-            if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
-                return Err(format!("bad parameter {seg:?}"));
-            }
-            out.push(Segment::Param(name.to_string()));
-        } else {
-            if !seg.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.~".contains(&b)) {
-                return Err(format!("bad segment {seg:?}"));
-            }
-            out.push(Segment::Literal(seg.to_string()));
-        }
-    }
-    Ok(out)
-}
-
-fn match_segments(pattern: &[Segment], path: &str) -> Option<Vec<(String, String)>> {
-    let rest = path.strip_prefix('/')?;
-    let rest = rest.strip_suffix('/').unwrap_or(rest);
-    let parts: Vec<&str> = rest.split('/').collect();
-    if parts.len() != pattern.len() {
-        return None;
-    }
-    let mut params = Vec::new();
-    for (seg, part) in pattern.iter().zip(parts) {
-        match seg {
-            Segment::Literal(l) if l == part => {}
-            Segment::Param(name) if !part.is_empty() => params.push((name.clone(), part.to_string())),
-            _ => return None,
-        }
-    }
-    Some(params)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn routes_match_with_params_and_methods() {
-        let p = Policy::from_json(
-            r#"{"auth":["user"],"routes":[{"method":"GET","path":"/me"},{"method":"POST","path":"/admin-users/:tenant_id/role","roles":["admin"]}]}"#,
-        )
-        .unwrap();
-        assert_eq!(p.match_route("GET", "/me").unwrap().0.key, "GET /me");
-        let (r, params) = p.match_route("POST", "/admin-users/t1/role").unwrap();
-        assert_eq!(r.key, "POST /admin-users/:tenant_id/role");
-        assert_eq!(params, vec![("tenant_id".to_string(), "t1".to_string())]);
-        assert_eq!(p.match_route("POST", "/me").unwrap_err().code, crate::ErrorCode::MethodNotAllowed);
-        assert_eq!(p.match_route("GET", "/nope").unwrap_err().code, crate::ErrorCode::NotFound);
-    }
-
-    #[test]
-    fn bad_policies_are_refused_with_a_reason() {
-        for (doc, needle) in [
-            (r#"{"routes":[]}"#, "at least one route"),
-            (r#"{"routes":[{"method":"GET","path":"/a"}],"bogus":1}"#, "unknown field"),
-            (r#"{"auth":["root"],"routes":[{"method":"GET","path":"/a"}]}"#, "unknown auth mode"),
-            (r#"{"auth":["none"],"routes":[{"method":"GET","path":"/a","roles":["admin"]}]}"#, "auth is none"),
-            (r#"{"routes":[{"method":"GET","path":"a"}]}"#, "must start with /"),
-            (r#"{"routes":[{"method":"GET","path":"/a"},{"method":"GET","path":"/a"}]}"#, "duplicate"),
-            (r#"{"auth":["none","user"],"routes":[{"method":"GET","path":"/a"}]}"#, "cannot be combined"),
-        ] {
-            let e = Policy::from_json(doc).unwrap_err();
-            assert!(e.0.contains(needle), "{doc}: {e}");
+        match wildcard {
+            Some(w) => Ok(w),
+            None if path_seen => Err(Denial::new(
+                ErrorCode::MethodNotAllowed,
+                format!(
+                    "method {} not allowed on this path",
+                    method.chars().take(16).collect::<String>()
+                ),
+            )),
+            None => Err(Denial::new(
+                ErrorCode::NotFound,
+                "no route matches the path",
+            )),
         }
     }
 }

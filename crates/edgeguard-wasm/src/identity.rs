@@ -1,65 +1,77 @@
-//! `Gate`: the wasm face of credential and role decisions. Converts JSON and
-//! calls `edgeguard_core::auth::Gate`; every decision is made there.
+//! `Gate`: identity and authorization for one function (policy + env),
+//! wrapping `edgeguard_core::authz::Gate`. Conversion only.
 
-use edgeguard_core::auth::{Env, Gate as CoreGate, RequestFacts};
+use edgeguard_core::auth::config::env_from_json;
+use edgeguard_core::authz::{self, Decision, Request};
 use edgeguard_core::{Denial, ErrorCode};
-use serde_json::json;
 use wasm_bindgen::prelude::*;
 
-/// Decides route, credentials and roles for one function.
+/// Decides identity and authorization for every request of one function.
 #[wasm_bindgen]
 pub struct Gate {
-    inner: CoreGate,
-    jwks_loaded: bool,
-}
-
-fn deny(d: &Denial) -> String {
-    json!({"ok": false, "code": d.code.as_str(), "status": d.code.status(), "reason": d.reason, "refetch_jwks": false}).to_string()
+    inner: authz::Gate,
 }
 
 #[wasm_bindgen]
 impl Gate {
-    /// Validates the policy and reads the environment; throws with a clear reason when unusable.
+    /// Builds the gate from the function's `policy.json` text and its
+    /// environment as a JSON object of strings. Throws with a clear reason
+    /// (e.g. `policy: routes[1].roles[0]: unknown role "root"`).
     #[wasm_bindgen(constructor)]
     pub fn new(policy_json: &str, env_json: &str) -> Result<Gate, JsError> {
-        let env: Env = serde_json::from_str(env_json).map_err(|_| JsError::new("env: not a JSON object of strings"))?;
-        let inner = CoreGate::new(policy_json, &env).map_err(|d| JsError::new(&d.reason))?;
-        Ok(Gate { inner, jwks_loaded: false })
+        let env = env_from_json(env_json).map_err(|e| JsError::new(&e))?;
+        authz::Gate::new(policy_json, &env)
+            .map(|inner| Gate { inner })
+            .map_err(|e| JsError::new(&e))
     }
 
-    /// The JWKS URL the shim must fetch, if keys are not inline.
+    /// The JWKS URL the shim must fetch, or `undefined` when keys are inline or HS256-only.
     #[wasm_bindgen(js_name = jwksUrl)]
     pub fn jwks_url(&self) -> Option<String> {
-        self.inner.jwks_url().map(str::to_string)
+        self.inner.jwks_url().map(str::to_owned)
     }
 
-    /// Whether the shim should fetch the JWKS before checking.
+    /// Whether the shim should fetch the JWKS now (stale or never fetched).
     #[wasm_bindgen(js_name = needsJwks)]
-    pub fn needs_jwks(&self, _now_ms: f64) -> bool {
-        !self.jwks_loaded && self.inner.jwks_url().is_some()
+    pub fn needs_jwks(&self, now_ms: f64) -> bool {
+        self.inner.needs_jwks(now_ms)
     }
 
-    /// Installs a fetched JWKS.
+    /// Installs fetched JWKS bytes; `max_age_s` from `Cache-Control` (0 = default).
     #[wasm_bindgen(js_name = setJwks)]
-    pub fn set_jwks(&mut self, jwks_json: &str, _max_age_s: u32, _now_ms: f64) -> Result<(), JsError> {
-        self.inner.set_jwks(jwks_json).map_err(|d| JsError::new(&d.reason))?;
-        self.jwks_loaded = true;
-        Ok(())
+    pub fn set_jwks(
+        &mut self,
+        jwks_json: &str,
+        max_age_s: u32,
+        now_ms: f64,
+    ) -> Result<(), JsError> {
+        self.inner
+            .set_jwks(jwks_json, max_age_s, now_ms)
+            .map_err(|e| JsError::new(&e))
     }
 
-    /// Records a failed JWKS fetch.
+    /// Records a failed JWKS fetch; cached keys stay in use.
     #[wasm_bindgen(js_name = jwksFetchFailed)]
-    pub fn jwks_fetch_failed(&mut self, _now_ms: f64) {}
+    pub fn jwks_fetch_failed(&mut self, now_ms: f64) {
+        self.inner.jwks_fetch_failed(now_ms)
+    }
 
-    /// Decides a request: `{"ok":true,"route","params","identity"}` or `{"ok":false,"code","reason"}`.
+    /// Decides one request. `request_json`: `{"method","path","query","headers":{..},"body_json"?}`.
+    /// Returns `{"ok":true,"route","params","identity"}` or `{"ok":false,"code","status","reason","refetch_jwks"}`.
     pub fn check(&mut self, request_json: &str, now_ms: f64) -> String {
-        let Ok(facts) = serde_json::from_str::<RequestFacts>(request_json) else {
-            return deny(&Denial::new(ErrorCode::Internal, "request facts are not valid JSON"));
-        };
-        let now = if now_ms.is_finite() && now_ms > 0.0 { (now_ms / 1000.0) as u64 } else { 0 };
-        match self.inner.check(&facts, now) {
-            Ok(d) => json!({"ok": true, "route": d.route, "params": d.params, "identity": d.identity}).to_string(),
-            Err(d) => deny(&d),
+        match Request::from_json(request_json) {
+            Ok(req) => self.inner.check(&req, now_ms).to_json(),
+            Err(denial) => Decision::Deny {
+                denial: Denial::new(ErrorCode::Internal, denial.reason),
+                refetch_jwks: false,
+            }
+            .to_json(),
         }
+    }
+
+    /// The policy's hardening sections as JSON (`{"limits","cors","headers","body","routes":[{route,limits,body,csrf}]}`), for the lead's wiring.
+    #[wasm_bindgen(js_name = hardeningJson)]
+    pub fn hardening_json(&self) -> String {
+        self.inner.hardening_json()
     }
 }

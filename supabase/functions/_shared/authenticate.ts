@@ -20,17 +20,24 @@ export interface Identity {
 
 export type Decision =
   | { ok: true; route: string; params: Record<string, string>; identity: Identity }
-  | { ok: false; code: string; reason: string; refetch_jwks?: boolean };
+  | { ok: false; code: string; status?: number; reason: string; refetch_jwks?: boolean };
 
-/** Decides `req` with `gate`, fetching the JWKS when the core asks for it. */
-export async function authenticate(gate: Gate, req: Request): Promise<Decision> {
+/**
+ * Decides `req` with `gate`, fetching the JWKS when the core asks for it.
+ * `bodyJson` is the parsed body, passed only when the route's tenant comes
+ * from the body; the query string and every header a policy may name as the
+ * tenant source (`x-tenant-id`, ...) are handed over as they are.
+ */
+export async function authenticate(gate: Gate, req: Request, bodyJson?: unknown): Promise<Decision> {
   const now = Date.now();
   if (gate.needsJwks(now)) await loadJwks(gate, now);
   const url = new URL(req.url);
   const facts = JSON.stringify({
     method: req.method,
     path: url.pathname,
-    headers: pick(req.headers, ["authorization", "apikey"]),
+    query: url.search.startsWith("?") ? url.search.slice(1) : url.search,
+    headers: pickHeaders(req.headers),
+    body_json: bodyJson === undefined ? null : bodyJson,
   });
   let decision = JSON.parse(gate.check(facts, now)) as Decision;
   if (!decision.ok && decision.refetch_jwks) {
@@ -52,11 +59,11 @@ async function loadJwks(gate: Gate, now: number): Promise<void> {
   }
 }
 
-function pick(headers: Headers, names: string[]): Record<string, string> {
+// Credentials plus headers a policy may name as tenant source; cookies are never passed.
+function pickHeaders(headers: Headers): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const n of names) {
-    const v = headers.get(n);
-    if (v !== null) out[n] = v;
+  for (const [name, value] of headers) {
+    if (name === "authorization" || name === "apikey" || name.startsWith("x-")) out[name] = value;
   }
   return out;
 }

@@ -15,10 +15,10 @@
 use std::sync::OnceLock;
 
 use p256::ecdsa::VerifyingKey;
-use p256::elliptic_curve::group::{Curve as _, Group as _};
+use p256::elliptic_curve::group::Group as _;
 use p256::elliptic_curve::ops::Reduce;
 use p256::elliptic_curve::point::AffineCoordinates;
-use p256::elliptic_curve::{BatchNormalize, Field as _, PrimeField};
+use p256::elliptic_curve::{BatchNormalize, PrimeField};
 use p256::{AffinePoint, FieldBytes, ProjectivePoint, Scalar};
 use sha2::{Digest, Sha256};
 
@@ -53,7 +53,9 @@ impl P256Table {
                 acc += base;
             }
             let affine =
-                <ProjectivePoint as BatchNormalize<[ProjectivePoint]>>::batch_normalize_vartime(&row[..]);
+                <ProjectivePoint as BatchNormalize<[ProjectivePoint]>>::batch_normalize_vartime(
+                    &row[..],
+                );
             out.extend_from_slice(&affine);
             base = acc; // 256 · base
         }
@@ -142,7 +144,10 @@ mod tests {
                 }
             }
         }
-        assert!(valid > 100 && invalid > 50, "{valid} valid, {invalid} invalid");
+        assert!(
+            valid > 100 && invalid > 50,
+            "{valid} valid, {invalid} invalid"
+        );
     }
 
     #[test]

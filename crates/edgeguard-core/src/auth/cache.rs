@@ -1,0 +1,180 @@
+//! The JWKS cache state machine and the verified-token cache.
+
+use super::keys::{Key, KeySet};
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+
+/// Minimum seconds between two unknown-`kid` refetches.
+pub const REFETCH_COOLDOWN_MS: f64 = 30_000.0;
+/// Seconds to wait after a failed fetch before asking again.
+pub const FAILURE_BACKOFF_MS: f64 = 10_000.0;
+/// Default and bounds for the JWKS max-age.
+pub const DEFAULT_MAX_AGE_S: u32 = 600;
+const MIN_MAX_AGE_S: u32 = 30;
+const MAX_MAX_AGE_S: u32 = 86_400;
+
+/// Keys fetched from a URL, with freshness and refetch bookkeeping. The shim
+/// only fetches; this decides when.
+#[derive(Debug, Default)]
+pub struct JwksCache {
+    keys: Vec<Key>,
+    fingerprint: Option<[u8; 32]>,
+    fetched_at_ms: Option<f64>,
+    max_age_ms: f64,
+    last_failure_ms: Option<f64>,
+    last_refetch_ms: Option<f64>,
+    generation: u64,
+}
+
+impl JwksCache {
+    /// A cache pre-filled with inline keys (never stale).
+    pub fn inline(set: KeySet) -> Self {
+        JwksCache {
+            keys: set.keys,
+            fetched_at_ms: Some(0.0),
+            max_age_ms: f64::INFINITY,
+            ..Default::default()
+        }
+    }
+    /// The usable keys.
+    pub fn keys(&self) -> &[Key] {
+        &self.keys
+    }
+    /// Bumped whenever the key set changes; token-cache entries of older generations are dropped.
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+    /// Stale or never fetched, and not within the failure backoff.
+    pub fn needs_fetch(&self, now_ms: f64) -> bool {
+        if let Some(f) = self.last_failure_ms {
+            if now_ms - f < FAILURE_BACKOFF_MS && now_ms >= f {
+                return false;
+            }
+        }
+        match self.fetched_at_ms {
+            None => true,
+            Some(t) => !(now_ms - t < self.max_age_ms && now_ms >= t),
+        }
+    }
+    /// Installs a fetched JWKS. A document with no usable key is refused and
+    /// the previous keys stay.
+    pub fn set(&mut self, json: &str, max_age_s: u32, now_ms: f64) -> Result<(), String> {
+        let set = KeySet::from_json(json).map_err(|e| e.0)?;
+        if set.keys.is_empty() {
+            self.last_failure_ms = Some(now_ms);
+            return Err("JWKS holds no usable key".into());
+        }
+        let fp: [u8; 32] = Sha256::digest(json.as_bytes()).into();
+        if self.fingerprint != Some(fp) {
+            self.fingerprint = Some(fp);
+            self.keys = set.keys;
+            self.generation = self.generation.wrapping_add(1);
+        }
+        let age = if max_age_s == 0 {
+            DEFAULT_MAX_AGE_S
+        } else {
+            max_age_s.clamp(MIN_MAX_AGE_S, MAX_MAX_AGE_S)
+        };
+        self.max_age_ms = f64::from(age) * 1000.0;
+        self.fetched_at_ms = Some(now_ms);
+        self.last_failure_ms = None;
+        Ok(())
+    }
+    /// Records a failed fetch: cached keys are kept, fetching backs off.
+    pub fn fetch_failed(&mut self, now_ms: f64) {
+        self.last_failure_ms = Some(now_ms);
+    }
+    /// An unknown `kid` was seen: may the shim refetch now? At most once per cooldown.
+    pub fn allow_refetch(&mut self, now_ms: f64) -> bool {
+        let ok = match self.last_refetch_ms {
+            None => true,
+            Some(t) => now_ms - t >= REFETCH_COOLDOWN_MS || now_ms < t,
+        };
+        if ok {
+            self.last_refetch_ms = Some(now_ms);
+        }
+        ok
+    }
+}
+
+/// A verified token's claims kept for repeat requests.
+#[derive(Clone, Debug)]
+struct Entry {
+    claims: Map<String, Value>,
+    generation: u64,
+    tick: u64,
+}
+
+/// Bounded LRU of verified tokens keyed by SHA-256 of the whole token.
+///
+/// A hit only skips the signature check: the caller re-runs every claim rule
+/// (`exp`, `nbf`, `iat`, `aud`, `iss`) against the current time on each hit,
+/// and entries from an older key-set generation are never returned.
+#[derive(Debug)]
+pub struct TokenCache {
+    map: HashMap<[u8; 32], Entry>,
+    cap: usize,
+    tick: u64,
+}
+
+/// The cache key for a token.
+pub fn token_hash(token: &str) -> [u8; 32] {
+    Sha256::digest(token.as_bytes()).into()
+}
+
+impl TokenCache {
+    /// A cache holding at most `cap` tokens.
+    pub fn new(cap: usize) -> Self {
+        TokenCache {
+            map: HashMap::new(),
+            cap: cap.max(1),
+            tick: 0,
+        }
+    }
+    /// Number of cached tokens.
+    pub fn len(&self) -> usize {
+        self.map.len()
+    }
+    /// Whether the cache is empty.
+    pub fn is_empty(&self) -> bool {
+        self.map.is_empty()
+    }
+    /// Drops everything.
+    pub fn clear(&mut self) {
+        self.map.clear();
+    }
+    /// The cached claims for `hash` if verified under `generation`.
+    pub fn get(&mut self, hash: &[u8; 32], generation: u64) -> Option<Map<String, Value>> {
+        self.tick += 1;
+        let tick = self.tick;
+        match self.map.get_mut(hash) {
+            Some(e) if e.generation == generation => {
+                e.tick = tick;
+                Some(e.claims.clone())
+            }
+            Some(_) => {
+                self.map.remove(hash);
+                None
+            }
+            None => None,
+        }
+    }
+    /// Stores verified claims, evicting the least recently used entry when full.
+    pub fn put(&mut self, hash: [u8; 32], claims: Map<String, Value>, generation: u64) {
+        self.tick += 1;
+        if self.map.len() >= self.cap && !self.map.contains_key(&hash) {
+            if let Some(old) = self.map.iter().min_by_key(|(_, e)| e.tick).map(|(k, _)| *k) {
+                self.map.remove(&old);
+            }
+        }
+        self.map.insert(
+            hash,
+            Entry {
+                claims,
+                generation,
+                tick: self.tick,
+            },
+        );
+    }
+}

@@ -1,0 +1,314 @@
+//! Verification keys: JWKS parsing and the one signature-verification step
+//! every token goes through.
+//!
+//! Only public-key *verification* is compiled into the JWT path. `jwt-simple`
+//! pulls the `rsa` crate (RUSTSEC-2023-0071, a timing side channel in
+//! *private-key* operations); edgeguard never signs with RSA, so the advisory
+//! does not apply to what runs here.
+
+use super::b64;
+use jwt_simple::prelude::{
+    ECDSAP256PublicKeyLike as _, ES256PublicKey, Ed25519PublicKey, EdDSAPublicKeyLike as _,
+    RS256PublicKey, RSAPublicKeyLike as _,
+};
+use serde_json::Value;
+use std::fmt;
+
+/// A JWS algorithm edgeguard accepts. Decided by the key, never by the token.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Alg {
+    /// HMAC-SHA256 with the legacy shared secret.
+    Hs256,
+    /// RSASSA-PKCS1-v1_5 with SHA-256, modulus ≥ 2048 bits.
+    Rs256,
+    /// ECDSA P-256 with SHA-256, P1363 (r‖s) signatures.
+    Es256,
+    /// Ed25519.
+    EdDsa,
+}
+
+impl Alg {
+    /// The JOSE name (`"ES256"`, ...).
+    pub const fn name(self) -> &'static str {
+        match self {
+            Alg::Hs256 => "HS256",
+            Alg::Rs256 => "RS256",
+            Alg::Es256 => "ES256",
+            Alg::EdDsa => "EdDSA",
+        }
+    }
+    /// Parses a JOSE name; `None` for anything edgeguard does not accept.
+    pub fn from_name(s: &str) -> Option<Alg> {
+        match s {
+            "HS256" => Some(Alg::Hs256),
+            "RS256" => Some(Alg::Rs256),
+            "ES256" => Some(Alg::Es256),
+            "EdDSA" => Some(Alg::EdDsa),
+            _ => None,
+        }
+    }
+}
+
+/// The key material for one algorithm.
+#[derive(Clone)]
+pub enum KeyMaterial {
+    /// Legacy HS256 shared secret bytes.
+    Hs256(Vec<u8>),
+    /// RSA public key.
+    Rs256(RS256PublicKey),
+    /// P-256 public key, with its precomputed multiplication table.
+    Es256(ES256PublicKey, std::sync::Arc<super::p256_table::P256Table>),
+    /// Ed25519 public key.
+    EdDsa(Ed25519PublicKey),
+}
+
+impl fmt::Debug for KeyMaterial {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            KeyMaterial::Hs256(_) => "Hs256(<secret>)",
+            KeyMaterial::Rs256(_) => "Rs256",
+            KeyMaterial::Es256(..) => "Es256",
+            KeyMaterial::EdDsa(_) => "EdDsa",
+        })
+    }
+}
+
+impl KeyMaterial {
+    /// The only algorithm this key may verify.
+    pub fn alg(&self) -> Alg {
+        match self {
+            KeyMaterial::Hs256(_) => Alg::Hs256,
+            KeyMaterial::Rs256(_) => Alg::Rs256,
+            KeyMaterial::Es256(..) => Alg::Es256,
+            KeyMaterial::EdDsa(_) => Alg::EdDsa,
+        }
+    }
+
+    /// A P-256 key from a SEC1 point (compressed or uncompressed).
+    pub fn es256_from_sec1(bytes: &[u8]) -> Option<Self> {
+        let pk = ES256PublicKey::from_bytes(bytes).ok()?;
+        let table = super::p256_table::P256Table::from_sec1(bytes)?;
+        Some(KeyMaterial::Es256(pk, std::sync::Arc::new(table)))
+    }
+    /// An RSA key from big-endian modulus and exponent (≥ 2048 bits enforced).
+    pub fn rs256_from_components(n: &[u8], e: &[u8]) -> Option<Self> {
+        let n = strip_zeros(n);
+        if n.len() * 8 < 2048
+            || n.first()
+                .is_some_and(|b| n.len() * 8 - (b.leading_zeros() as usize) < 2048)
+        {
+            return None;
+        }
+        RS256PublicKey::from_components(n, e)
+            .ok()
+            .map(KeyMaterial::Rs256)
+    }
+    /// An Ed25519 key from its 32 bytes.
+    pub fn eddsa_from_bytes(bytes: &[u8]) -> Option<Self> {
+        if bytes.len() != 32 {
+            return None;
+        }
+        Ed25519PublicKey::from_bytes(bytes)
+            .ok()
+            .map(KeyMaterial::EdDsa)
+    }
+}
+
+fn strip_zeros(x: &[u8]) -> &[u8] {
+    let i = x.iter().position(|b| *b != 0).unwrap_or(x.len());
+    x.get(i..).unwrap_or(&[])
+}
+
+/// Verifies with p256's own ECDSA verifier (no precomputed table); the
+/// reference the table path is tested against.
+pub fn verify_es256_reference(key: &KeyMaterial, signing_input: &[u8], sig: &[u8]) -> bool {
+    use p256::ecdsa::signature::Verifier as _;
+    let KeyMaterial::Es256(pk, _) = key else {
+        return false;
+    };
+    let Ok(s) = p256::ecdsa::Signature::from_slice(sig) else {
+        return false;
+    };
+    let vk: &p256::ecdsa::VerifyingKey = pk.public_key().as_ref();
+    vk.verify(signing_input, &s).is_ok()
+}
+
+/// Verifies `sig` over `signing_input` with `key`. This is the single
+/// signature step of the JWT path (and what the Wycheproof vectors exercise).
+pub fn verify_signature(key: &KeyMaterial, signing_input: &[u8], sig: &[u8]) -> bool {
+    match key {
+        KeyMaterial::Hs256(secret) => {
+            use hmac::{KeyInit, Mac};
+            let Ok(mut mac) = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret) else {
+                return false;
+            };
+            mac.update(signing_input);
+            mac.verify_slice(sig).is_ok()
+        }
+        KeyMaterial::Es256(_, table) => table.verify(signing_input, sig),
+        KeyMaterial::EdDsa(pk) => {
+            let Ok(s) = ed25519_compact::Signature::from_slice(sig) else {
+                return false;
+            };
+            let inner: &ed25519_compact::PublicKey = pk.public_key().as_ref();
+            inner.verify(signing_input, &s).is_ok()
+        }
+        KeyMaterial::Rs256(pk) => {
+            use superboring::{hash::MessageDigest, pkey::PKey, rsa::Padding, sign::Verifier};
+            let Ok(pkey) = PKey::from_rsa(pk.public_key().as_ref().clone()) else {
+                return false;
+            };
+            let Ok(mut v) = Verifier::new(MessageDigest::sha256(), &pkey) else {
+                return false;
+            };
+            if v.set_rsa_padding(Padding::PKCS1).is_err() || v.update(signing_input).is_err() {
+                return false;
+            }
+            v.verify(sig).unwrap_or(false)
+        }
+    }
+}
+
+/// One usable key with its identifier.
+#[derive(Clone, Debug)]
+pub struct Key {
+    /// The JWK `kid`, if any.
+    pub kid: Option<String>,
+    /// The key material (its algorithm is implied).
+    pub material: KeyMaterial,
+}
+
+/// A validated JWKS: the usable keys plus notes about skipped entries.
+#[derive(Clone, Debug, Default)]
+pub struct KeySet {
+    /// Usable verification keys.
+    pub keys: Vec<Key>,
+    /// Secret-free notes on entries that were ignored (e.g. `use: enc`).
+    pub notes: Vec<String>,
+}
+
+/// Why a JWKS document was refused outright.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct JwksError(pub String);
+
+impl fmt::Display for JwksError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+fn b64_field(jwk: &Value, name: &str, i: usize) -> Result<Vec<u8>, String> {
+    let s = jwk
+        .get(name)
+        .and_then(Value::as_str)
+        .ok_or_else(|| format!("keys[{i}]: missing \"{name}\""))?;
+    b64::decode(s.as_bytes())
+        .map_err(|_| format!("keys[{i}]: \"{name}\" is not canonical base64url"))
+}
+
+impl KeySet {
+    /// Parses and validates a JWKS document (`{"keys":[...]}`, or a single JWK).
+    ///
+    /// ES256 (P-256), RS256 (≥ 2048 bits) and EdDSA (Ed25519) keys are kept;
+    /// `use: "enc"`, unknown `kty`/`crv` and private keys are ignored with a
+    /// note; a malformed key of a supported type is an error.
+    pub fn from_json(json: &str) -> Result<KeySet, JwksError> {
+        let v = super::strict_json::parse(json.as_bytes())
+            .map_err(|e| JwksError(format!("JWKS: {e}")))?;
+        let list: Vec<Value> = match v.get("keys") {
+            Some(Value::Array(a)) => a.clone(),
+            Some(_) => return Err(JwksError("JWKS: \"keys\" is not an array".into())),
+            None if v.get("kty").is_some() => vec![v.clone()],
+            None => return Err(JwksError("JWKS: missing \"keys\"".into())),
+        };
+        let mut set = KeySet::default();
+        for (i, jwk) in list.iter().enumerate() {
+            match Self::parse_jwk(jwk, i) {
+                Ok(Some(k)) => {
+                    if k.kid.is_some() && set.keys.iter().any(|o| o.kid == k.kid) {
+                        return Err(JwksError(format!("JWKS: keys[{i}]: duplicate kid")));
+                    }
+                    set.keys.push(k)
+                }
+                Ok(None) => {}
+                Err(note) if note.starts_with("ignored") => set.notes.push(note),
+                Err(e) => return Err(JwksError(format!("JWKS: {e}"))),
+            }
+        }
+        Ok(set)
+    }
+
+    fn parse_jwk(jwk: &Value, i: usize) -> Result<Option<Key>, String> {
+        if !jwk.is_object() {
+            return Err(format!("keys[{i}] is not an object"));
+        }
+        let kty = jwk.get("kty").and_then(Value::as_str).unwrap_or("");
+        if let Some(u) = jwk.get("use").and_then(Value::as_str) {
+            if u != "sig" {
+                return Err(format!("ignored keys[{i}]: use \"{u}\""));
+            }
+        }
+        if jwk.get("d").is_some() {
+            return Err(format!("keys[{i}]: private key material in a JWKS"));
+        }
+        let kid = match jwk.get("kid") {
+            None => None,
+            Some(Value::String(s)) => Some(s.clone()),
+            Some(_) => return Err(format!("keys[{i}]: \"kid\" is not a string")),
+        };
+        let alg = jwk.get("alg").and_then(Value::as_str);
+        let material = match kty {
+            "EC" => {
+                let crv = jwk.get("crv").and_then(Value::as_str).unwrap_or("");
+                if crv != "P-256" {
+                    return Err(format!(
+                        "ignored keys[{i}]: EC curve \"{crv}\" not supported"
+                    ));
+                }
+                let x = b64_field(jwk, "x", i)?;
+                let y = b64_field(jwk, "y", i)?;
+                if x.len() != 32 || y.len() != 32 {
+                    return Err(format!("keys[{i}]: P-256 coordinates must be 32 bytes"));
+                }
+                let mut sec1 = Vec::with_capacity(65);
+                sec1.push(4);
+                sec1.extend_from_slice(&x);
+                sec1.extend_from_slice(&y);
+                KeyMaterial::es256_from_sec1(&sec1)
+                    .ok_or_else(|| format!("keys[{i}]: not a point on P-256"))?
+            }
+            "RSA" => {
+                let n = b64_field(jwk, "n", i)?;
+                let e = b64_field(jwk, "e", i)?;
+                KeyMaterial::rs256_from_components(&n, &e).ok_or_else(|| {
+                    format!(
+                        "keys[{i}]: RSA key refused (modulus must be ≥ 2048 bits, valid exponent)"
+                    )
+                })?
+            }
+            "OKP" => {
+                let crv = jwk.get("crv").and_then(Value::as_str).unwrap_or("");
+                if crv != "Ed25519" {
+                    return Err(format!(
+                        "ignored keys[{i}]: OKP curve \"{crv}\" not supported"
+                    ));
+                }
+                let x = b64_field(jwk, "x", i)?;
+                KeyMaterial::eddsa_from_bytes(&x)
+                    .ok_or_else(|| format!("keys[{i}]: not an Ed25519 public key"))?
+            }
+            "oct" => {
+                return Err(format!(
+                    "ignored keys[{i}]: symmetric keys are never taken from a JWKS"
+                ))
+            }
+            other => return Err(format!("ignored keys[{i}]: kty \"{other}\" not supported")),
+        };
+        if let Some(a) = alg {
+            if Alg::from_name(a) != Some(material.alg()) {
+                return Err(format!("keys[{i}]: alg \"{a}\" does not match kty {kty}"));
+            }
+        }
+        Ok(Some(Key { kid, material }))
+    }
+}

@@ -1,0 +1,112 @@
+// authenticate(): real wasm Gate, a real JWKS endpoint on loopback, tokens made with jose.
+import { exportJWK, generateKeyPair, SignJWT } from "npm:jose@6.2.17";
+import { authenticate } from "./authenticate.ts";
+import { loadWasm } from "./load_wasm.ts";
+import { assert, eq } from "./test_assert.ts";
+
+const policy = {
+  auth: ["user"],
+  routes: [
+    { method: "GET", path: "/me" },
+    { method: "GET", path: "/t", tenant: { from: "query", name: "tenant" } },
+    { method: "POST", path: "/b", tenant: { from: "body", name: "tenant_id" } },
+    { method: "GET", path: "/h", tenant: { from: "header", name: "x-tenant-id" } },
+  ],
+};
+
+async function key(kid: string) {
+  const { publicKey, privateKey } = await generateKeyPair("ES256");
+  const jwk = { ...(await exportJWK(publicKey)), kid, alg: "ES256", use: "sig" };
+  const sign = (claims: Record<string, unknown> = {}) =>
+    new SignJWT({ role: "authenticated", tenant_id: "t1", ...claims })
+      .setProtectedHeader({ alg: "ES256", kid, typ: "JWT" })
+      .setSubject("user-1")
+      .setAudience("authenticated")
+      .setIssuedAt()
+      .setExpirationTime("1h")
+      .sign(privateKey);
+  return { jwk, sign };
+}
+
+// A JWKS server whose key set the test swaps; counts fetches.
+function jwksServer(initial: unknown[]) {
+  const state = { keys: initial, fetches: 0, down: false };
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, () => {
+    state.fetches++;
+    if (state.down) return new Response("down", { status: 503 });
+    return Response.json({ keys: state.keys }, { headers: { "cache-control": "max-age=300" } });
+  });
+  const url = `http://127.0.0.1:${server.addr.port}/auth/v1/.well-known/jwks.json`;
+  return { state, url, close: () => server.shutdown() };
+}
+
+const get = (path: string, token?: string, extra: Record<string, string> = {}) =>
+  new Request(`http://localhost${path}`, {
+    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...extra },
+  });
+
+Deno.test("authenticate: fetches the JWKS once, refetches once on a new kid, no fetch storm", async () => {
+  const a = await key("a");
+  const b = await key("b");
+  const srv = jwksServer([a.jwk]);
+  try {
+    const gate = new (loadWasm().Gate)(JSON.stringify(policy), JSON.stringify({ SUPABASE_JWKS_URL: srv.url }));
+    eq(gate.jwksUrl(), srv.url);
+    const ok = await authenticate(gate, get("/me", await a.sign()));
+    assert(ok.ok, JSON.stringify(ok));
+    eq(ok.ok && ok.identity.sub, "user-1");
+    eq(srv.state.fetches, 1);
+    await authenticate(gate, get("/me", await a.sign()));
+    eq(srv.state.fetches, 1, "fresh keys are not refetched");
+
+    // Rotation: b appears at the endpoint; the unknown kid triggers one refetch and succeeds.
+    srv.state.keys = [b.jwk];
+    const rotated = await authenticate(gate, get("/me", await b.sign()));
+    assert(rotated.ok, JSON.stringify(rotated));
+    eq(srv.state.fetches, 2);
+    const old = await authenticate(gate, get("/me", await a.sign()));
+    eq(old.ok ? "" : old.code, "INVALID_JWT");
+    eq(srv.state.fetches, 2, "unknown-kid refetches are rate limited");
+
+    // An attacker's unknown kids cause no fetch storm.
+    const evil = await key("evil");
+    for (let i = 0; i < 5; i++) {
+      const d = await authenticate(gate, get("/me", await evil.sign()));
+      eq(d.ok ? "" : d.reason, "unknown kid");
+    }
+    eq(srv.state.fetches, 2);
+  } finally {
+    await srv.close();
+  }
+});
+
+Deno.test("authenticate: hands query, tenant header and body to the core", async () => {
+  const a = await key("a");
+  const gate = new (loadWasm().Gate)(JSON.stringify(policy), JSON.stringify({ SUPABASE_JWKS: JSON.stringify({ keys: [a.jwk] }) }));
+  const t = await a.sign();
+  eq((await authenticate(gate, get("/t?tenant=t1", t))).ok, true);
+  const other = await authenticate(gate, get("/t?tenant=t2", t));
+  eq(other.ok ? "" : other.code, "TENANT_MISMATCH");
+  eq((await authenticate(gate, get("/h", t, { "x-tenant-id": "t1" }))).ok, true);
+  const h2 = await authenticate(gate, get("/h", t, { "x-tenant-id": "t9" }));
+  eq(h2.ok ? "" : h2.code, "TENANT_MISMATCH");
+  const post = (body: unknown) => authenticate(gate, new Request("http://localhost/b", { method: "POST", headers: { authorization: `Bearer ${t}` } }), body);
+  eq((await post({ tenant_id: "t1" })).ok, true);
+  const b2 = await post({ tenant_id: "t2" });
+  eq(b2.ok ? "" : b2.code, "TENANT_MISMATCH");
+  const none = await authenticate(gate, get("/me"));
+  eq(none.ok ? "" : none.code, "MISSING_CREDENTIALS");
+});
+
+Deno.test("authenticate: no keys at all is MISCONFIGURED, never the caller's fault", async () => {
+  const a = await key("a");
+  const srv = jwksServer([]);
+  srv.state.down = true;
+  try {
+    const gate = new (loadWasm().Gate)(JSON.stringify(policy), JSON.stringify({ SUPABASE_JWKS_URL: srv.url }));
+    const d = await authenticate(gate, get("/me", await a.sign()));
+    eq(d.ok ? "" : d.code, "MISCONFIGURED");
+  } finally {
+    await srv.close();
+  }
+});
