@@ -8,13 +8,16 @@ import { GuardError } from "../_shared/respond_error.ts";
 import { webhookVerifiers } from "../_shared/verify_webhook.ts";
 import { recordWebhookFailure } from "../_shared/record_webhook_failure.ts";
 import { processWebhookOnce } from "../_shared/process_webhook_once.ts";
-import { handlers, type Provider, PROVIDERS } from "./handlers.ts";
+import { handlers, type Provider } from "./handlers.ts";
 import { eventType } from "./event_type.ts";
 import policy from "./policy.json" with { type: "json" };
 
+// Every provider routed in policy.json must be configured (drop a route to
+// stop serving a provider); in production a missing secret stops the start.
+const routed = policy.routes.map((r) => r.path.slice("/webhooks/".length));
 const env = Deno.env.toObject();
 const verifiers = webhookVerifiers(env);
-const problems = verifiers.problems(PROVIDERS);
+const problems = verifiers.problems(routed);
 if (Object.keys(problems).length && env.APP_ENV === "production") {
   throw new Error(`edgeguard: webhooks refused to start: ${Object.values(problems).join("; ")}`);
 }
