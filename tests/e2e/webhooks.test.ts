@@ -122,6 +122,9 @@ Deno.test("stripe: a verified body without an event id → 400 INVALID_BODY", as
   const res = await post(url("stripe"), body, { "stripe-signature": await stripeHeader(body, secrets.STRIPE_WEBHOOK_SECRET) });
   assert.equal(res.status, 400);
   assert.equal(res.body.code, "INVALID_BODY");
+  // verified, so not a signature failure: no security event
+  const events = await withDb(async (sql) => [...await sql`select 1 from public.security_events where request_id = ${res.requestId}`]);
+  assert.equal(events.length, 0);
 });
 
 Deno.test("webhooks: a body over the route limit (256 KiB; GitHub 1 MiB) → 413 PAYLOAD_TOO_LARGE, before any verification", async () => {

@@ -12,7 +12,7 @@ export interface WebhookFailure {
   endpoint: string;
   /** The route, e.g. `POST /webhooks/stripe`. */
   route: string;
-  /** SPEC code (`INVALID_SIGNATURE`, `INVALID_BODY`). */
+  /** SPEC code (`INVALID_SIGNATURE`). */
   code: string;
   /** The core's secret-free reason. */
   reason: string;

@@ -25,7 +25,7 @@ const fetch = guard(policy, async (req, ctx) => {
   try {
     const decision = verifiers.verify("auth_hook", req.headers, ctx.rawBody);
     if (!decision.ok) {
-      if (decision.status < 500) {
+      if (decision.code === "INVALID_SIGNATURE") {
         recordWebhookFailure({ endpoint: "auth_hook", route: ctx.route, code: decision.code, reason: decision.reason, requestId: ctx.requestId });
       }
       throw new GuardError(decision.code, decision.reason);

@@ -26,7 +26,7 @@ const fetch = guard(policy, async (req, ctx) => {
   const provider = ctx.route.slice("POST /webhooks/".length) as Provider;
   const decision = verifiers.verify(provider, req.headers, ctx.rawBody);
   if (!decision.ok) {
-    if (decision.status < 500) {
+    if (decision.code === "INVALID_SIGNATURE") {
       recordWebhookFailure({ endpoint: provider, route: ctx.route, code: decision.code, reason: decision.reason, requestId: ctx.requestId });
     }
     throw new GuardError(decision.code, decision.reason);
