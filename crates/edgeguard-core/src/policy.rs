@@ -137,23 +137,16 @@ impl Default for Roles {
     fn default() -> Self {
         let g = |xs: &[&str]| xs.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
         let mut grants = BTreeMap::new();
-        grants.insert("guest".to_owned(), g(&["services:read"]));
-        grants.insert(
-            "customer".to_owned(),
-            g(&[
-                "profile:read",
-                "profile:write",
-                "api_keys:read",
-                "api_keys:write",
-                "account:read",
-                "account:delete",
-            ]),
-        );
+        // The same grants as the `role_permissions` seed in
+        // supabase/migrations/20261123000100_tenants.sql, which the access
+        // token hook writes into tokens.
+        grants.insert("guest".to_owned(), g(&["public:read"]));
+        grants.insert("customer".to_owned(), g(&["services:read", "orders:write"]));
         grants.insert("provider".to_owned(), g(&["services:write"]));
-        grants.insert("moderator".to_owned(), g(&["users:read", "audit:read"]));
+        grants.insert("moderator".to_owned(), g(&["users:read", "content:moderate"]));
         grants.insert(
             "admin".to_owned(),
-            g(&["users:write", "audit:verify", "tenants:write"]),
+            g(&["users:write", "roles:write", "audit:read", "tenants:write"]),
         );
         Roles {
             ladder: g(&["admin", "moderator", "provider", "customer", "guest"]),

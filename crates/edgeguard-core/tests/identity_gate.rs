@@ -187,13 +187,13 @@ fn valid_es256_token_gives_identity() {
         .as_array()
         .unwrap()
         .iter()
-        .any(|p| p == "profile:read"));
+        .any(|p| p == "orders:write"));
     assert!(
         id["permissions"]
             .as_array()
             .unwrap()
             .iter()
-            .any(|p| p == "services:read"),
+            .any(|p| p == "public:read"),
         "inherited from guest"
     );
     assert!(
