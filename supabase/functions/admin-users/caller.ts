@@ -1,0 +1,9 @@
+// Who calls: the verified claims (for RLS and the audit actor) and the request context.
+import type { Claims } from "../_shared/db.ts";
+
+/** The caller of an admin-users verb. */
+export interface Caller {
+  claims: Claims;
+  requestId: string;
+  userAgent?: string;
+}

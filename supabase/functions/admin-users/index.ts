@@ -1,0 +1,27 @@
+// admin-users: a tenant's admin lists its members and changes their roles.
+// Before the handler runs, the core has checked a verified user token, the
+// path's tenant against the token's tenant_id (403 TENANT_MISMATCH), the admin
+// role (and users:write for changes), uuid path parameters, the query, and the
+// body schema (422 VALIDATION_FAILED). The database checks again under RLS
+// (as the caller), and the audit trigger records every change with the admin
+// as actor.
+import { guard } from "../_shared/guard.ts";
+import { GuardError } from "../_shared/respond_error.ts";
+import policy from "./policy.json" with { type: "json" };
+import { listMembers } from "./list_members.ts";
+import { changeMemberRole } from "./change_member_role.ts";
+
+const fetch = guard(policy, async (req, { route, identity, params, body, requestId }) => {
+  const caller = { claims: identity.claims ?? {}, requestId, userAgent: req.headers.get("user-agent") ?? undefined };
+  switch (route) {
+    case "GET /admin-users/:tenant_id/members":
+      return Response.json(await listMembers(caller, params.tenant_id, new URL(req.url).searchParams));
+    case "PATCH /admin-users/:tenant_id/members/:user_id":
+      return Response.json(await changeMemberRole(caller, params.tenant_id, params.user_id, body as { role: string }));
+  }
+  throw new GuardError("NOT_FOUND", "no handler for this route");
+});
+
+export default { fetch };
+
+if (import.meta.main) Deno.serve(fetch);
