@@ -3,7 +3,7 @@
 // database re-checks under RLS and the audit trigger records the admin.
 import postgres from "npm:postgres@3.4.9";
 import * as assert from "./assert.ts";
-import { dbUrl, errorBody, functionsUrl, mintToken } from "./stack.ts";
+import { dbUrl, errorBody, freePort, functionsUrl, mintToken, startServer } from "./stack.ts";
 
 const A = "aaaaaaaa-0000-4000-8000-000000000000";
 const B = "bbbbbbbb-0000-4000-8000-000000000000";
@@ -165,5 +165,31 @@ Deno.test("the database re-checks: own role, unknown member, and an admin claim 
     await sql`delete from auth.users where id = ${member}`;
   } finally {
     await sql.end();
+  }
+});
+
+Deno.test("database down: 503 UNAVAILABLE with the SPEC body, no SQL or connection details", async () => {
+  const server = await startServer({
+    SUPABASE_DB_URL: `postgresql://postgres:postgres@127.0.0.1:${freePort()}/postgres`,
+    EDGEGUARD_QUIET: "1",
+  });
+  try {
+    const admin = await tokenFor(A, 1);
+    for (const res of [
+      await fetch(`${server.url}/functions/v1/admin-users/${A}/members`, { headers: { authorization: `Bearer ${admin}` } }),
+      await fetch(`${server.url}/functions/v1/admin-users/${A}/members/${seeded(A, 5)}`, {
+        method: "PATCH",
+        body: '{"role":"guest"}',
+        headers: { authorization: `Bearer ${admin}`, "content-type": "application/json" },
+      }),
+    ]) {
+      const text = await res.clone().text();
+      await expectError(res, 503, "UNAVAILABLE");
+      for (const leak of ["select", "postgres", "tenant_members", "ECONNREFUSED", "127.0.0.1"]) {
+        assert.ok(!text.includes(leak), `response mentions ${leak}: ${text}`);
+      }
+    }
+  } finally {
+    await server.stop();
   }
 });

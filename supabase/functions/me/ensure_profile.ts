@@ -3,6 +3,7 @@
 // only lets a user create the row whose id is their own auth.uid()).
 import { asUser, type Claims, DatabaseError, type RequestContext } from "../_shared/db.ts";
 import { databaseRefusal } from "./database_refusal.ts";
+import { displayNameOf } from "./display_name.ts";
 
 /** The profile row the caller sees. */
 export interface Profile {
@@ -45,19 +46,4 @@ export async function ensureProfile(claims: Claims, ctx: RequestContext): Promis
     }
     throw databaseRefusal(e);
   }
-}
-
-/** The display name from Supabase Auth's `user_metadata`, when it fits the column (1–100 characters). */
-function displayNameOf(claims: Claims): string | null {
-  const meta = claims.user_metadata;
-  if (!meta || typeof meta !== "object") return null;
-  const m = meta as Record<string, unknown>;
-  for (const key of ["display_name", "full_name", "name"]) {
-    const v = m[key];
-    if (typeof v === "string") {
-      const t = v.trim();
-      if (t.length >= 1 && [...t].length <= 100) return t;
-    }
-  }
-  return null;
 }
