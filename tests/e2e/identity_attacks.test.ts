@@ -19,7 +19,7 @@ function b64u(bytes: Uint8Array | string): string {
 }
 
 /** Standard claims of a fresh, valid access token (as mintToken makes them). */
-async function claims(extra: Record<string, unknown> = {}): Promise<Record<string, unknown>> {
+function claims(extra: Record<string, unknown> = {}): Record<string, unknown> {
   const now = Math.floor(Date.now() / 1000);
   return {
     iss: "edgeguard-attack-catalogue",
@@ -197,7 +197,7 @@ const cases: Case[] = [
   } },
   { name: "2 segments", status: 401, code: "INVALID_JWT", reason: "token must have exactly three segments", make: async () => bearer((await mintToken()).split(".").slice(0, 2).join(".")) },
   { name: "4 segments", status: 401, code: "INVALID_JWT", reason: "token must have exactly three segments", make: async () => bearer(`${await mintToken()}.${b64u("x")}`) },
-  { name: "5 segments (JWE-shaped)", status: 401, code: "INVALID_JWT", reason: "token must have exactly three segments", make: async () => bearer(`${b64u('{"alg":"dir","enc":"A256GCM"}')}..${b64u("iv")}.${b64u("ct")}.${b64u("tag")}`) },
+  { name: "5 segments (JWE-shaped)", status: 401, code: "INVALID_JWT", reason: "token must have exactly three segments", make: () => Promise.resolve(bearer(`${b64u('{"alg":"dir","enc":"A256GCM"}')}..${b64u("iv")}.${b64u("ct")}.${b64u("tag")}`)) },
   { name: "oversized token (> 8 KiB, validly signed)", status: 401, code: "INVALID_JWT", reason: "token larger than 8 KiB", make: async () => {
     const t = await handSigned(await devHeader(), JSON.stringify(await claims({ pad: "x".repeat(8 * 1024) })));
     assert.ok(t.length > 8192);

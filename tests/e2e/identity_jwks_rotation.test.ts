@@ -134,3 +134,42 @@ Deno.test("JWKS rotation over a live server: old kid removed, new kid added", as
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("every JWKS algorithm over HTTP: ES256, RS256 and EdDSA keys accepted by kid; confusions refused", async (t) => {
+  const jwks = jwksServer();
+  const es = await keyPair(`es-${crypto.randomUUID().slice(0, 8)}`);
+  const rsa = await jose.generateKeyPair("RS256", { extractable: true });
+  const ed = await jose.generateKeyPair("EdDSA", { extractable: true });
+  const rsKid = `rs-${crypto.randomUUID().slice(0, 8)}`;
+  const edKid = `ed-${crypto.randomUUID().slice(0, 8)}`;
+  const rsJwk = { ...await jose.exportJWK(rsa.publicKey), kid: rsKid, alg: "RS256", use: "sig" };
+  const edJwk = { ...await jose.exportJWK(ed.publicKey), kid: edKid, alg: "EdDSA", use: "sig" };
+  jwks.state.keys = [es.jwk, rsJwk, edJwk];
+  const { dir, env } = await functionsDir();
+  const server = await startServer({ ...env, SUPABASE_JWKS: "", SUPABASE_JWKS_URL: jwks.url, EDGEGUARD_QUIET: "1" });
+  const me = (tok: string) => fetch(`${server.url}/functions/v1/me`, { headers: { authorization: `Bearer ${tok}` } });
+  const sign = (alg: string, kid: string, key: CryptoKey | Uint8Array) => {
+    const now = Math.floor(Date.now() / 1000);
+    return new jose.SignJWT({ aud: "authenticated", sub: crypto.randomUUID(), role: "authenticated", iat: now, exp: now + 600 })
+      .setProtectedHeader({ alg, typ: "JWT", kid }).sign(key);
+  };
+  try {
+    await t.step("ES256, RS256, EdDSA tokens with their kids -> 200", async () => {
+      await expect(await me(await token(es)), 200);
+      await expect(await me(await sign("RS256", rsKid, rsa.privateKey)), 200);
+      await expect(await me(await sign("EdDSA", edKid, ed.privateKey)), 200);
+    });
+    await t.step("RSA key: PS256 header, or HS256 keyed with its public JWK -> 401 INVALID_JWT", async () => {
+      const ps = await jose.generateKeyPair("PS256", { extractable: true });
+      await expect(await me(await sign("PS256", rsKid, ps.privateKey)), 401, "INVALID_JWT");
+      await expect(await me(await sign("HS256", rsKid, new TextEncoder().encode(JSON.stringify(rsJwk)))), 401, "INVALID_JWT");
+    });
+    await t.step("a token signed by the Ed25519 key but naming the RSA kid -> 401 INVALID_JWT", async () => {
+      await expect(await me(await sign("EdDSA", rsKid, ed.privateKey)), 401, "INVALID_JWT");
+    });
+  } finally {
+    await server.stop();
+    await jwks.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
