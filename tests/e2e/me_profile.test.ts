@@ -81,3 +81,26 @@ Deno.test("an admin token holds the admin grants (users:write) and every grant b
   assert.equal(res.status, 200);
   assert.ok(body.permissions.includes("users:write"));
 });
+
+Deno.test("concurrent first calls create exactly one profile and one audit row", async () => {
+  const sql = postgres(dbUrl, { max: 1, onnotice: () => {} });
+  const id = crypto.randomUUID();
+  try {
+    await sql`insert into auth.users (id, aud, role, email) values (${id}, 'authenticated', 'authenticated', ${`c-${id}@example.com`})`;
+    const token = await mintToken({ sub: id, user_role: "customer", tenant_id: A });
+    const answers = await Promise.all(Array.from({ length: 6 }, async () => {
+      const res = await me(token);
+      const body = await res.json();
+      assert.equal(res.status, 200, JSON.stringify(body));
+      return body;
+    }));
+    assert.equal(answers.filter((b) => b.profile_created).length, 1, "one call created it");
+    assert.ok(answers.every((b) => b.profile?.id === id), "every call sees the profile");
+    const [{ n }] = await sql`select count(*)::int as n from public.audit_logs
+      where table_name = 'profiles' and operation = 'INSERT' and row_pk ->> 'id' = ${id}`;
+    assert.equal(n, 1);
+  } finally {
+    await sql`delete from auth.users where id = ${id}`;
+    await sql.end();
+  }
+});
