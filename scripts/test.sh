@@ -8,6 +8,9 @@
 # Prints a summary line per suite and a final `total: N passed, M failed`;
 # exits non-zero on any failure. Logs: .local/test-logs/<suite>.log.
 #
+# A suite that hangs is stopped after its time limit (seconds, counted as a
+# failure): EDGEGUARD_TIMEOUT_RUST (3600), _DENO (900), _PGTAP (600), _E2E (1200).
+#
 # Environment: EDGEGUARD_TEST_API_PORT / EDGEGUARD_TEST_DB_PORT pin the e2e
 # ports (default: a free pair 55421/55422 + 10*k, k starting at a per-clone offset).
 set -uo pipefail
@@ -46,6 +49,18 @@ run_logged() {
   shift
   "$@" 2>&1 | tee "$logs/$name.log"
   return "${PIPESTATUS[0]}"
+}
+
+# Like run_logged, with a time limit of $2 seconds.
+run_limited() {
+  local name="$1" limit="$2" rc
+  shift 2
+  timeout -k 15 "$limit" "$@" 2>&1 | tee "$logs/$name.log"
+  rc="${PIPESTATUS[0]}"
+  if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
+    printf '\n%s: stopped after the %ss time limit\n' "$name" "$limit" | tee -a "$logs/$name.log"
+  fi
+  return "$rc"
 }
 
 # Counters from each tool's own report.
@@ -90,7 +105,7 @@ fi
 
 # --- rust ------------------------------------------------------------------
 t=$SECONDS
-run_logged rust cargo test --workspace --no-fail-fast
+run_limited rust "${EDGEGUARD_TIMEOUT_RUST:-3600}" cargo test --workspace --no-fail-fast
 suite_result rust $? count_cargo "$logs/rust.log" "$((SECONDS - t))"
 
 # --- deno unit tests (wasm + shims + scripts) ------------------------------
@@ -100,7 +115,7 @@ if [ "${#deno_files[@]}" = 0 ]; then
   : > "$logs/deno.log"
   record deno 0 0 "$((SECONDS - t))" "(no test files)"
 else
-  run_logged deno "$EG_DENO" test -A --no-prompt "${deno_files[@]}"
+  run_limited deno "${EDGEGUARD_TIMEOUT_DENO:-900}" "$EG_DENO" test -A --no-prompt "${deno_files[@]}"
   suite_result deno $? count_deno "$logs/deno.log" "$((SECONDS - t))"
 fi
 
@@ -147,7 +162,7 @@ else
       -v ON_ERROR_STOP=1 -c 'create schema if not exists extensions' \
       -c 'create extension if not exists pgtap with schema extensions' \
       -c "alter database \"$db\" set search_path = \"\$user\", public, extensions" || return 1
-    PGPASSWORD=postgres pg_prove --verbose --psql-bin "$EG_PG_BIN/psql" \
+    PGPASSWORD=postgres timeout -k 15 "${EDGEGUARD_TIMEOUT_PGTAP:-600}" pg_prove --verbose --psql-bin "$EG_PG_BIN/psql" \
       -h 127.0.0.1 -p "$test_db_port" -U postgres -d "$db" "${sql_tests[@]}"
   }
   run_logged pgtap run_pgtap
@@ -165,10 +180,13 @@ run_e2e() {
   "${test_env[@]}" bash scripts/dev.sh --detach --no-setup --no-build >/dev/null || return 1
   "${test_env[@]}" EDGEGUARD_API_URL="http://127.0.0.1:$test_api_port" \
     EDGEGUARD_DB_URL="postgresql://postgres:postgres@127.0.0.1:$test_db_port/postgres" \
-    "$EG_DENO" test -A --no-prompt tests/e2e/
+    timeout -k 15 "${EDGEGUARD_TIMEOUT_E2E:-1200}" "$EG_DENO" test -A --no-prompt tests/e2e/
 }
 run_logged e2e run_e2e
 rc=$?
+if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
+  printf '\ne2e: stopped after the %ss time limit\n' "${EDGEGUARD_TIMEOUT_E2E:-1200}" | tee -a "$logs/e2e.log"
+fi
 if [ "$rc" != 0 ] && [ -f "$test_state/serve.log" ]; then
   printf '\n-- last lines of the test stack server log --\n'
   tail -n 30 "$test_state/serve.log"
