@@ -7,7 +7,7 @@
 //! roles → permissions.
 
 use crate::auth::apikey::{KeyKind, NamedKeys};
-use crate::auth::cache::{token_hash, JwksCache, TokenCache};
+use crate::auth::cache::{JwksCache, TokenCache};
 use crate::auth::jwt::{self, ClaimRules, SigOutcome};
 use crate::auth::{AuthConfig, JwksSource};
 use crate::policy::{AuthMode, KeySel, Policy, Route, TenantFrom};
@@ -163,7 +163,23 @@ impl Decision {
                 params,
                 identity,
             } => {
-                serde_json::json!({"ok": true, "route": route, "params": params, "identity": identity})
+                // Serialised straight from the borrowed parts: no intermediate `Value` copy of the claims.
+                #[derive(Serialize)]
+                struct Allow<'a> {
+                    ok: bool,
+                    route: &'a str,
+                    params: &'a BTreeMap<String, String>,
+                    identity: &'a Identity,
+                }
+                let allow = Allow {
+                    ok: true,
+                    route,
+                    params,
+                    identity,
+                };
+                return serde_json::to_string(&allow).unwrap_or_else(|_| {
+                    Decision::deny(ErrorCode::Internal, "decision not serialisable").to_json()
+                });
             }
             Decision::Deny {
                 denial,
@@ -468,9 +484,8 @@ impl Gate {
             audience: self.policy.audience.clone(),
             issuer: self.policy.issuer.clone(),
         };
-        let hash = token_hash(token);
         let generation = self.jwks.generation();
-        let claims = match self.tokens.get(&hash, generation) {
+        let claims = match self.tokens.get(token, generation) {
             Some(c) => c,
             None => {
                 if token.len() > jwt::MAX_TOKEN_BYTES {
@@ -485,7 +500,7 @@ impl Gate {
                         if let Err(e) = jwt::check_claims(&c, &rules, now) {
                             return Err(Decision::deny(ErrorCode::InvalidJwt, e));
                         }
-                        self.tokens.put(hash, c.clone(), generation);
+                        self.tokens.put(token, c.clone(), generation);
                         c
                     }
                     SigOutcome::Refused(e) => return Err(Decision::deny(ErrorCode::InvalidJwt, e)),

@@ -371,6 +371,24 @@ impl Hardening {
         })
     }
 
+    /// Whether `route` checks CSRF at all (`csrfCheck` answers `{"ok":true}` for
+    /// every request when not). `true` when misconfigured, so the check still runs.
+    #[wasm_bindgen(js_name = csrfRequired)]
+    pub fn csrf_required(&self, route: &str) -> bool {
+        self.inner
+            .as_ref()
+            .map_or(true, |i| i.route(route).csrf.is_required())
+    }
+
+    /// Whether `route` is exempt from rate limits (`limitLocal` then answers the
+    /// same allow for every request, without counting). `false` when misconfigured.
+    #[wasm_bindgen(js_name = limitsExempt)]
+    pub fn limits_exempt(&self, route: &str) -> bool {
+        self.inner
+            .as_ref()
+            .is_ok_and(|i| i.route(route).limits.is_exempt())
+    }
+
     /// How many (rule, key) pairs the in-isolate limiter tracks.
     #[wasm_bindgen(js_name = trackedKeys)]
     pub fn tracked_keys(&self) -> u32 {

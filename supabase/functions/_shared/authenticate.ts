@@ -26,12 +26,12 @@ export type Decision =
  * Decides `req` with `gate`, fetching the JWKS when the core asks for it.
  * `bodyJson` is the parsed body, passed only when the route's tenant comes
  * from the body; the query string and every header a policy may name as the
- * tenant source (`x-tenant-id`, ...) are handed over as they are.
+ * tenant source (`x-tenant-id`, ...) are handed over as they are. `url` is
+ * `new URL(req.url)` when the caller has parsed it already.
  */
-export async function authenticate(gate: Gate, req: Request, bodyJson?: unknown): Promise<Decision> {
+export async function authenticate(gate: Gate, req: Request, bodyJson?: unknown, url = new URL(req.url)): Promise<Decision> {
   const now = Date.now();
   if (gate.needsJwks(now)) await loadJwks(gate, now);
-  const url = new URL(req.url);
   const facts = JSON.stringify({
     method: req.method,
     path: url.pathname,

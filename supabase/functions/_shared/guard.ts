@@ -36,7 +36,7 @@ import { log } from "./log.ts";
 import { fallbackHardening, loadHardening } from "./load_hardening.ts";
 import { answerPreflight, isPreflight } from "./apply_cors.ts";
 import { applySecurityHeaders } from "./security_headers.ts";
-import { type Caller, limitFacts, limitLocal, type LimitVerdict } from "./limit_rate.ts";
+import { type Caller, limitFacts, limitRoute, type LimitVerdict } from "./limit_rate.ts";
 import { errorCode, limitGlobal, postgresChecks } from "./limit_global.ts";
 import { readBody } from "./read_body.ts";
 import { checkCsrf, csrfCookie, csrfSubject, issueCsrfToken } from "./check_csrf.ts";
@@ -128,14 +128,14 @@ export function guard(policy: unknown, handler: Handler, options: GuardOptions =
     );
     if (!match.ok) {
       // Unknown paths count against the default limits by IP, so probing is limited too.
-      enforce(limitLocal(h, "", limitFacts(req, peer)), rateHeaders, requestId, "");
+      enforce(limitRoute(h, "", () => limitFacts(req, peer)), rateHeaders, requestId, "");
       throw refusalError(match);
     }
     const route = match.route;
 
-    const auth = await authenticate(s.gate, req);
+    const auth = await authenticate(s.gate, req, undefined, url);
     const caller: Caller = auth.ok ? callerOf(auth.identity) : {};
-    const local = limitLocal(h, route, limitFacts(req, peer, caller));
+    const local = limitRoute(h, route, () => limitFacts(req, peer, caller));
     enforce(local, rateHeaders, requestId, route);
     if (!auth.ok) throw new GuardError(auth.code, auth.reason);
 
@@ -150,7 +150,8 @@ export function guard(policy: unknown, handler: Handler, options: GuardOptions =
     if (!body.ok) throw refusalError(body);
 
     const userId = auth.identity.sub;
-    checkCsrf(h, route, req, { userId, body: body.value, selfOrigin: url.origin });
+    // The core says whether the route checks CSRF at all; when not, its check accepts every request.
+    if (h.csrfRequired(route)) checkCsrf(h, route, req, { userId, body: body.value, selfOrigin: url.origin });
 
     const response = await handler(req, {
       requestId,

@@ -1,4 +1,4 @@
-import { limitFacts, limitLocal } from "./limit_rate.ts";
+import { limitFacts, limitLocal, limitRoute } from "./limit_rate.ts";
 import { loadHardening } from "./load_hardening.ts";
 import { assert, eq } from "./test_assert.ts";
 
@@ -83,4 +83,19 @@ Deno.test("client IP: rightmost X-Forwarded-For entry by default; spoofed left e
   const b = limitFacts(req({ "x-forwarded-for": "2.2.2.2, 203.0.113.20" }));
   assert(limitLocal(h, "GET /x", a, 1).ok, "first");
   assert(!limitLocal(h, "GET /x", b, 1).ok, "same rightmost IP shares the bucket");
+});
+
+Deno.test("limitRoute: exempt routes answer the core's allow without facts; other routes count", () => {
+  const e = hardening(undefined, { exempt: true });
+  let built = 0;
+  const facts = () => (built++, limitFacts(req({ "x-forwarded-for": "203.0.113.30" })));
+  const a = limitRoute(e, "GET /x", facts, 1);
+  const b = limitRoute(e, "GET /x", facts, 2);
+  assert(a.ok && b.ok && a.headers.length === 0, "allowed, no headers");
+  eq(a, b, "one answer per route");
+  assert(Object.isFrozen(a) && Object.isFrozen(a.decision), "shared answer is frozen");
+  eq(built, 1, "facts built once, for the core's first answer");
+  const h = hardening({ classes: { standard: [{ name: "ip", by: ["ip"], limit: 1, window_s: 60 }] } });
+  assert(limitRoute(h, "GET /x", facts, 1).ok, "first counted");
+  assert(!limitRoute(h, "GET /x", facts, 1).ok, "second refused");
 });

@@ -66,3 +66,32 @@ export function limitFacts(req: Request, remoteAddr?: string, caller: Caller = {
 export function limitLocal(h: Hardening, route: string, facts: LimitFacts, nowMs = Date.now()): LimitVerdict {
   return parseAnswer(h.limitLocal(route, JSON.stringify(facts), nowMs)) as LimitVerdict;
 }
+
+const exemptVerdicts = new WeakMap<Hardening, Map<string, LimitVerdict>>();
+
+/**
+ * `limitLocal` for guard(): the facts are built only when the route counts.
+ * For a route the core marks exempt its answer does not depend on the request
+ * (allowed, no headers, nothing counted), so it is asked once per route and
+ * isolate and reused (frozen).
+ */
+export function limitRoute(h: Hardening, route: string, facts: () => LimitFacts, nowMs = Date.now()): LimitVerdict {
+  if (!h.limitsExempt(route)) return limitLocal(h, route, facts(), nowMs);
+  let m = exemptVerdicts.get(h);
+  if (!m) exemptVerdicts.set(h, m = new Map());
+  let v = m.get(route);
+  if (!v) {
+    v = deepFreeze(limitLocal(h, route, facts(), nowMs));
+    if (m.size >= 256) m.clear();
+    m.set(route, v);
+  }
+  return v;
+}
+
+function deepFreeze<T>(v: T): T {
+  if (v && typeof v === "object" && !Object.isFrozen(v)) {
+    Object.freeze(v);
+    for (const x of Object.values(v)) deepFreeze(x);
+  }
+  return v;
+}

@@ -51,3 +51,19 @@ Deno.test("per-function overrides and extra (RateLimit) headers; immutable respo
   const body = applySecurityHeaders(new Response("hello"), h, req(), "r");
   eq(await body.text(), "hello", "body passes through");
 });
+
+Deno.test("a handler's mutable Response gets the headers in place; the same headers as a copy would", () => {
+  const h = hardening();
+  const mine = new Response("x", { status: 201, headers: { "content-type": "text/plain" } });
+  const out = applySecurityHeaders(mine, h, req("https://app.example.com"), "r1", [["RateLimit", '"a";r=1;t=2']]);
+  assert(out === mine, "no copy needed");
+  eq(out.status, 201);
+  eq(out.headers.get("content-type"), "text/plain");
+  eq(out.headers.get("x-content-type-options"), "nosniff");
+  eq(out.headers.get("access-control-allow-origin"), "https://app.example.com");
+  eq(out.headers.get("ratelimit"), '"a";r=1;t=2');
+  eq(out.headers.get("x-request-id"), "r1");
+  const copy = applySecurityHeaders(Response.redirect("http://fn/x", 302), h, req("https://app.example.com"), "r1", [["RateLimit", '"a";r=1;t=2']]);
+  const names = (r: Response) => [...r.headers.keys()].filter((n) => n !== "location" && n !== "content-type").join(",");
+  eq(names(copy), names(out), "immutable response copied, same header set");
+});

@@ -4,7 +4,11 @@
 import { parseAnswer, type HeaderPairs } from "./wasm_answer.ts";
 import type { Hardening } from "./wasm/edgeguard_wasm.js";
 
-/** Returns `response` with the headers applied (a copy: fetched responses are immutable). */
+/**
+ * Returns `response` with the headers applied: the handler's own Response
+ * when its headers are mutable, else a copy (fetched and redirect responses
+ * are immutable).
+ */
 export function applySecurityHeaders(
   response: Response,
   h: Hardening,
@@ -12,36 +16,56 @@ export function applySecurityHeaders(
   requestId: string,
   extra: HeaderPairs = [],
 ): Response {
-  const out = new Response(response.body, response);
-  const a = responseHeadersFor(h, req.headers.get("origin"));
-  if (a.ok) {
-    for (const name of a.remove) out.headers.delete(name);
-    for (const [name, value] of a.headers) {
-      if (name.toLowerCase() === "vary") appendVary(out.headers, value);
-      else out.headers.set(name, value);
-    }
+  const plan = planFor(h, req.headers.get("origin"));
+  try {
+    apply(response.headers, plan, extra, requestId);
+    return response;
+  } catch (e) {
+    // Immutable headers throw on the first change, before anything changed.
+    if (!(e instanceof TypeError)) throw e;
   }
-  for (const [name, value] of extra) out.headers.set(name, value);
-  out.headers.set("x-request-id", requestId);
+  const out = new Response(response.body, response);
+  apply(out.headers, plan, extra, requestId);
   return out;
 }
 
-type HeadersAnswer = ReturnType<typeof parseAnswer<{ headers: HeaderPairs; remove: string[] }>>;
+/** The core's answer for one Origin, split once into what to remove, set and merge into Vary. */
+interface Plan {
+  remove: string[];
+  set: HeaderPairs;
+  vary: string[];
+}
+
+function apply(headers: Headers, plan: Plan, extra: HeaderPairs, requestId: string): void {
+  for (const name of plan.remove) headers.delete(name);
+  for (const [name, value] of plan.set) headers.set(name, value);
+  for (const v of plan.vary) appendVary(headers, v);
+  for (const [name, value] of extra) headers.set(name, value);
+  headers.set("x-request-id", requestId);
+}
 
 /** The core's answer depends only on the configuration and the Origin: memoised per both (bounded). */
-const memo = new WeakMap<Hardening, Map<string | null, HeadersAnswer>>();
+const memo = new WeakMap<Hardening, Map<string | null, Plan>>();
 const MEMO_MAX = 256;
+const NO_HEADERS: Plan = { remove: [], set: [], vary: [] };
 
-function responseHeadersFor(h: Hardening, origin: string | null): HeadersAnswer {
+function planFor(h: Hardening, origin: string | null): Plan {
   let m = memo.get(h);
   if (!m) memo.set(h, m = new Map());
-  let a = m.get(origin);
-  if (!a) {
-    a = parseAnswer<{ headers: HeaderPairs; remove: string[] }>(h.responseHeaders(origin));
+  let plan = m.get(origin);
+  if (!plan) {
+    const a = parseAnswer<{ headers: HeaderPairs; remove: string[] }>(h.responseHeaders(origin));
+    plan = a.ok
+      ? {
+        remove: a.remove,
+        set: a.headers.filter(([n]) => n.toLowerCase() !== "vary"),
+        vary: a.headers.filter(([n]) => n.toLowerCase() === "vary").map(([, v]) => v),
+      }
+      : NO_HEADERS;
     if (m.size >= MEMO_MAX) m.clear();
-    m.set(origin, a);
+    m.set(origin, plan);
   }
-  return a;
+  return plan;
 }
 
 function appendVary(headers: Headers, value: string) {

@@ -24,3 +24,13 @@ Deno.test("a core refusal becomes a GuardError with its code, reason, headers an
   eq(v.code, "VALIDATION_FAILED");
   eq((v.details as { path: string }[])[0].path, "/a");
 });
+
+Deno.test("parseAnswer: the plain allow is one frozen object; everything else is parsed", () => {
+  const a = parseAnswer('{"ok":true}');
+  assert(a.ok && Object.isFrozen(a), "frozen allow");
+  eq(a, parseAnswer('{"ok":true}'), "shared");
+  const b = parseAnswer<{ value: number }>('{"ok":true,"value":1}');
+  assert(b.ok && b.value === 1 && !Object.isFrozen(b), "parsed");
+  const c = parseAnswer('{"ok":false,"status":403,"code":"CSRF_FAILED","reason":"r"}');
+  assert(!c.ok && c.status === 403, "refusal parsed");
+});

@@ -18,8 +18,13 @@ export interface Refusal {
 /** Any answer: `{ok:true, ...}` or a refusal. */
 export type Answer<T> = ({ ok: true } & T) | Refusal;
 
-/** Parses a wasm answer (the core always returns JSON). */
+/** The plain allow most checks answer, parsed once (frozen: shared by every request). */
+const OK_JSON = '{"ok":true}';
+const OK: { ok: true } = Object.freeze({ ok: true as const });
+
+/** Parses a wasm answer (the core always returns JSON); the plain `{"ok":true}` without parsing. */
 export function parseAnswer<T>(json: string): Answer<T> {
+  if (json === OK_JSON) return OK as Answer<T>;
   return JSON.parse(json) as Answer<T>;
 }
 

@@ -3,7 +3,8 @@
 use super::keys::{Key, KeySet};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 /// Minimum seconds between two unknown-`kid` refetches.
 pub const REFETCH_COOLDOWN_MS: f64 = 30_000.0;
@@ -101,26 +102,27 @@ impl JwksCache {
 /// A verified token's claims kept for repeat requests.
 #[derive(Clone, Debug)]
 struct Entry {
+    key: Arc<str>,
     claims: Map<String, Value>,
     generation: u64,
     tick: u64,
 }
 
-/// Bounded LRU of verified tokens keyed by SHA-256 of the whole token.
+/// Bounded LRU of verified tokens keyed by the whole token.
 ///
-/// A hit only skips the signature check: the caller re-runs every claim rule
-/// (`exp`, `nbf`, `iat`, `aud`, `iss`) against the current time on each hit,
-/// and entries from an older key-set generation are never returned.
+/// Lookups compare the complete token bytes (the map's hash only picks the
+/// bucket), so two different tokens can never share an entry; only tokens
+/// whose signature verified are ever inserted. A hit only skips the signature check:
+/// the caller re-runs every claim rule (`exp`, `nbf`, `iat`, `aud`, `iss`)
+/// against the current time on each hit, and entries from an older key-set
+/// generation are never returned. Lookups and inserts are O(log n): the
+/// recency order is kept beside the map, so eviction never scans the cache.
 #[derive(Debug)]
 pub struct TokenCache {
-    map: HashMap<[u8; 32], Entry>,
+    map: HashMap<Arc<str>, Entry>,
+    order: BTreeMap<u64, Arc<str>>,
     cap: usize,
     tick: u64,
-}
-
-/// The cache key for a token.
-pub fn token_hash(token: &str) -> [u8; 32] {
-    Sha256::digest(token.as_bytes()).into()
 }
 
 impl TokenCache {
@@ -128,6 +130,7 @@ impl TokenCache {
     pub fn new(cap: usize) -> Self {
         TokenCache {
             map: HashMap::new(),
+            order: BTreeMap::new(),
             cap: cap.max(1),
             tick: 0,
         }
@@ -143,38 +146,88 @@ impl TokenCache {
     /// Drops everything.
     pub fn clear(&mut self) {
         self.map.clear();
+        self.order.clear();
     }
-    /// The cached claims for `hash` if verified under `generation`.
-    pub fn get(&mut self, hash: &[u8; 32], generation: u64) -> Option<Map<String, Value>> {
+    /// The cached claims for `token` if verified under `generation`.
+    pub fn get(&mut self, token: &str, generation: u64) -> Option<Map<String, Value>> {
         self.tick += 1;
         let tick = self.tick;
-        match self.map.get_mut(hash) {
-            Some(e) if e.generation == generation => {
-                e.tick = tick;
-                Some(e.claims.clone())
-            }
-            Some(_) => {
-                self.map.remove(hash);
-                None
-            }
-            None => None,
+        let e = self.map.get_mut(token)?;
+        self.order.remove(&e.tick);
+        if e.generation != generation {
+            self.map.remove(token);
+            return None;
         }
+        e.tick = tick;
+        self.order.insert(tick, e.key.clone());
+        Some(e.claims.clone())
     }
     /// Stores verified claims, evicting the least recently used entry when full.
-    pub fn put(&mut self, hash: [u8; 32], claims: Map<String, Value>, generation: u64) {
+    pub fn put(&mut self, token: &str, claims: Map<String, Value>, generation: u64) {
         self.tick += 1;
-        if self.map.len() >= self.cap && !self.map.contains_key(&hash) {
-            if let Some(old) = self.map.iter().min_by_key(|(_, e)| e.tick).map(|(k, _)| *k) {
-                self.map.remove(&old);
+        if let Some(old) = self.map.get(token) {
+            self.order.remove(&old.tick);
+        } else if self.map.len() >= self.cap {
+            if let Some((_, oldest)) = self.order.pop_first() {
+                self.map.remove(&oldest);
             }
         }
+        let key: Arc<str> = token.into();
+        self.order.insert(self.tick, key.clone());
         self.map.insert(
-            hash,
+            key.clone(),
             Entry {
+                key,
                 claims,
                 generation,
                 tick: self.tick,
             },
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn claims(sub: &str) -> Map<String, Value> {
+        let mut m = Map::new();
+        m.insert("sub".into(), Value::String(sub.into()));
+        m
+    }
+
+    #[test]
+    fn exact_token_match_and_generation() {
+        let mut c = TokenCache::new(8);
+        c.put("a.b.c", claims("u1"), 1);
+        assert_eq!(
+            c.get("a.b.c", 1).and_then(|m| m.get("sub").cloned()),
+            Some(Value::String("u1".into()))
+        );
+        assert!(c.get("a.b.d", 1).is_none(), "another token never hits");
+        assert!(
+            c.get("a.b.c", 2).is_none(),
+            "older key-set generation dropped"
+        );
+        assert!(c.is_empty(), "stale entry removed on lookup");
+    }
+
+    #[test]
+    fn bounded_and_evicts_least_recently_used() {
+        let mut c = TokenCache::new(16);
+        for i in 0..16 {
+            c.put(&format!("t{i}"), claims("u"), 0);
+        }
+        assert!(c.get("t0", 0).is_some(), "t0 used again: now the newest");
+        c.put("new", claims("u"), 0);
+        assert!(c.len() <= 16, "bounded: {}", c.len());
+        assert!(c.get("t0", 0).is_some(), "recently used survives");
+        assert!(c.get("new", 0).is_some(), "new entry present");
+        assert!(c.get("t1", 0).is_none(), "least recently used evicted");
+        for i in 0..1000 {
+            c.put(&format!("x{i}"), claims("u"), 0);
+            assert_eq!(c.len(), 16);
+        }
+        assert_eq!(c.order.len(), 16, "recency order tracks the map");
     }
 }
