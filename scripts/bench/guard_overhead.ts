@@ -11,12 +11,19 @@
 import { measure, type Result } from "./measure.ts";
 import { guard } from "../../supabase/functions/_shared/guard.ts";
 
+// An inline JWKS must hold a usable key (the core refuses an empty one); no
+// request here carries a token, so the key is never used.
+const { publicKey } = await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, true, ["sign", "verify"]);
+const jwk = { ...(await crypto.subtle.exportKey("jwk", publicKey)), kid: "bench", alg: "ES256", use: "sig" };
+delete (jwk as { key_ops?: unknown }).key_ops;
+delete (jwk as { ext?: unknown }).ext;
+
 const env = {
   APP_ENV: "production",
   CORS_ORIGINS: "https://app.example.com",
   CSRF_SECRET: "bench-csrf-secret-0123456789abcdef0123456789",
   SUPABASE_URL: "http://127.0.0.1:1",
-  SUPABASE_JWKS: '{"keys":[]}', // inline: no JWKS fetch (nothing here carries a token)
+  SUPABASE_JWKS: JSON.stringify({ keys: [jwk] }), // inline: no JWKS fetch
 };
 const limits = {
   classes: {

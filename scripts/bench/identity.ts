@@ -92,3 +92,31 @@ results.push(
 );
 
 report("Identity: per-request cost in one Deno process", results, "(b) @supabase/server withSupabase user, ES256");
+
+// Reference lines, each in a fresh process: native Rust (the limit wasm is
+// measured against) and the wasm cold start.
+async function run(cmd: string, args: string[]): Promise<string | null> {
+  try {
+    const out = await new Deno.Command(cmd, { args, stdout: "piped", stderr: "null" }).output();
+    return out.success ? new TextDecoder().decode(out.stdout) : null;
+  } catch {
+    return null;
+  }
+}
+const native = await run("cargo", ["run", "--quiet", "--release", "-p", "edgeguard-core", "--example", "verify_bench"]);
+console.log("### Native Rust reference (same core, no wasm, no Deno)\n");
+if (native) {
+  console.log("| step | ns/op |\n| --- | ---: |");
+  for (const m of native.matchAll(/^(.+): (\d+) ns\/op$/gm)) console.log(`| ${m[1]} | ${m[2]} |`);
+} else {
+  console.log("cargo not available: run `cargo run --release -p edgeguard-core --example verify_bench`");
+}
+const cold = await run(Deno.execPath(), ["run", "-A", new URL("./wasm_cold.ts", import.meta.url).pathname]);
+if (cold) {
+  const c = JSON.parse(cold.trim().split("\n").pop()!);
+  console.log("\n### Wasm cold start (fresh process)\n");
+  console.log("| wasm bytes | import ms | loadWasm() ms | first Gate ms | first ES256 check ms |");
+  console.log("| ---: | ---: | ---: | ---: | ---: |");
+  const f = (x: number) => x.toFixed(1);
+  console.log(`| ${c.wasm_bytes} | ${f(c.import_ms)} | ${f(c.load_wasm_ms)} | ${f(c.first_gate_ms)} | ${f(c.first_es256_check_ms)} |`);
+}

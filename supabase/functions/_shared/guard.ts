@@ -141,10 +141,11 @@ export function guard(policy: unknown, handler: Handler, options: GuardOptions =
 
     enforce(await limitGlobal(h, route, local, runChecks, requestId), rateHeaders, requestId, route);
 
-    const params = parseAnswer(h.checkParams(route, JSON.stringify(match.params), url.search.slice(1)));
+    const params = parseAnswer(h.checkParams(route, stringifyParams(match.params), url.search.slice(1)));
     if (!params.ok) throw refusalError(params);
 
-    const read = await readBody(req, h.bodyLimit(route));
+    // GET and HEAD requests cannot carry a body (the Request constructor refuses one).
+    const read = req.method === "GET" || req.method === "HEAD" ? NO_BODY : await readBody(req, h.bodyLimit(route));
     if (!read.ok) throw new GuardError("PAYLOAD_TOO_LARGE", "body exceeds the route's limit");
     const body = checkBody(h, route, req.headers.get("content-type"), read.bytes);
     if (!body.ok) throw refusalError(body);
@@ -170,6 +171,13 @@ export function guard(policy: unknown, handler: Handler, options: GuardOptions =
     if (!(response instanceof Response)) throw new TypeError("handler did not return a Response");
     return response;
   }
+}
+
+const NO_BODY = { ok: true as const, bytes: new Uint8Array(0) };
+
+function stringifyParams(params: Record<string, string>): string {
+  for (const _ in params) return JSON.stringify(params);
+  return "{}";
 }
 
 const emptyBodies = new WeakMap<Hardening, Map<string, ReturnType<typeof parseAnswer<{ value: unknown }>>>>();

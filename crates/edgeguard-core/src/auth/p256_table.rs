@@ -90,7 +90,13 @@ impl P256Table {
         if bool::from(acc.is_identity()) {
             return false;
         }
-        <Scalar as Reduce<FieldBytes>>::reduce(&acc.to_affine().x()) == r
+        // Variable-time normalisation (public data): cheaper than `to_affine`'s constant-time inversion.
+        let affine =
+            <ProjectivePoint as BatchNormalize<[ProjectivePoint]>>::batch_normalize_vartime(&[acc]);
+        match affine.first() {
+            Some(p) => <Scalar as Reduce<FieldBytes>>::reduce(&p.x()) == r,
+            None => false,
+        }
     }
 }
 
