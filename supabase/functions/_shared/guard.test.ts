@@ -291,3 +291,22 @@ Deno.test("misconfiguration: 500 MISCONFIGURED with headers; production refuses 
     console.error = orig;
   }
 });
+
+Deno.test("db.ts errors thrown by a handler: unreachable -> 503 UNAVAILABLE, no URL -> 500 MISCONFIGURED, no detail", async () => {
+  const { DatabaseMisconfigured, DatabaseUnavailable } = await import("./db.ts");
+  const probe = { auth: ["none"], routes: [{ method: "GET", path: "/db" }] };
+  for (const [error, status, code] of [
+    [new DatabaseUnavailable("ECONNREFUSED"), 503, "UNAVAILABLE"],
+    [new DatabaseMisconfigured(), 500, "MISCONFIGURED"],
+  ] as const) {
+    const fetch = guard(probe, () => {
+      throw error;
+    }, { env: { APP_ENV: "development" } });
+    const res = await fetch(new Request("http://localhost/db"));
+    eq(res.status, status);
+    const body = await res.json();
+    eq(body.code, code);
+    assert(!JSON.stringify(body).includes("ECONNREFUSED"), "no driver detail");
+    assert(res.headers.get("x-request-id") === body.request_id, "request id on the error");
+  }
+});

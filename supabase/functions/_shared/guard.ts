@@ -33,6 +33,7 @@ import { authenticate, type Identity } from "./authenticate.ts";
 import { GuardError, respondError } from "./respond_error.ts";
 import { requestIdFor } from "./request_id.ts";
 import { log } from "./log.ts";
+import { DatabaseMisconfigured, DatabaseUnavailable } from "./db.ts";
 import { fallbackHardening, loadHardening } from "./load_hardening.ts";
 import { answerPreflight, isPreflight } from "./apply_cors.ts";
 import { applySecurityHeaders } from "./security_headers.ts";
@@ -123,9 +124,7 @@ export function guard(policy: unknown, handler: Handler, options: GuardOptions =
     if (isPreflight(req)) return answerPreflight(h, req, requestId);
 
     const url = new URL(req.url);
-    const match = parseAnswer<{ route: string; params: Record<string, string> }>(
-      s.routes.find(req.method, url.pathname),
-    );
+    const match = findRoute(s.routes, req.method, url.pathname);
     if (!match.ok) {
       // Unknown paths count against the default limits by IP, so probing is limited too.
       enforce(limitRoute(h, "", () => limitFacts(req, peer)), rateHeaders, requestId, "");
@@ -171,6 +170,26 @@ export function guard(policy: unknown, handler: Handler, options: GuardOptions =
     if (!(response instanceof Response)) throw new TypeError("handler did not return a Response");
     return response;
   }
+}
+
+type RouteMatch = ReturnType<typeof parseAnswer<{ route: string; params: Record<string, string> }>>;
+const routeMemo = new WeakMap<Routes, Map<string, RouteMatch>>();
+
+/**
+ * The core's route match, memoised per method and path (it depends on nothing
+ * else; bounded). Each request gets its own copy of `params`.
+ */
+function findRoute(routes: Routes, method: string, path: string): RouteMatch {
+  let m = routeMemo.get(routes);
+  if (!m) routeMemo.set(routes, m = new Map());
+  const key = `${method} ${path}`;
+  let a = m.get(key);
+  if (!a) {
+    a = parseAnswer<{ route: string; params: Record<string, string> }>(routes.find(method, path));
+    if (m.size >= 1024) m.clear();
+    m.set(key, a);
+  }
+  return a.ok ? { ...a, params: { ...a.params } } : a;
 }
 
 const NO_BODY = { ok: true as const, bytes: new Uint8Array(0) };
@@ -264,6 +283,15 @@ const UNAVAILABLE_CODES = new Set([
 ]);
 
 function respondThrown(e: unknown, requestId: string): Response {
+  // db.ts's typed errors, whichever handler lets them through.
+  if (e instanceof DatabaseUnavailable) {
+    log("error", "edgeguard: database unavailable", { request_id: requestId, error: e.reason });
+    return respondError("UNAVAILABLE", { requestId });
+  }
+  if (e instanceof DatabaseMisconfigured) {
+    log("error", "edgeguard: SUPABASE_DB_URL is not a postgres:// URL", { request_id: requestId });
+    return respondError("MISCONFIGURED", { requestId, reason: "SUPABASE_DB_URL is not set" });
+  }
   if (e instanceof GuardError) {
     return respondError(e.code, { requestId, reason: e.reason, details: e.details, headers: e.headers });
   }

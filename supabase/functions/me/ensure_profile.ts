@@ -2,7 +2,6 @@
 // DO NOTHING and one SELECT, both as the caller under RLS (the insert policy
 // only lets a user create the row whose id is their own auth.uid()).
 import { asUser, type Claims, DatabaseError, type RequestContext } from "../_shared/db.ts";
-import { databaseRefusal } from "./database_refusal.ts";
 import { displayNameOf } from "./display_name.ts";
 
 /** The profile row the caller sees. */
@@ -44,6 +43,6 @@ export async function ensureProfile(claims: Claims, ctx: RequestContext): Promis
     if (e instanceof DatabaseError && (e.sqlstate === "23503" || e.sqlstate === "22P02")) {
       return { profile: null, created: false };
     }
-    throw databaseRefusal(e);
+    throw e;
   }
 }
