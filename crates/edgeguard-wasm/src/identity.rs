@@ -69,9 +69,87 @@ impl Gate {
         }
     }
 
+    /// Decides one request from its parts, without a request JSON (the shim's
+    /// hot path): the credentials as they arrived, `headers_json` the other
+    /// headers a policy may name as tenant source (`{"x-tenant-id":"..."}`,
+    /// usually `{}`), `body_json` the parsed body as JSON text when the route's
+    /// tenant comes from the body. Same answer as [`Gate::check`].
+    #[wasm_bindgen(js_name = checkParts)]
+    #[allow(clippy::too_many_arguments)]
+    pub fn check_parts(
+        &mut self,
+        method: &str,
+        path: &str,
+        query: &str,
+        authorization: Option<String>,
+        apikey: Option<String>,
+        headers_json: &str,
+        body_json: Option<String>,
+        now_ms: f64,
+    ) -> String {
+        match request_from_parts(
+            method,
+            path,
+            query,
+            authorization,
+            apikey,
+            headers_json,
+            body_json,
+        ) {
+            Ok(req) => self.inner.check(&req, now_ms).to_json(),
+            Err(reason) => Decision::Deny {
+                denial: Denial::new(ErrorCode::Internal, format!("request parts: {reason}")),
+                refetch_jwks: false,
+            }
+            .to_json(),
+        }
+    }
+
     /// The policy's hardening sections as JSON (`{"limits","cors","headers","body","routes":[{route,limits,body,csrf}]}`), for the lead's wiring.
     #[wasm_bindgen(js_name = hardeningJson)]
     pub fn hardening_json(&self) -> String {
         self.inner.hardening_json()
     }
+}
+
+/// The core's `Request` from the parts `checkParts` receives, with the same
+/// normalisation as `Request::from_json` (upper-case method, lower-case header
+/// names, non-string header values ignored, a `null` body is no body).
+fn request_from_parts(
+    method: &str,
+    path: &str,
+    query: &str,
+    authorization: Option<String>,
+    apikey: Option<String>,
+    headers_json: &str,
+    body_json: Option<String>,
+) -> Result<Request, &'static str> {
+    let mut headers = std::collections::BTreeMap::new();
+    let extra: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(headers_json).map_err(|_| "headers are not a JSON object")?;
+    for (k, v) in extra {
+        if let serde_json::Value::String(v) = v {
+            headers.insert(k.to_ascii_lowercase(), v);
+        }
+    }
+    if let Some(a) = authorization {
+        headers.insert("authorization".to_owned(), a);
+    }
+    if let Some(k) = apikey {
+        headers.insert("apikey".to_owned(), k);
+    }
+    let body_json = match body_json {
+        None => None,
+        Some(b) => {
+            Some(serde_json::from_str::<serde_json::Value>(&b).map_err(|_| "body is not JSON")?)
+                .filter(|b| !b.is_null())
+        }
+    };
+    Ok(Request {
+        method: method.to_ascii_uppercase(),
+        path: path.to_owned(),
+        query: query.to_owned(),
+        headers,
+        body_json,
+    })
 }

@@ -110,3 +110,41 @@ Deno.test("authenticate: no keys at all is MISCONFIGURED, never the caller's fau
     await srv.close();
   }
 });
+
+Deno.test("checkParts (the shim's path) answers exactly what check answers for the same request", async () => {
+  const k = await key("parts");
+  const env = { SUPABASE_URL: "http://127.0.0.1:1", SUPABASE_JWKS: JSON.stringify({ keys: [k.jwk] }), APP_ENV: "development" };
+  const wasm = loadWasm();
+  const a = new wasm.Gate(JSON.stringify(policy), JSON.stringify(env));
+  const b = new wasm.Gate(JSON.stringify(policy), JSON.stringify(env));
+  const good = await k.sign();
+  const anon = await k.sign({ is_anonymous: true });
+  const cases: { method: string; path: string; query: string; headers: Record<string, string>; body?: unknown }[] = [
+    { method: "GET", path: "/me", query: "", headers: { authorization: `Bearer ${good}` } },
+    { method: "get", path: "/me", query: "", headers: { authorization: `Bearer ${anon}` } },
+    { method: "GET", path: "/me", query: "", headers: {} },
+    { method: "GET", path: "/me", query: "", headers: { authorization: "Basic abc" } },
+    { method: "GET", path: "/me", query: "", headers: { apikey: "sb_publishable_x" } },
+    { method: "GET", path: "/me", query: "", headers: { authorization: `Bearer ${good}x` } },
+    { method: "GET", path: "/t", query: "tenant=t1", headers: { authorization: `Bearer ${good}` } },
+    { method: "GET", path: "/t", query: "tenant=t2", headers: { authorization: `Bearer ${good}` } },
+    { method: "GET", path: "/h", query: "", headers: { authorization: `Bearer ${good}`, "x-tenant-id": "t1" } },
+    { method: "GET", path: "/h", query: "", headers: { authorization: `Bearer ${good}`, "x-tenant-id": "t9" } },
+    { method: "POST", path: "/b", query: "", headers: { authorization: `Bearer ${good}` }, body: { tenant_id: "t1" } },
+    { method: "POST", path: "/b", query: "", headers: { authorization: `Bearer ${good}` }, body: null },
+    { method: "DELETE", path: "/me", query: "", headers: { authorization: `Bearer ${good}` } },
+    { method: "GET", path: "/nope", query: "", headers: { authorization: `Bearer ${good}` } },
+  ];
+  const now = Date.now();
+  for (const c of cases) {
+    const viaJson = a.check(JSON.stringify({ ...c, body_json: c.body ?? null }), now);
+    const { authorization, apikey, ...rest } = c.headers;
+    const viaParts = b.checkParts(
+      c.method, c.path, c.query, authorization, apikey, JSON.stringify(rest),
+      c.body === undefined ? undefined : JSON.stringify(c.body), now,
+    );
+    eq(viaParts, viaJson, `${c.method} ${c.path} ${JSON.stringify(Object.keys(c.headers))}`);
+  }
+  const refusals = [b.checkParts("GET", "/me", "", undefined, undefined, "[1]", undefined, now), b.checkParts("GET", "/me", "", undefined, undefined, "{}", "{", now)];
+  for (const r of refusals) eq(JSON.parse(r).code, "INTERNAL", r);
+});

@@ -32,17 +32,17 @@ export type Decision =
 export async function authenticate(gate: Gate, req: Request, bodyJson?: unknown, url = new URL(req.url)): Promise<Decision> {
   const now = Date.now();
   if (gate.needsJwks(now)) await loadJwks(gate, now);
-  const facts = JSON.stringify({
-    method: req.method,
-    path: url.pathname,
-    query: url.search.startsWith("?") ? url.search.slice(1) : url.search,
-    headers: pickHeaders(req.headers),
-    body_json: bodyJson === undefined ? null : bodyJson,
-  });
-  let decision = JSON.parse(gate.check(facts, now)) as Decision;
+  const query = url.search.startsWith("?") ? url.search.slice(1) : url.search;
+  const authorization = req.headers.get("authorization") ?? undefined;
+  const apikey = req.headers.get("apikey") ?? undefined;
+  const headers = tenantHeaders(req.headers);
+  const body = bodyJson === undefined ? undefined : JSON.stringify(bodyJson);
+  const check = () =>
+    JSON.parse(gate.checkParts(req.method, url.pathname, query, authorization, apikey, headers, body, now)) as Decision;
+  let decision = check();
   if (!decision.ok && decision.refetch_jwks) {
     await loadJwks(gate, now);
-    decision = JSON.parse(gate.check(facts, now)) as Decision;
+    decision = check();
   }
   return decision;
 }
@@ -59,11 +59,12 @@ async function loadJwks(gate: Gate, now: number): Promise<void> {
   }
 }
 
-// Credentials plus headers a policy may name as tenant source; cookies are never passed.
-function pickHeaders(headers: Headers): Record<string, string> {
-  const out: Record<string, string> = {};
+// Headers a policy may name as tenant source (`x-...`), as a JSON object
+// (usually `{}`); credentials travel as their own arguments, cookies never.
+function tenantHeaders(headers: Headers): string {
+  let out: Record<string, string> | undefined;
   for (const [name, value] of headers) {
-    if (name === "authorization" || name === "apikey" || name.startsWith("x-")) out[name] = value;
+    if (name.startsWith("x-")) (out ??= {})[name] = value;
   }
-  return out;
+  return out ? JSON.stringify(out) : "{}";
 }
