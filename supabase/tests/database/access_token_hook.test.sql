@@ -4,7 +4,7 @@ begin;
 set local search_path = public, extensions;
 create extension if not exists pgtap with schema extensions;
 
-create schema eg_tests;
+create schema if not exists eg_tests;
 -- the event Supabase Auth sends, for a user
 create function eg_tests.event(p_user text, p_extra jsonb default '{}') returns jsonb language sql immutable as $$
   select jsonb_build_object(

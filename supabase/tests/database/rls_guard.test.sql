@@ -5,7 +5,7 @@ begin;
 set local search_path = public, extensions;
 create extension if not exists pgtap with schema extensions;
 
-create schema eg_tests;
+create schema if not exists eg_tests;
 -- public tables (and partitioned tables) with RLS off, or with no policy
 create function eg_tests.rls_offenders() returns text[] language sql stable as $$
   select coalesce(array_agg(c.relname::text || case when not c.relrowsecurity then ' (rls off)' else ' (no policy)' end
