@@ -14,7 +14,8 @@ use edgeguard_core::csrf::{CsrfConfig, CsrfRequest};
 use edgeguard_core::headers::{SecurityHeaders, REMOVE_ALWAYS};
 use edgeguard_core::policy::Policy;
 use edgeguard_core::ratelimit::{
-    Facts, GlobalAnswer, GlobalResult, LimitDecision, Limiter, LimitsConfig, RouteLimits,
+    DenialRecorder, Facts, GlobalAnswer, GlobalResult, LimitDecision, Limiter, LimitsConfig,
+    RouteLimits,
 };
 use edgeguard_core::schema::{merge_sections, BodyError, BodyRules, ParamRules};
 use edgeguard_core::{request_id, Denial, ErrorCode};
@@ -90,6 +91,7 @@ struct Inner {
     cors: CorsConfig,
     headers: SecurityHeaders,
     limiter: Limiter,
+    denials: DenialRecorder,
     default_route: Route,
     routes: BTreeMap<String, Route>,
 }
@@ -129,6 +131,7 @@ fn build(policy_sections_json: &str, env_json: &str) -> Result<Inner, Denial> {
         cors: CorsConfig::from_env(&env, s.cors.as_ref())?,
         headers: SecurityHeaders::from_value(s.headers.as_ref())?,
         limiter: Limiter::new(limits),
+        denials: DenialRecorder::new(),
         default_route,
         routes,
     })
@@ -256,6 +259,26 @@ impl Hardening {
             let r = i.route(route).limits.clone();
             decision_json(&i.limiter.check(&r, &facts, now_ms(now)))
         })
+    }
+
+    /// Whether an identity denial (`code`, e.g. `INVALID_JWT`) on `route` for a
+    /// request described by `facts_json` (as for `limitLocal`) should be
+    /// recorded as a security event: at most once per (route, code, client IP)
+    /// per minute in this isolate. `false` on malformed facts or a
+    /// misconfigured policy.
+    #[wasm_bindgen(js_name = recordDenial)]
+    pub fn record_denial(&mut self, route: &str, code: &str, facts_json: &str, now: f64) -> bool {
+        let Ok(facts) = serde_json::from_str::<Facts>(facts_json) else {
+            return false;
+        };
+        match &mut self.inner {
+            Ok(i) => {
+                let client = i.limiter.config().client_ip(&facts);
+                i.denials
+                    .should_record(route, code, client.as_deref(), now_ms(now))
+            }
+            Err(_) => false,
+        }
     }
 
     /// Folds the Postgres limiter's answers into the decision:

@@ -42,7 +42,7 @@ import { errorCode, limitGlobal, postgresChecks } from "./limit_global.ts";
 import { readBody } from "./read_body.ts";
 import { checkCsrf, csrfCookie, csrfSubject, issueCsrfToken } from "./check_csrf.ts";
 import { connectLimiterPostgres } from "./connect_postgres.ts";
-import { recordRateLimitEvent } from "./record_security_event.ts";
+import { recordAuthDeniedEvent, recordRateLimitEvent } from "./record_security_event.ts";
 import { type HeaderPairs, parseAnswer, refusalError } from "./wasm_answer.ts";
 import type { Gate, Hardening, Routes } from "./wasm/edgeguard_wasm.js";
 
@@ -136,7 +136,13 @@ export function guard(policy: unknown, handler: Handler, options: GuardOptions =
     const caller: Caller = auth.ok ? callerOf(auth.identity) : {};
     const local = limitRoute(h, route, () => limitFacts(req, peer, caller));
     enforce(local, rateHeaders, requestId, route);
-    if (!auth.ok) throw new GuardError(auth.code, auth.reason);
+    if (!auth.ok) {
+      // The core decides which denials become rows: one per (route, code, client IP) per minute.
+      if (h.recordDenial(route, auth.code, JSON.stringify(limitFacts(req, peer)), Date.now())) {
+        recordAuthDeniedEvent(requestId, route, auth.code, auth.reason);
+      }
+      throw new GuardError(auth.code, auth.reason);
+    }
 
     enforce(await limitGlobal(h, route, local, runChecks, requestId), rateHeaders, requestId, route);
 
