@@ -15,6 +15,14 @@ use crate::{Denial, ErrorCode};
 use serde::Serialize;
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+/// An identity and, for a verified token, its serialised JSON (kept in the token cache).
+type Authed = (Arc<Identity>, Option<Arc<str>>);
+
+fn bare(kind: IdentityKind, key_name: Option<String>) -> Authed {
+    (Arc::new(Identity::bare(kind, key_name)), None)
+}
 
 /// Capacity of the verified-token cache.
 pub const TOKEN_CACHE_CAP: usize = 4096;
@@ -137,7 +145,9 @@ pub enum Decision {
         /// Path captures of the route.
         params: BTreeMap<String, String>,
         /// Who.
-        identity: Box<Identity>,
+        identity: Arc<Identity>,
+        /// `identity` already serialised (a cached token's), written as is by [`Decision::to_json`].
+        identity_json: Option<Arc<str>>,
     },
     /// Refused. `refetch_jwks`: the `kid` was unknown and a refetch is allowed now.
     Deny {
@@ -162,7 +172,18 @@ impl Decision {
                 route,
                 params,
                 identity,
+                identity_json,
             } => {
+                if let Some(json) = identity_json {
+                    // Same bytes as the derived serialisation below, with the identity prebuilt.
+                    if let (Ok(r), Ok(p)) =
+                        (serde_json::to_string(route), serde_json::to_string(params))
+                    {
+                        return format!(
+                            "{{\"ok\":true,\"route\":{r},\"params\":{p},\"identity\":{json}}}"
+                        );
+                    }
+                }
                 // Serialised straight from the borrowed parts: no intermediate `Value` copy of the claims.
                 #[derive(Serialize)]
                 struct Allow<'a> {
@@ -175,7 +196,7 @@ impl Decision {
                     ok: true,
                     route,
                     params,
-                    identity,
+                    identity: identity.as_ref(),
                 };
                 return serde_json::to_string(&allow).unwrap_or_else(|_| {
                     Decision::deny(ErrorCode::Internal, "decision not serialisable").to_json()
@@ -199,7 +220,7 @@ pub struct Gate {
     config: AuthConfig,
     jwks_url: Option<String>,
     jwks: JwksCache,
-    tokens: TokenCache,
+    tokens: TokenCache<(Arc<Identity>, Arc<str>)>,
 }
 
 fn claim<'a>(c: &'a Map<String, Value>, name: &str) -> Option<&'a Value> {
@@ -344,17 +365,20 @@ impl Gate {
             0
         };
         match self.authenticate(&route, req, now, now_ms) {
-            Ok(identity) => match self.authorize(&route, req, &params, identity) {
-                Ok(identity) => Decision::Allow {
-                    route: route.label(),
-                    params,
-                    identity: Box::new(identity),
-                },
-                Err(d) => Decision::Deny {
-                    denial: d,
-                    refetch_jwks: false,
-                },
-            },
+            Ok((identity, identity_json)) => {
+                match self.authorize(&route, req, &params, &identity) {
+                    Ok(()) => Decision::Allow {
+                        route: route.label(),
+                        params,
+                        identity,
+                        identity_json,
+                    },
+                    Err(d) => Decision::Deny {
+                        denial: d,
+                        refetch_jwks: false,
+                    },
+                }
+            }
             Err(d) => d,
         }
     }
@@ -365,9 +389,9 @@ impl Gate {
         req: &Request,
         now: i64,
         now_ms: f64,
-    ) -> Result<Identity, Decision> {
+    ) -> Result<Authed, Decision> {
         if route.auth == [AuthMode::None] {
-            return Ok(Identity::bare(IdentityKind::None, None));
+            return Ok(bare(IdentityKind::None, None));
         }
         let wants_user = route.auth.contains(&AuthMode::User);
         let mut bearer: Option<&str> = None;
@@ -440,7 +464,7 @@ impl Gate {
                     } else {
                         IdentityKind::Publishable
                     };
-                    return Ok(Identity::bare(ik, Some(name)));
+                    return Ok(bare(ik, Some(name)));
                 }
             }
             if kind_allowed {
@@ -472,7 +496,7 @@ impl Gate {
         route: &Route,
         now: i64,
         now_ms: f64,
-    ) -> Result<Identity, Decision> {
+    ) -> Result<Authed, Decision> {
         if self.jwks.keys().is_empty() && self.config.hs256.is_none() {
             return Err(Decision::deny(
                 ErrorCode::Misconfigured,
@@ -485,8 +509,14 @@ impl Gate {
             issuer: self.policy.issuer.clone(),
         };
         let generation = self.jwks.generation();
-        let claims = match self.tokens.get(token, generation) {
-            Some(c) => c,
+        let (identity, json) = match self.tokens.get(token, generation) {
+            Some(hit) => {
+                // Every hit re-checks every claim rule at the current time.
+                if let Err(e) = jwt::check_claims(&hit.0.claims, &rules, now) {
+                    return Err(Decision::deny(ErrorCode::InvalidJwt, e));
+                }
+                hit
+            }
             None => {
                 if token.len() > jwt::MAX_TOKEN_BYTES {
                     return Err(Decision::deny(
@@ -496,12 +526,20 @@ impl Gate {
                 }
                 match jwt::verify(token, self.jwks.keys(), self.config.hs256.as_ref()) {
                     SigOutcome::Verified(c) => {
-                        // Only cache tokens that pass the time rules now.
+                        // Only tokens that pass the time rules now (and name a `sub`) are cached.
                         if let Err(e) = jwt::check_claims(&c, &rules, now) {
                             return Err(Decision::deny(ErrorCode::InvalidJwt, e));
                         }
-                        self.tokens.put(token, c.clone(), generation);
-                        c
+                        let identity = Arc::new(self.user_identity(c)?);
+                        let Ok(json) = serde_json::to_string(identity.as_ref()) else {
+                            return Err(Decision::deny(
+                                ErrorCode::Internal,
+                                "identity not serialisable",
+                            ));
+                        };
+                        let entry = (identity, Arc::<str>::from(json));
+                        self.tokens.put(token, entry.clone(), generation);
+                        entry
                     }
                     SigOutcome::Refused(e) => return Err(Decision::deny(ErrorCode::InvalidJwt, e)),
                     SigOutcome::UnknownKid => {
@@ -514,21 +552,23 @@ impl Gate {
                 }
             }
         };
-        // Every hit re-checks every claim rule at the current time.
-        if let Err(e) = jwt::check_claims(&claims, &rules, now) {
-            return Err(Decision::deny(ErrorCode::InvalidJwt, e));
-        }
-        let sub = match claims.get("sub") {
-            Some(Value::String(s)) if !s.is_empty() => s.clone(),
-            _ => return Err(Decision::deny(ErrorCode::InvalidJwt, "token has no sub")),
-        };
-        let is_anonymous = matches!(claims.get("is_anonymous"), Some(Value::Bool(true)));
-        if is_anonymous && !route.allow_anonymous {
+        if identity.is_anonymous && !route.allow_anonymous {
             return Err(Decision::deny(
                 ErrorCode::Forbidden,
                 "anonymous users are not allowed on this route",
             ));
         }
+        Ok((identity, Some(json)))
+    }
+
+    /// The identity of verified, time-checked `claims`. It depends only on the
+    /// claims and this gate's configuration, never on the route or the time.
+    fn user_identity(&self, claims: Map<String, Value>) -> Result<Identity, Decision> {
+        let sub = match claims.get("sub") {
+            Some(Value::String(s)) if !s.is_empty() => s.clone(),
+            _ => return Err(Decision::deny(ErrorCode::InvalidJwt, "token has no sub")),
+        };
+        let is_anonymous = matches!(claims.get("is_anonymous"), Some(Value::Bool(true)));
         let email = claims
             .get("email")
             .and_then(Value::as_str)
@@ -586,10 +626,10 @@ impl Gate {
         route: &Route,
         req: &Request,
         params: &BTreeMap<String, String>,
-        id: Identity,
-    ) -> Result<Identity, Denial> {
+        id: &Identity,
+    ) -> Result<(), Denial> {
         if id.kind != IdentityKind::User {
-            return Ok(id);
+            return Ok(());
         }
         if route.require_aal2 && id.aal.as_deref() != Some("aal2") {
             return Err(Denial::new(
@@ -671,7 +711,7 @@ impl Gate {
                 ));
             }
         }
-        Ok(id)
+        Ok(())
     }
 }
 
@@ -681,5 +721,43 @@ fn from_name(f: TenantFrom) -> &'static str {
         TenantFrom::Query => "query",
         TenantFrom::Body => "body",
         TenantFrom::Header => "header",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prebuilt_identity_json_gives_the_same_bytes() {
+        let mut claims = Map::new();
+        claims.insert("sub".into(), Value::String("u-1 \"quoted\" é".into()));
+        claims.insert("exp".into(), Value::from(1_900_000_000_i64));
+        let identity = Arc::new(Identity {
+            kind: IdentityKind::User,
+            key_name: None,
+            sub: Some("u-1 \"quoted\" é".into()),
+            role: Some("authenticated".into()),
+            email: None,
+            user_role: Some("member".into()),
+            tenant_id: None,
+            permissions: vec!["notes:read".into()],
+            aal: Some("aal1".into()),
+            is_anonymous: false,
+            exp: Some(1_900_000_000),
+            claims,
+        });
+        let mut params = BTreeMap::new();
+        params.insert("id".to_string(), "a\"b".to_string());
+        let decide = |json: Option<Arc<str>>| Decision::Allow {
+            route: "GET /notes/:id".into(),
+            params: params.clone(),
+            identity: identity.clone(),
+            identity_json: json,
+        };
+        let built = decide(None).to_json();
+        let json: Arc<str> = serde_json::to_string(identity.as_ref()).unwrap().into();
+        assert_eq!(decide(Some(json)).to_json(), built);
+        assert!(built.starts_with("{\"ok\":true,\"route\":\"GET /notes/:id\""));
     }
 }

@@ -99,11 +99,11 @@ impl JwksCache {
     }
 }
 
-/// A verified token's claims kept for repeat requests.
+/// A verified token's claims (or what was built from them) kept for repeat requests.
 #[derive(Clone, Debug)]
-struct Entry {
+struct Entry<V> {
     key: Arc<str>,
-    claims: Map<String, Value>,
+    claims: V,
     generation: u64,
     tick: u64,
 }
@@ -117,15 +117,18 @@ struct Entry {
 /// against the current time on each hit, and entries from an older key-set
 /// generation are never returned. Lookups and inserts are O(log n): the
 /// recency order is kept beside the map, so eviction never scans the cache.
+///
+/// `V` is what is kept per token: the verified claims, or a value built only
+/// from them (the gate keeps the identity and its serialised JSON).
 #[derive(Debug)]
-pub struct TokenCache {
-    map: HashMap<Arc<str>, Entry>,
+pub struct TokenCache<V = Map<String, Value>> {
+    map: HashMap<Arc<str>, Entry<V>>,
     order: BTreeMap<u64, Arc<str>>,
     cap: usize,
     tick: u64,
 }
 
-impl TokenCache {
+impl<V: Clone> TokenCache<V> {
     /// A cache holding at most `cap` tokens.
     pub fn new(cap: usize) -> Self {
         TokenCache {
@@ -149,7 +152,7 @@ impl TokenCache {
         self.order.clear();
     }
     /// The cached claims for `token` if verified under `generation`.
-    pub fn get(&mut self, token: &str, generation: u64) -> Option<Map<String, Value>> {
+    pub fn get(&mut self, token: &str, generation: u64) -> Option<V> {
         self.tick += 1;
         let tick = self.tick;
         let e = self.map.get_mut(token)?;
@@ -163,7 +166,7 @@ impl TokenCache {
         Some(e.claims.clone())
     }
     /// Stores verified claims, evicting the least recently used entry when full.
-    pub fn put(&mut self, token: &str, claims: Map<String, Value>, generation: u64) {
+    pub fn put(&mut self, token: &str, claims: V, generation: u64) {
         self.tick += 1;
         if let Some(old) = self.map.get(token) {
             self.order.remove(&old.tick);

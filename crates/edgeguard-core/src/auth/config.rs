@@ -153,10 +153,13 @@ impl AuthConfig {
         let hs256 = match secret {
             None => None,
             Some(s) if s.len() < 32 => return Err(mis("JWT_SECRET is shorter than 32 bytes")),
-            Some(s) => Some(Key {
-                kid: None,
-                material: KeyMaterial::Hs256(s.as_bytes().to_vec()),
-            }),
+            Some(s) => match KeyMaterial::hs256(s.as_bytes()) {
+                Some(material) => Some(Key {
+                    kid: None,
+                    material,
+                }),
+                None => return Err(mis("JWT_SECRET is not a usable HMAC key")),
+            },
         };
         let publishable = named_keys(
             env,

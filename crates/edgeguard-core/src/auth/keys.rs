@@ -52,8 +52,8 @@ impl Alg {
 /// The key material for one algorithm.
 #[derive(Clone)]
 pub enum KeyMaterial {
-    /// Legacy HS256 shared secret bytes.
-    Hs256(Vec<u8>),
+    /// Legacy HS256 shared secret, as its precomputed HMAC-SHA256 key state.
+    Hs256(Hs256Key),
     /// RSA public key.
     Rs256(RS256PublicKey),
     /// P-256 public key, with its precomputed multiplication table.
@@ -73,7 +73,33 @@ impl fmt::Debug for KeyMaterial {
     }
 }
 
+/// An HS256 secret with the HMAC inner and outer pad states computed once,
+/// so each verification hashes only the signing input.
+#[derive(Clone)]
+pub struct Hs256Key(hmac::Hmac<sha2::Sha256>);
+
+impl Hs256Key {
+    /// The key state for `secret` (`None` only if HMAC refuses the key, which it never does for SHA-256).
+    pub fn new(secret: &[u8]) -> Option<Self> {
+        use hmac::KeyInit;
+        hmac::Hmac::<sha2::Sha256>::new_from_slice(secret)
+            .ok()
+            .map(Hs256Key)
+    }
+}
+
+impl fmt::Debug for Hs256Key {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Hs256Key(<secret>)")
+    }
+}
+
 impl KeyMaterial {
+    /// An HS256 key from the shared secret's bytes.
+    pub fn hs256(secret: &[u8]) -> Option<Self> {
+        Hs256Key::new(secret).map(KeyMaterial::Hs256)
+    }
+
     /// The only algorithm this key may verify.
     pub fn alg(&self) -> Alg {
         match self {
@@ -137,11 +163,9 @@ pub fn verify_es256_reference(key: &KeyMaterial, signing_input: &[u8], sig: &[u8
 /// signature step of the JWT path (and what the Wycheproof vectors exercise).
 pub fn verify_signature(key: &KeyMaterial, signing_input: &[u8], sig: &[u8]) -> bool {
     match key {
-        KeyMaterial::Hs256(secret) => {
-            use hmac::{KeyInit, Mac};
-            let Ok(mut mac) = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret) else {
-                return false;
-            };
+        KeyMaterial::Hs256(key) => {
+            use hmac::Mac;
+            let mut mac = key.0.clone();
             mac.update(signing_input);
             mac.verify_slice(sig).is_ok()
         }
