@@ -146,7 +146,7 @@ export function guard(policy: unknown, handler: Handler, options: GuardOptions =
 
     enforce(await limitGlobal(h, route, local, runChecks, requestId), rateHeaders, requestId, route);
 
-    const params = parseAnswer(h.checkParams(route, stringifyParams(match.params), url.search.slice(1)));
+    const params = checkParams(h, route, stringifyParams(match.params), url.search.slice(1));
     if (!params.ok) throw refusalError(params);
 
     // GET and HEAD requests cannot carry a body (the Request constructor refuses one).
@@ -203,6 +203,25 @@ const NO_BODY = { ok: true as const, bytes: new Uint8Array(0) };
 function stringifyParams(params: Record<string, string>): string {
   for (const _ in params) return JSON.stringify(params);
   return "{}";
+}
+
+const plainRoutes = new WeakMap<Hardening, Map<string, ReturnType<typeof parseAnswer>>>();
+
+/**
+ * The core's path and query parameter check. With no path parameters and no
+ * query its answer depends only on the route, so it is memoised per route.
+ */
+function checkParams(h: Hardening, route: string, params: string, query: string) {
+  if (params !== "{}" || query !== "") return parseAnswer(h.checkParams(route, params, query));
+  let m = plainRoutes.get(h);
+  if (!m) plainRoutes.set(h, m = new Map());
+  let a = m.get(route);
+  if (!a) {
+    a = parseAnswer(h.checkParams(route, params, query));
+    if (m.size >= 256) m.clear();
+    m.set(route, a);
+  }
+  return a;
 }
 
 const emptyBodies = new WeakMap<Hardening, Map<string, ReturnType<typeof parseAnswer<{ value: unknown }>>>>();
