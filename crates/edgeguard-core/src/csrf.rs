@@ -48,6 +48,27 @@ pub const MAX_TTL_S: u64 = 7 * 86_400;
 /// The longest subject a token may be bound to.
 pub const MAX_SUBJECT_LEN: usize = 256;
 
+/// The cookie that carries an anonymous caller's CSRF subject (double submit).
+pub const CSRF_COOKIE: &str = "__Host-edgeguard-csrf";
+
+/// The CSRF subject in a `Cookie` header: the first non-empty value of
+/// [`CSRF_COOKIE`], if any.
+pub fn cookie_subject(cookie_header: &str) -> Option<&str> {
+    cookie_header.split(';').find_map(|part| {
+        let (name, value) = part.split_once('=')?;
+        (name.trim() == CSRF_COOKIE).then(|| value.trim()).filter(|v| !v.is_empty())
+    })
+}
+
+/// Whether an `Authorization` header carries a Bearer credential (such
+/// requests are not cookie-authenticated, so CSRF does not apply).
+pub fn is_bearer(authorization: &str) -> bool {
+    let bytes = authorization.as_bytes();
+    bytes.len() > 7
+        && bytes[..6].eq_ignore_ascii_case(b"bearer")
+        && bytes[6].is_ascii_whitespace()
+}
+
 const DOMAIN: &[u8] = b"edgeguard-csrf-v1";
 
 #[derive(Debug, Default, Deserialize)]
@@ -283,5 +304,31 @@ impl CsrfConfig {
             .filter(|t| !t.is_empty())
             .ok_or_else(|| failed("missing token"))?;
         self.verify_token(token, req.subject.unwrap_or(""), now_s)
+    }
+}
+
+#[cfg(test)]
+mod header_tests {
+    use super::*;
+
+    #[test]
+    fn cookie_subject_takes_the_first_non_empty_csrf_cookie() {
+        assert_eq!(cookie_subject("a=1; __Host-edgeguard-csrf=abc; b=2"), Some("abc"));
+        assert_eq!(cookie_subject("__Host-edgeguard-csrf=x;__Host-edgeguard-csrf=y"), Some("x"));
+        assert_eq!(cookie_subject("__Host-edgeguard-csrf=; other=1"), None);
+        assert_eq!(cookie_subject("edgeguard-csrf=abc"), None);
+        assert_eq!(cookie_subject(""), None);
+        assert_eq!(cookie_subject(";;=;"), None);
+    }
+
+    #[test]
+    fn bearer_is_the_scheme_then_whitespace_then_a_credential() {
+        assert!(is_bearer("Bearer abc"));
+        assert!(is_bearer("bearer\tabc"));
+        assert!(!is_bearer("Bearer "));
+        assert!(!is_bearer("Bearerabc"));
+        assert!(!is_bearer("Basic abc"));
+        assert!(!is_bearer(""));
+        assert!(!is_bearer("Béarer x"));
     }
 }

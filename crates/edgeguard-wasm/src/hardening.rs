@@ -10,7 +10,7 @@
 use std::collections::BTreeMap;
 
 use edgeguard_core::cors::CorsConfig;
-use edgeguard_core::csrf::{CsrfConfig, CsrfRequest};
+use edgeguard_core::csrf::{self, CsrfConfig, CsrfRequest};
 use edgeguard_core::headers::{SecurityHeaders, REMOVE_ALWAYS};
 use edgeguard_core::policy::Policy;
 use edgeguard_core::ratelimit::{
@@ -192,6 +192,10 @@ struct CsrfRequestJson {
     #[serde(default)]
     has_bearer: bool,
     self_origin: Option<String>,
+    /// The raw `Cookie` header: the subject of a caller without a user id.
+    cookie: Option<String>,
+    /// The raw `Authorization` header: Bearer requests are exempt.
+    authorization: Option<String>,
 }
 
 #[wasm_bindgen]
@@ -345,8 +349,11 @@ impl Hardening {
                 origin: r.origin.as_deref(),
                 sec_fetch_site: r.sec_fetch_site.as_deref(),
                 token: r.token.as_deref(),
-                subject: r.subject.as_deref(),
-                has_bearer: r.has_bearer,
+                subject: r
+                    .subject
+                    .as_deref()
+                    .or_else(|| r.cookie.as_deref().and_then(csrf::cookie_subject)),
+                has_bearer: r.has_bearer || r.authorization.as_deref().is_some_and(csrf::is_bearer),
                 self_origin: r.self_origin.as_deref(),
             };
             match i
@@ -491,6 +498,12 @@ fn hardening_sections(p: &Policy) -> Value {
     }
     out.insert("routes".to_string(), Value::Object(routes));
     Value::Object(out)
+}
+
+/// The CSRF subject carried by a `Cookie` header, if any.
+#[wasm_bindgen(js_name = csrfCookieSubject)]
+pub fn csrf_cookie_subject(cookie_header: Option<String>) -> Option<String> {
+    cookie_header.as_deref().and_then(csrf::cookie_subject).map(str::to_string)
 }
 
 /// Whether an incoming `x-request-id` is well formed and may be kept.

@@ -3,6 +3,7 @@
 // issued and checked in wasm). Bearer-token requests are exempt in the core.
 import { parseAnswer } from "./wasm_answer.ts";
 import { refusalError } from "./wasm_answer.ts";
+import { loadWasm } from "./load_wasm.ts";
 import type { Hardening } from "./wasm/edgeguard_wasm.js";
 
 /** The cookie that carries an anonymous caller's CSRF subject (double-submit). */
@@ -10,10 +11,10 @@ export const CSRF_COOKIE = "__Host-edgeguard-csrf";
 /** The header a client sends the token in (forms may use the field `csrf_token`). */
 export const CSRF_HEADER = "x-csrf-token";
 
-/** The subject a token is bound to: the verified user, else the CSRF cookie's value. */
+/** The subject a token is bound to: the verified user, else the CSRF cookie's value (read by the core). */
 export function csrfSubject(req: Request, userId?: string | null): string | undefined {
   if (userId) return userId;
-  return cookieValue(req.headers.get("cookie"), CSRF_COOKIE);
+  return loadWasm().csrfCookieSubject(req.headers.get("cookie") ?? undefined) ?? undefined;
 }
 
 /** Checks CSRF for `route`; throws the core's 403 `CSRF_FAILED` refusal. */
@@ -32,8 +33,10 @@ export function checkCsrf(
     origin: req.headers.get("origin") ?? undefined,
     sec_fetch_site: req.headers.get("sec-fetch-site") ?? undefined,
     token,
-    subject: csrfSubject(req, opts.userId),
-    has_bearer: /^bearer\s/i.test(req.headers.get("authorization") ?? ""),
+    // The core reads the cookie subject and the Bearer exemption from the raw headers.
+    subject: opts.userId ?? undefined,
+    cookie: req.headers.get("cookie") ?? undefined,
+    authorization: req.headers.get("authorization") ?? undefined,
     self_origin: opts.selfOrigin,
   };
   const a = parseAnswer(h.csrfCheck(route, JSON.stringify(request), opts.nowMs ?? Date.now()));
@@ -57,11 +60,3 @@ export function csrfCookie(subject: string, maxAgeS: number): string {
   return `${CSRF_COOKIE}=${subject}; Path=/; Max-Age=${maxAgeS}; Secure; HttpOnly; SameSite=Strict`;
 }
 
-function cookieValue(header: string | null, name: string): string | undefined {
-  if (!header) return undefined;
-  for (const part of header.split(";")) {
-    const eq = part.indexOf("=");
-    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim() || undefined;
-  }
-  return undefined;
-}
