@@ -56,7 +56,9 @@ pub const CSRF_COOKIE: &str = "__Host-edgeguard-csrf";
 pub fn cookie_subject(cookie_header: &str) -> Option<&str> {
     cookie_header.split(';').find_map(|part| {
         let (name, value) = part.split_once('=')?;
-        (name.trim() == CSRF_COOKIE).then(|| value.trim()).filter(|v| !v.is_empty())
+        (name.trim() == CSRF_COOKIE)
+            .then(|| value.trim())
+            .filter(|v| !v.is_empty())
     })
 }
 
@@ -64,9 +66,7 @@ pub fn cookie_subject(cookie_header: &str) -> Option<&str> {
 /// requests are not cookie-authenticated, so CSRF does not apply).
 pub fn is_bearer(authorization: &str) -> bool {
     let bytes = authorization.as_bytes();
-    bytes.len() > 7
-        && bytes[..6].eq_ignore_ascii_case(b"bearer")
-        && bytes[6].is_ascii_whitespace()
+    bytes.len() > 7 && bytes[..6].eq_ignore_ascii_case(b"bearer") && bytes[6].is_ascii_whitespace()
 }
 
 const DOMAIN: &[u8] = b"edgeguard-csrf-v1";
@@ -313,8 +313,14 @@ mod header_tests {
 
     #[test]
     fn cookie_subject_takes_the_first_non_empty_csrf_cookie() {
-        assert_eq!(cookie_subject("a=1; __Host-edgeguard-csrf=abc; b=2"), Some("abc"));
-        assert_eq!(cookie_subject("__Host-edgeguard-csrf=x;__Host-edgeguard-csrf=y"), Some("x"));
+        assert_eq!(
+            cookie_subject("a=1; __Host-edgeguard-csrf=abc; b=2"),
+            Some("abc")
+        );
+        assert_eq!(
+            cookie_subject("__Host-edgeguard-csrf=x;__Host-edgeguard-csrf=y"),
+            Some("x")
+        );
         assert_eq!(cookie_subject("__Host-edgeguard-csrf=; other=1"), None);
         assert_eq!(cookie_subject("edgeguard-csrf=abc"), None);
         assert_eq!(cookie_subject(""), None);

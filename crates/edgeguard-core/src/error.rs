@@ -168,7 +168,10 @@ pub struct Denial {
 impl Denial {
     /// Builds a denial.
     pub fn new(code: ErrorCode, reason: impl Into<String>) -> Self {
-        Denial { code, reason: reason.into() }
+        Denial {
+            code,
+            reason: reason.into(),
+        }
     }
 }
 

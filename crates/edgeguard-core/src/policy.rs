@@ -143,7 +143,10 @@ impl Default for Roles {
         grants.insert("guest".to_owned(), g(&["public:read"]));
         grants.insert("customer".to_owned(), g(&["services:read", "orders:write"]));
         grants.insert("provider".to_owned(), g(&["services:write"]));
-        grants.insert("moderator".to_owned(), g(&["users:read", "content:moderate"]));
+        grants.insert(
+            "moderator".to_owned(),
+            g(&["users:read", "content:moderate"]),
+        );
         grants.insert(
             "admin".to_owned(),
             g(&["users:write", "roles:write", "audit:read", "tenants:write"]),

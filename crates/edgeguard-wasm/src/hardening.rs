@@ -503,7 +503,10 @@ fn hardening_sections(p: &Policy) -> Value {
 /// The CSRF subject carried by a `Cookie` header, if any.
 #[wasm_bindgen(js_name = csrfCookieSubject)]
 pub fn csrf_cookie_subject(cookie_header: Option<String>) -> Option<String> {
-    cookie_header.as_deref().and_then(csrf::cookie_subject).map(str::to_string)
+    cookie_header
+        .as_deref()
+        .and_then(csrf::cookie_subject)
+        .map(str::to_string)
 }
 
 /// Whether an incoming `x-request-id` is well formed and may be kept.
