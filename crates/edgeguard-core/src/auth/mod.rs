@@ -7,6 +7,7 @@ pub mod cache;
 pub mod config;
 pub mod jwt;
 pub mod keys;
+mod p256_field;
 pub mod p256_table;
 pub mod strict_json;
 
