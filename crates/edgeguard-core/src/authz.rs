@@ -336,6 +336,20 @@ impl Gate {
     pub fn jwks_fetch_failed(&mut self, now_ms: f64) {
         self.jwks.fetch_failed(now_ms);
     }
+    /// The request headers a route of the policy reads its tenant from
+    /// (lowercase, sorted, no duplicates): the only headers besides the
+    /// credentials that the shim needs to hand over.
+    pub fn tenant_header_names(&self) -> Vec<String> {
+        let names: BTreeSet<String> = self
+            .policy
+            .routes
+            .iter()
+            .filter_map(|r| r.tenant.as_ref())
+            .filter(|t| t.from == TenantFrom::Header)
+            .map(|t| t.name.to_ascii_lowercase())
+            .collect();
+        names.into_iter().collect()
+    }
     /// The policy's pass-through hardening sections as JSON:
     /// `{"limits","cors","headers","body","routes":[{"route","limits","body","csrf"}]}`.
     pub fn hardening_json(&self) -> String {

@@ -1195,3 +1195,18 @@ fn garbage_never_panics() {
         let _ = Request::from_json(j).map(|r| g.check(&r, f64::INFINITY));
     }
 }
+
+#[test]
+fn the_gate_names_the_tenant_headers_the_shim_must_pass() {
+    let g = inline_gate(&[&Es::new("k1")]);
+    assert_eq!(g.tenant_header_names(), vec!["x-tenant-id".to_string()]);
+    let plain = Gate::new(
+        r#"{"auth":["user"],"routes":[{"method":"GET","path":"/me"},
+            {"method":"GET","path":"/a","tenant":{"from":"header","name":"Tenant"}},
+            {"method":"GET","path":"/b","tenant":{"from":"header","name":"tenant"}},
+            {"method":"GET","path":"/q","tenant":{"from":"query","name":"t"}}]}"#,
+        &env(&[("JWT_SECRET", HS_SECRET)]),
+    )
+    .unwrap();
+    assert_eq!(plain.tenant_header_names(), vec!["tenant".to_string()]);
+}

@@ -148,3 +148,45 @@ Deno.test("checkParts (the shim's path) answers exactly what check answers for t
   const refusals = [b.checkParts("GET", "/me", "", undefined, undefined, "[1]", undefined, now), b.checkParts("GET", "/me", "", undefined, undefined, "{}", "{", now)];
   for (const r of refusals) eq(JSON.parse(r).code, "INTERNAL", r);
 });
+
+Deno.test("authenticate: a tenant header without the x- prefix reaches the core; other headers do not", async () => {
+  const a = await key("a");
+  const named = { auth: ["user"], routes: [{ method: "GET", path: "/h", tenant: { from: "header", name: "Tenant" } }] };
+  const gate = new (loadWasm().Gate)(JSON.stringify(named), JSON.stringify({ SUPABASE_JWKS: JSON.stringify({ keys: [a.jwk] }) }));
+  eq(gate.tenantHeaderNames(), '["tenant"]');
+  const t = await a.sign();
+  eq((await authenticate(gate, get("/h", t, { tenant: "t1" }))).ok, true);
+  const other = await authenticate(gate, get("/h", t, { tenant: "t2", "x-tenant-id": "t1" }));
+  eq(other.ok ? "" : other.code, "TENANT_MISMATCH");
+});
+
+Deno.test("authenticate: an allow is answered synchronously, frozen, and shared only by the same token", async () => {
+  const a = await key("a");
+  const gate = new (loadWasm().Gate)(JSON.stringify(policy), JSON.stringify({ SUPABASE_JWKS: JSON.stringify({ keys: [a.jwk] }) }));
+  const t1 = await a.sign();
+  const t2 = await a.sign({ email: "two@example.com" });
+  const sync = (token: string) => {
+    const d = authenticate(gate, get("/me", token));
+    if (d instanceof Promise) throw new Error("inline keys: the decision must not wait for a microtask");
+    return d;
+  };
+  const first = sync(t1);
+  const again = sync(t1);
+  const other = sync(t2);
+  assert(first.ok && again.ok && other.ok, "all three allowed");
+  assert(first.identity === again.identity, "same token, same frozen identity");
+  assert(first.identity !== other.identity, "another token, another identity");
+  eq(other.identity.email, "two@example.com");
+  assert(Object.isFrozen(first.identity) && Object.isFrozen(first.identity.permissions), "frozen deeply");
+  let threw = false;
+  try {
+    (first.identity as { user_role: string | null }).user_role = "admin";
+  } catch {
+    threw = true;
+  }
+  assert(threw && first.identity.user_role !== "admin", "a handler cannot change a shared identity");
+  // Denials are never shared: a bad token stays denied, a good one after it is allowed.
+  const bad = sync(`${t1}x`);
+  assert(!bad.ok && !Object.isFrozen(bad), "a denial is parsed afresh");
+  assert(sync(t1).ok, "the good token is still allowed");
+});

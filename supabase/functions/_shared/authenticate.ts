@@ -25,26 +25,68 @@ export type Decision =
 /**
  * Decides `req` with `gate`, fetching the JWKS when the core asks for it.
  * `bodyJson` is the parsed body, passed only when the route's tenant comes
- * from the body; the query string and every header a policy may name as the
- * tenant source (`x-tenant-id`, ...) are handed over as they are. `url` is
- * `new URL(req.url)` when the caller has parsed it already.
+ * from the body; the query string and the headers the policy names as a
+ * tenant source are handed over as they are. `url` is `new URL(req.url)`
+ * when the caller has parsed it already.
+ *
+ * Synchronous unless a JWKS fetch is needed (a Promise then): the common
+ * path costs no microtask. The identity in an allow is frozen: it may be
+ * shared by every request that presents the same token.
  */
-export async function authenticate(gate: Gate, req: Request, bodyJson?: unknown, url = new URL(req.url)): Promise<Decision> {
+export function authenticate(
+  gate: Gate,
+  req: Request,
+  bodyJson?: unknown,
+  url = new URL(req.url),
+): Decision | Promise<Decision> {
   const now = Date.now();
-  if (gate.needsJwks(now)) await loadJwks(gate, now);
-  const query = url.search.startsWith("?") ? url.search.slice(1) : url.search;
-  const authorization = req.headers.get("authorization") ?? undefined;
-  const apikey = req.headers.get("apikey") ?? undefined;
-  const headers = tenantHeaders(req.headers);
-  const body = bodyJson === undefined ? undefined : JSON.stringify(bodyJson);
-  const check = () =>
-    JSON.parse(gate.checkParts(req.method, url.pathname, query, authorization, apikey, headers, body, now)) as Decision;
-  let decision = check();
-  if (!decision.ok && decision.refetch_jwks) {
-    await loadJwks(gate, now);
-    decision = check();
+  if (gate.needsJwks(now)) return loadJwks(gate, now).then(() => decideWithRefetch(gate, req, bodyJson, url, now));
+  const decision = decide(gate, req, bodyJson, url, now);
+  return !decision.ok && decision.refetch_jwks ? loadJwks(gate, now).then(() => decide(gate, req, bodyJson, url, now)) : decision;
+}
+
+async function decideWithRefetch(gate: Gate, req: Request, bodyJson: unknown, url: URL, now: number): Promise<Decision> {
+  const decision = decide(gate, req, bodyJson, url, now);
+  if (decision.ok || !decision.refetch_jwks) return decision;
+  await loadJwks(gate, now);
+  return decide(gate, req, bodyJson, url, now);
+}
+
+function decide(gate: Gate, req: Request, bodyJson: unknown, url: URL, now: number): Decision {
+  const answer = gate.checkParts(
+    req.method,
+    url.pathname,
+    url.search.startsWith("?") ? url.search.slice(1) : url.search,
+    req.headers.get("authorization") ?? undefined,
+    req.headers.get("apikey") ?? undefined,
+    tenantHeaders(gate, req.headers),
+    bodyJson === undefined ? undefined : JSON.stringify(bodyJson),
+    now,
+  );
+  return parseDecision(answer);
+}
+
+// The core answers a repeated token with the very same bytes, so an allow is
+// parsed once and reused (frozen, bounded). Denials are parsed each time.
+const allows = new Map<string, Decision>();
+const ALLOWS_MAX = 1024;
+
+function parseDecision(answer: string): Decision {
+  let d = allows.get(answer);
+  if (d) return d;
+  d = JSON.parse(answer) as Decision;
+  if (!d.ok) return d;
+  deepFreeze(d);
+  if (allows.size >= ALLOWS_MAX) allows.clear();
+  allows.set(answer, d);
+  return d;
+}
+
+function deepFreeze(v: unknown): void {
+  if (v && typeof v === "object" && !Object.isFrozen(v)) {
+    Object.freeze(v);
+    for (const x of Object.values(v)) deepFreeze(x);
   }
-  return decision;
 }
 
 async function loadJwks(gate: Gate, now: number): Promise<void> {
@@ -59,12 +101,18 @@ async function loadJwks(gate: Gate, now: number): Promise<void> {
   }
 }
 
-// Headers a policy may name as tenant source (`x-...`), as a JSON object
-// (usually `{}`); credentials travel as their own arguments, cookies never.
-function tenantHeaders(headers: Headers): string {
-  let out: Record<string, string> | undefined;
-  for (const [name, value] of headers) {
-    if (name.startsWith("x-")) (out ??= {})[name] = value;
+// The headers the policy reads a tenant from (the core names them, usually
+// none), as a JSON object; credentials travel as their own arguments.
+const tenantHeaderNames = new WeakMap<Gate, string[]>();
+
+function tenantHeaders(gate: Gate, headers: Headers): string {
+  let names = tenantHeaderNames.get(gate);
+  if (!names) tenantHeaderNames.set(gate, names = JSON.parse(gate.tenantHeaderNames()) as string[]);
+  if (names.length === 0) return "{}";
+  const out: Record<string, string> = {};
+  for (const name of names) {
+    const v = headers.get(name);
+    if (v !== null) out[name] = v;
   }
-  return out ? JSON.stringify(out) : "{}";
+  return JSON.stringify(out);
 }

@@ -51,8 +51,8 @@ export interface GuardContext {
   requestId: string;
   /** The matched route, e.g. `GET /me`. */
   route: string;
-  /** The verified caller. */
-  identity: Identity;
+  /** The verified caller (frozen: it may be shared by requests presenting the same token). */
+  identity: Readonly<Identity>;
   /** Path parameters of the route (checked against the policy's `params`). */
   params: Record<string, string>;
   /** The body, parsed and checked by the core: JSON value, form fields, or null when empty. */
@@ -132,7 +132,8 @@ export function guard(policy: unknown, handler: Handler, options: GuardOptions =
     }
     const route = match.route;
 
-    const auth = await authenticate(s.gate, req, undefined, url);
+    const pending = authenticate(s.gate, req, undefined, url);
+    const auth = pending instanceof Promise ? await pending : pending;
     const caller: Caller = auth.ok ? callerOf(auth.identity) : {};
     const local = limitRoute(h, route, () => limitFacts(req, peer, caller));
     enforce(local, rateHeaders, requestId, route);
@@ -144,7 +145,10 @@ export function guard(policy: unknown, handler: Handler, options: GuardOptions =
       throw new GuardError(auth.code, auth.reason);
     }
 
-    enforce(await limitGlobal(h, route, local, runChecks, requestId), rateHeaders, requestId, route);
+    // Most routes have no global rule: no database round trip and no microtask then.
+    if (local.decision?.global.length) {
+      enforce(await limitGlobal(h, route, local, runChecks, requestId), rateHeaders, requestId, route);
+    }
 
     const params = checkParams(h, route, stringifyParams(match.params), url.search.slice(1));
     if (!params.ok) throw refusalError(params);
