@@ -24,7 +24,10 @@ wasm-bindgen --target web --out-dir "$tmp" --out-name edgeguard_wasm "$raw"
 opt="$tmp/edgeguard_wasm_bg.wasm"
 if [ -x node_modules/.bin/wasm-opt ]; then
   # -O3 keeps the crypto hot paths fast; size is reported below.
-  node_modules/.bin/wasm-opt -O3 --strip-debug --strip-producers --enable-bulk-memory --enable-nontrapping-float-to-int \
+  # EDGEGUARD_WASM_PROFILE=1 keeps function names, for V8 profiles (--v8-flags=--prof).
+  keep=--strip-debug
+  [ -n "${EDGEGUARD_WASM_PROFILE:-}" ] && keep=-g
+  node_modules/.bin/wasm-opt -O3 "$keep" --strip-producers --enable-bulk-memory --enable-nontrapping-float-to-int \
     --enable-sign-ext --enable-mutable-globals "$opt" -o "$tmp/opt.wasm"
   mv "$tmp/opt.wasm" "$opt"
 else

@@ -6,7 +6,7 @@
 //   (e) edgeguard guard(), HS256, a new token every request
 // Run: npm run bench (or: deno run -A scripts/bench/identity.ts)
 import { exportJWK, generateKeyPair, SignJWT } from "npm:jose@6.2.17";
-import { measure, report, type Result } from "./measure.ts";
+import { measureInterleaved, reportInterleaved } from "./measure.ts";
 
 const { publicKey, privateKey } = await generateKeyPair("ES256", { extractable: true });
 const jwk = { ...(await exportJWK(publicKey)), kid: "bench-es256", alg: "ES256", use: "sig" };
@@ -49,7 +49,9 @@ const request = (token: string) => new Request(url, { headers: { authorization: 
 // Requests are built before timing, so every case measures only its handler.
 const es256Requests = es256.map(request);
 const hs256Requests = hs256.map(request);
-const repeated = request(es256[1]);
+// (d): one token, but a distinct Request per call, like real traffic.
+const repeatedRequests = Array.from({ length: perCase }, () => request(es256[1]));
+const repeated = repeatedRequests[0];
 
 const bare = (_req: Request) => Promise.resolve(new Response("ok"));
 const anchor = withSupabase({ auth: "user" }, (_req: Request) => Promise.resolve(new Response("ok")));
@@ -64,34 +66,41 @@ await expectOk(await anchor(request(es256[0])), "anchor");
 await expectOk(await edge(request(es256[0])), "edgeguard ES256");
 await expectOk(await edge(request(hs256[0])), "edgeguard HS256");
 
-const results: Result[] = [];
-results.push(await measure("(a) bare handler", () => bare(repeated), opts));
-results.push(
-  await measure("(b) @supabase/server withSupabase user, ES256", async (i) => {
-    const res = await anchor(es256Requests[i % perCase]);
-    await res.body?.cancel();
-  }, opts),
-);
-results.push(
-  await measure("(c) edgeguard, ES256, new token each request", async (i) => {
-    const res = await edge(es256Requests[perCase + (i % perCase)]);
-    await res.body?.cancel();
-  }, opts),
-);
-results.push(
-  await measure("(d) edgeguard, ES256, repeated token", async () => {
-    const res = await edge(repeated);
-    await res.body?.cancel();
-  }, opts),
-);
-results.push(
-  await measure("(e) edgeguard, HS256, new token each request", async (i) => {
-    const res = await edge(hs256Requests[i % perCase]);
-    await res.body?.cancel();
-  }, opts),
-);
+const ANCHOR = "(b) @supabase/server withSupabase user, ES256";
+// Every token is used once per case: (b) and (c) draw from disjoint halves of the ES256 tokens.
+const results = await measureInterleaved([
+  { name: "(a) bare handler", call: () => bare(repeated) },
+  {
+    name: ANCHOR,
+    call: async (i) => {
+      const res = await anchor(es256Requests[i % perCase]);
+      await res.body?.cancel();
+    },
+  },
+  {
+    name: "(c) edgeguard, ES256, new token each request",
+    call: async (i) => {
+      const res = await edge(es256Requests[perCase + (i % perCase)]);
+      await res.body?.cancel();
+    },
+  },
+  {
+    name: "(d) edgeguard, ES256, repeated token",
+    call: async (i) => {
+      const res = await edge(repeatedRequests[i % perCase]);
+      await res.body?.cancel();
+    },
+  },
+  {
+    name: "(e) edgeguard, HS256, new token each request",
+    call: async (i) => {
+      const res = await edge(hs256Requests[i % perCase]);
+      await res.body?.cancel();
+    },
+  },
+], ANCHOR, opts);
 
-report("Identity: per-request cost in one Deno process", results, "(b) @supabase/server withSupabase user, ES256");
+reportInterleaved("Identity: per-request cost in one Deno process (cases interleaved per round)", results, ANCHOR);
 
 // Reference lines, each in a fresh process: native Rust (the limit wasm is
 // measured against) and the wasm cold start.

@@ -58,3 +58,78 @@ export function report(title: string, results: Result[], anchor: string): string
   console.log(text + "\n");
   return text;
 }
+
+/** One case of an interleaved comparison. */
+export interface Case {
+  name: string;
+  call: (i: number) => unknown | Promise<unknown>;
+}
+
+/** A case's result in an interleaved run: `ratio` is the median of per-round anchor/case ratios. */
+export interface InterleavedResult extends Result {
+  ratio: number;
+  ratioP10: number;
+  ratioP90: number;
+}
+
+/**
+ * Times all `cases` side by side: every round runs one batch of each case, in
+ * a rotating order, so a slow minute on a shared machine hits every case
+ * alike. Each case's ratio against `anchor` is taken within each round and
+ * the median over rounds is reported (robust to drift between rounds).
+ */
+export async function measureInterleaved(
+  cases: Case[],
+  anchor: string,
+  { batch = 50, rounds = 40, warmup = 200 }: MeasureOptions = {},
+): Promise<InterleavedResult[]> {
+  const counters = cases.map(() => 0);
+  for (const [k, c] of cases.entries()) for (let w = 0; w < warmup; w++) await c.call(counters[k]++);
+  const times: number[][] = cases.map(() => []);
+  for (let r = 0; r < rounds; r++) {
+    for (let o = 0; o < cases.length; o++) {
+      const k = (o + r) % cases.length;
+      const c = cases[k];
+      const start = performance.now();
+      for (let b = 0; b < batch; b++) await c.call(counters[k]++);
+      times[k].push(((performance.now() - start) * 1000) / batch);
+    }
+  }
+  const a = cases.findIndex((c) => c.name === anchor);
+  const pick = (xs: number[], q: number) => {
+    const s = [...xs].sort((x, y) => x - y);
+    return s[Math.min(s.length - 1, Math.floor(q * s.length))];
+  };
+  return cases.map((c, k) => {
+    const ratios = times[k].map((t, r) => (a >= 0 ? times[a][r] / t : NaN));
+    return {
+      name: c.name,
+      medianUs: pick(times[k], 0.5),
+      p10Us: pick(times[k], 0.1),
+      p90Us: pick(times[k], 0.9),
+      calls: counters[k],
+      ratio: pick(ratios, 0.5),
+      ratioP10: pick(ratios, 0.1),
+      ratioP90: pick(ratios, 0.9),
+    };
+  });
+}
+
+/** Prints interleaved results as a Markdown table with per-round ratios against the anchor. */
+export function reportInterleaved(title: string, results: InterleavedResult[], anchor: string): string {
+  const lines = [
+    `### ${title}`,
+    "",
+    "| case | median µs/request | p10–p90 µs | vs anchor (median of per-round ratios, p10–p90) |",
+    "| --- | ---: | ---: | ---: |",
+  ];
+  for (const r of results) {
+    const vs = r.name === anchor
+      ? "anchor"
+      : `${r.ratio.toFixed(1)}× faster (${r.ratioP10.toFixed(1)}–${r.ratioP90.toFixed(1)})`;
+    lines.push(`| ${r.name} | ${r.medianUs.toFixed(1)} | ${r.p10Us.toFixed(1)}–${r.p90Us.toFixed(1)} | ${vs} |`);
+  }
+  const text = lines.join("\n");
+  console.log(text + "\n");
+  return text;
+}
