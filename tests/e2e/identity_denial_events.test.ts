@@ -106,10 +106,30 @@ Deno.test("admin of A listing B records a TENANT_MISMATCH warning", async () => 
     assert.equal(rows.length, 1, "one event for five denials");
     assert.equal(rows[0].event_type, "auth_denied");
     assert.equal(rows[0].severity, "warning");
+    assert.equal(rows[0].actor_id, "aaaaaaaa-0000-4000-8000-000000000001", "the verified caller is the actor");
     const details = rows[0].details as { code: string; route: string };
     assert.equal(details.code, "TENANT_MISMATCH");
     assert.match(details.route, /admin-users|members/);
     assert.ok(!JSON.stringify(rows[0]).includes(admin.split(".")[2]), "no token signature in the event");
+  } finally {
+    await sql.end();
+  }
+});
+
+Deno.test("an authorization denial for a verified sub that is no user of the project is recorded without an actor", async () => {
+  const ip = randomIp();
+  const stranger = await mintToken({ sub: crypto.randomUUID(), user_role: "admin", tenant_id: A });
+  const res = await fetch(`${functionsUrl}/admin-users/${B}/members`, {
+    headers: { authorization: `Bearer ${stranger}`, "x-forwarded-for": ip },
+  });
+  const body = await errorBody(res);
+  assert.equal(`${res.status} ${body.code}`, "403 TENANT_MISMATCH", JSON.stringify(body));
+  const sql = postgres(dbUrl, { max: 1, onnotice: () => {} });
+  try {
+    const rows = await eventsFor(sql, [body.request_id], 1);
+    assert.equal(rows.length, 1, "the row is written even though actor_id cannot reference the sub");
+    assert.equal(rows[0].actor_id, null);
+    assert.equal((rows[0].details as { code: string }).code, "TENANT_MISMATCH");
   } finally {
     await sql.end();
   }

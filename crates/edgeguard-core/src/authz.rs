@@ -155,6 +155,9 @@ pub enum Decision {
         denial: Denial,
         /// Ask the shim to refetch the JWKS and retry once.
         refetch_jwks: bool,
+        /// The verified `sub` when the credentials verified and authorization
+        /// refused (for the security event's actor); never an unverified claim.
+        actor: Option<String>,
     },
 }
 
@@ -163,6 +166,7 @@ impl Decision {
         Decision::Deny {
             denial: Denial::new(code, reason),
             refetch_jwks: false,
+            actor: None,
         }
     }
     /// The wire JSON of the wasm facade.
@@ -205,8 +209,9 @@ impl Decision {
             Decision::Deny {
                 denial,
                 refetch_jwks,
+                actor,
             } => {
-                serde_json::json!({"ok": false, "code": denial.code.as_str(), "status": denial.code.status(), "reason": denial.reason, "refetch_jwks": refetch_jwks})
+                serde_json::json!({"ok": false, "code": denial.code.as_str(), "status": denial.code.status(), "reason": denial.reason, "refetch_jwks": refetch_jwks, "actor": actor})
             }
         };
         v.to_string()
@@ -370,6 +375,7 @@ impl Gate {
                 return Decision::Deny {
                     denial: d,
                     refetch_jwks: false,
+                    actor: None,
                 }
             }
         };
@@ -390,6 +396,7 @@ impl Gate {
                     Err(d) => Decision::Deny {
                         denial: d,
                         refetch_jwks: false,
+                        actor: identity.sub.clone(),
                     },
                 }
             }
@@ -561,16 +568,21 @@ impl Gate {
                         return Err(Decision::Deny {
                             denial: Denial::new(ErrorCode::InvalidJwt, "unknown kid"),
                             refetch_jwks: refetch,
+                            actor: None,
                         });
                     }
                 }
             }
         };
         if identity.is_anonymous && !route.allow_anonymous {
-            return Err(Decision::deny(
-                ErrorCode::Forbidden,
-                "anonymous users are not allowed on this route",
-            ));
+            return Err(Decision::Deny {
+                denial: Denial::new(
+                    ErrorCode::Forbidden,
+                    "anonymous users are not allowed on this route",
+                ),
+                refetch_jwks: false,
+                actor: identity.sub.clone(),
+            });
         }
         Ok((identity, Some(json)))
     }

@@ -1210,3 +1210,32 @@ fn the_gate_names_the_tenant_headers_the_shim_must_pass() {
     .unwrap();
     assert_eq!(plain.tenant_header_names(), vec!["tenant".to_string()]);
 }
+
+#[test]
+fn authorization_denials_name_the_verified_actor_authentication_denials_do_not() {
+    let k = Es::new("k1");
+    let mut g = inline_gate(&[&k]);
+    let actor = |d: &Decision| match d {
+        Decision::Deny { actor, .. } => actor.clone(),
+        Decision::Allow { .. } => panic!("allowed"),
+    };
+    let sub = "11111111-1111-1111-1111-111111111111";
+    let good = k.token(&claims());
+    let mismatch = g.check(
+        &req("GET", "/q", &[("authorization", &format!("Bearer {good}"))]),
+        NOW_MS,
+    );
+    denied(&mismatch, "TENANT_MISMATCH", "");
+    assert_eq!(actor(&mismatch).as_deref(), Some(sub));
+    assert!(mismatch.to_json().contains(&format!("\"actor\":\"{sub}\"")));
+    let anon = k.token(&with(claims(), json!({"is_anonymous": true})));
+    assert_eq!(actor(&bearer(&mut g, "/me", &anon)).as_deref(), Some(sub));
+    // A bad signature: the token's sub is unverified and must not be named.
+    let forged = format!("{}x", &good[..good.len() - 1]);
+    let d = bearer(&mut g, "/me", &forged);
+    denied(&d, "INVALID_JWT", "");
+    assert_eq!(actor(&d), None);
+    assert!(d.to_json().contains("\"actor\":null"));
+    let expired = k.token(&with(claims(), json!({"exp": NOW - 3600})));
+    assert_eq!(actor(&bearer(&mut g, "/me", &expired)), None);
+}

@@ -64,6 +64,7 @@ impl Gate {
             Err(denial) => Decision::Deny {
                 denial: Denial::new(ErrorCode::Internal, denial.reason),
                 refetch_jwks: false,
+                actor: None,
             }
             .to_json(),
         }
@@ -100,6 +101,7 @@ impl Gate {
             Err(reason) => Decision::Deny {
                 denial: Denial::new(ErrorCode::Internal, format!("request parts: {reason}")),
                 refetch_jwks: false,
+                actor: None,
             }
             .to_json(),
         }

@@ -20,7 +20,7 @@ export interface Identity {
 
 export type Decision =
   | { ok: true; route: string; params: Record<string, string>; identity: Identity }
-  | { ok: false; code: string; status?: number; reason: string; refetch_jwks?: boolean };
+  | { ok: false; code: string; status?: number; reason: string; refetch_jwks?: boolean; actor?: string | null };
 
 /**
  * Decides `req` with `gate`, fetching the JWKS when the core asks for it.

@@ -140,7 +140,7 @@ export function guard(policy: unknown, handler: Handler, options: GuardOptions =
     if (!auth.ok) {
       // The core decides which denials become rows: one per (route, code, client IP) per minute.
       if (h.recordDenial(route, auth.code, JSON.stringify(limitFacts(req, peer)), Date.now())) {
-        recordAuthDeniedEvent(requestId, route, auth.code, auth.reason);
+        recordAuthDeniedEvent(requestId, route, auth.code, auth.reason, auth.actor ?? null);
       }
       throw new GuardError(auth.code, auth.reason);
     }

@@ -24,7 +24,7 @@ const AUTHZ_CODES = new Set(["FORBIDDEN", "TENANT_MISMATCH"]);
  * Records that `route` denied a request's identity with `code` (the core
  * decided, via `Hardening.recordDenial`, that this one is worth a row).
  * `reason` is the core's secret-free reason; `actorId` the verified `sub`
- * when known. Authorization denials are `warning`, authentication ones `notice`.
+ * the core names for authorization denials (never for failed credentials). Authorization denials are `warning`, authentication ones `notice`.
  */
 export function recordAuthDeniedEvent(
   requestId: string,
@@ -47,8 +47,12 @@ function insertEvent(
   const write = (async () => {
     try {
       const sql = connectPostgres();
+      // The actor only when it is a user of this project (actor_id references auth.users):
+      // a verified token of a since-deleted user still gets its row, without the actor.
       await sql`insert into public.security_events (event_type, severity, actor_id, request_id, details)
-                values (${eventType}, ${severity}, ${actorId}, ${requestId}, ${JSON.stringify(details)}::text::jsonb)`;
+                values (${eventType}, ${severity},
+                        (select u.id from auth.users u where u.id = private.try_uuid(${actorId})),
+                        ${requestId}, ${JSON.stringify(details)}::text::jsonb)`;
     } catch (e) {
       log("warn", "edgeguard: security event not recorded", { request_id: requestId, error: errorCode(e) });
     }
