@@ -17,8 +17,19 @@ use serde_json::{Map, Value};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-/// An identity and, for a verified token, its serialised JSON (kept in the token cache).
-type Authed = (Arc<Identity>, Option<Arc<str>>);
+/// A verified token's identity serialised once, with a key naming these
+/// exact bytes for this gate's lifetime (keys are never reused), so the shim
+/// can keep the parsed identity and be sent only the key on repeat requests.
+#[derive(Clone, Debug)]
+pub struct PrebuiltIdentity {
+    /// Unique per gate: a counter, never an address.
+    pub key: u64,
+    /// The identity's JSON.
+    pub json: Arc<str>,
+}
+
+/// An identity and, for a verified token, its prebuilt JSON (kept in the token cache).
+type Authed = (Arc<Identity>, Option<PrebuiltIdentity>);
 
 fn bare(kind: IdentityKind, key_name: Option<String>) -> Authed {
     (Arc::new(Identity::bare(kind, key_name)), None)
@@ -146,8 +157,8 @@ pub enum Decision {
         params: BTreeMap<String, String>,
         /// Who.
         identity: Arc<Identity>,
-        /// `identity` already serialised (a cached token's), written as is by [`Decision::to_json`].
-        identity_json: Option<Arc<str>>,
+        /// `identity` already serialised (a verified token's), written as is by [`Decision::to_json`].
+        identity_json: Option<PrebuiltIdentity>,
     },
     /// Refused. `refetch_jwks`: the `kid` was unknown and a refetch is allowed now.
     Deny {
@@ -169,6 +180,26 @@ impl Decision {
             actor: None,
         }
     }
+    /// Like [`Decision::to_json`], but an allow with a prebuilt identity names
+    /// it by key (`"identity_key":K` instead of `"identity":{…}`) and returns
+    /// the JSON beside it, for a shim that keeps identities it has parsed.
+    pub fn to_keyed_json(&self) -> (String, Option<Arc<str>>) {
+        if let Decision::Allow {
+            route,
+            params,
+            identity_json: Some(PrebuiltIdentity { key, json }),
+            ..
+        } = self
+        {
+            if let (Ok(r), Ok(p)) = (serde_json::to_string(route), serde_json::to_string(params)) {
+                return (
+                    format!("{{\"ok\":true,\"route\":{r},\"params\":{p},\"identity_key\":{key}}}"),
+                    Some(json.clone()),
+                );
+            }
+        }
+        (self.to_json(), None)
+    }
     /// The wire JSON of the wasm facade.
     pub fn to_json(&self) -> String {
         let v = match self {
@@ -178,7 +209,7 @@ impl Decision {
                 identity,
                 identity_json,
             } => {
-                if let Some(json) = identity_json {
+                if let Some(PrebuiltIdentity { json, .. }) = identity_json {
                     // Same bytes as the derived serialisation below, with the identity prebuilt.
                     if let (Ok(r), Ok(p)) =
                         (serde_json::to_string(route), serde_json::to_string(params))
@@ -221,11 +252,13 @@ impl Decision {
 /// Policy + environment + key and token caches: decides every request.
 #[derive(Debug)]
 pub struct Gate {
-    policy: Policy,
+    /// Shared so a check can borrow its route while the caches are updated.
+    policy: Arc<Policy>,
     config: AuthConfig,
     jwks_url: Option<String>,
     jwks: JwksCache,
-    tokens: TokenCache<(Arc<Identity>, Arc<str>)>,
+    tokens: TokenCache<(Arc<Identity>, PrebuiltIdentity)>,
+    next_identity_key: u64,
 }
 
 fn claim<'a>(c: &'a Map<String, Value>, name: &str) -> Option<&'a Value> {
@@ -308,11 +341,12 @@ impl Gate {
             }
         }
         Ok(Gate {
-            policy,
+            policy: Arc::new(policy),
             config,
             jwks_url,
             jwks,
             tokens: TokenCache::new(TOKEN_CACHE_CAP),
+            next_identity_key: 1,
         })
     }
 
@@ -369,8 +403,9 @@ impl Gate {
 
     /// Decides one request at `now_ms` (milliseconds since the epoch).
     pub fn check(&mut self, req: &Request, now_ms: f64) -> Decision {
-        let (route, params) = match self.policy.route(&req.method, &req.path) {
-            Ok((r, p)) => (r.clone(), p),
+        let policy = Arc::clone(&self.policy);
+        let (route, params) = match policy.route(&req.method, &req.path) {
+            Ok((r, p)) => (r, p),
             Err(d) => {
                 return Decision::Deny {
                     denial: d,
@@ -558,7 +593,15 @@ impl Gate {
                                 "identity not serialisable",
                             ));
                         };
-                        let entry = (identity, Arc::<str>::from(json));
+                        let key = self.next_identity_key;
+                        self.next_identity_key += 1;
+                        let entry = (
+                            identity,
+                            PrebuiltIdentity {
+                                key,
+                                json: Arc::from(json),
+                            },
+                        );
                         self.tokens.put(token, entry.clone(), generation);
                         entry
                     }
@@ -779,11 +822,19 @@ mod tests {
             route: "GET /notes/:id".into(),
             params: params.clone(),
             identity: identity.clone(),
-            identity_json: json,
+            identity_json: json.map(|json| PrebuiltIdentity { key: 7, json }),
         };
         let built = decide(None).to_json();
         let json: Arc<str> = serde_json::to_string(identity.as_ref()).unwrap().into();
-        assert_eq!(decide(Some(json)).to_json(), built);
+        assert_eq!(decide(Some(json.clone())).to_json(), built);
         assert!(built.starts_with("{\"ok\":true,\"route\":\"GET /notes/:id\""));
+        // Keyed: the same answer with the identity replaced by its key, the JSON beside it.
+        let (keyed, beside) = decide(Some(json.clone())).to_keyed_json();
+        assert_eq!(beside.as_deref(), Some(&*json));
+        assert_eq!(
+            keyed.replace("\"identity_key\":7", &format!("\"identity\":{json}")),
+            built
+        );
+        assert_eq!(decide(None).to_keyed_json(), (built, None));
     }
 }

@@ -10,6 +10,8 @@ use wasm_bindgen::prelude::*;
 #[wasm_bindgen]
 pub struct Gate {
     inner: authz::Gate,
+    /// The identity JSON of the last keyed allow, for [`Gate::identity_json`].
+    last_identity: Option<std::sync::Arc<str>>,
 }
 
 #[wasm_bindgen]
@@ -21,7 +23,10 @@ impl Gate {
     pub fn new(policy_json: &str, env_json: &str) -> Result<Gate, JsError> {
         let env = env_from_json(env_json).map_err(|e| JsError::new(&e))?;
         authz::Gate::new(policy_json, &env)
-            .map(|inner| Gate { inner })
+            .map(|inner| Gate {
+                inner,
+                last_identity: None,
+            })
             .map_err(|e| JsError::new(&e))
     }
 
@@ -74,7 +79,11 @@ impl Gate {
     /// hot path): the credentials as they arrived, `headers_json` the other
     /// headers a policy may name as tenant source (`{"x-tenant-id":"..."}`,
     /// usually `{}`), `body_json` the parsed body as JSON text when the route's
-    /// tenant comes from the body. Same answer as [`Gate::check`].
+    /// tenant comes from the body. Same answer as [`Gate::check`], except that
+    /// an allow for a verified token names its identity by key
+    /// (`"identity_key":K`); the shim keeps identities it has parsed and asks
+    /// [`Gate::identity_json`] only for a key it has not seen. A key names the
+    /// same bytes for the gate's lifetime and is never reused.
     #[wasm_bindgen(js_name = checkParts)]
     #[allow(clippy::too_many_arguments)]
     pub fn check_parts(
@@ -97,7 +106,11 @@ impl Gate {
             headers_json,
             body_json,
         ) {
-            Ok(req) => self.inner.check(&req, now_ms).to_json(),
+            Ok(req) => {
+                let (answer, identity) = self.inner.check(&req, now_ms).to_keyed_json();
+                self.last_identity = identity;
+                answer
+            }
             Err(reason) => Decision::Deny {
                 denial: Denial::new(ErrorCode::Internal, format!("request parts: {reason}")),
                 refetch_jwks: false,
@@ -110,6 +123,13 @@ impl Gate {
     /// The policy's hardening sections as JSON (`{"limits","cors","headers","body","routes":[{route,limits,body,csrf}]}`), for the lead's wiring.
     /// The headers the policy reads a tenant from, as a JSON array of
     /// lowercase names (usually `[]`); the shim passes only these to `checkParts`.
+    /// The identity JSON of the last `checkParts` allow that named an
+    /// `identity_key`, or `undefined`.
+    #[wasm_bindgen(js_name = identityJson)]
+    pub fn identity_json(&self) -> Option<String> {
+        self.last_identity.as_deref().map(str::to_owned)
+    }
+
     #[wasm_bindgen(js_name = tenantHeaderNames)]
     pub fn tenant_header_names(&self) -> String {
         serde_json::to_string(&self.inner.tenant_header_names()).unwrap_or_else(|_| "[]".into())

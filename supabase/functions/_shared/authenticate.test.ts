@@ -143,7 +143,10 @@ Deno.test("checkParts (the shim's path) answers exactly what check answers for t
       c.method, c.path, c.query, authorization, apikey, JSON.stringify(rest),
       c.body === undefined ? undefined : JSON.stringify(c.body), now,
     );
-    eq(viaParts, viaJson, `${c.method} ${c.path} ${JSON.stringify(Object.keys(c.headers))}`);
+    // checkParts names a verified token's identity by key; expanded, the bytes are check's.
+    const key = viaParts.match(/"identity_key":(\d+)\}$/);
+    const expanded = key ? viaParts.replace(`"identity_key":${key[1]}`, `"identity":${b.identityJson()}`) : viaParts;
+    eq(expanded, viaJson, `${c.method} ${c.path} ${JSON.stringify(Object.keys(c.headers))}`);
   }
   const refusals = [b.checkParts("GET", "/me", "", undefined, undefined, "[1]", undefined, now), b.checkParts("GET", "/me", "", undefined, undefined, "{}", "{", now)];
   for (const r of refusals) eq(JSON.parse(r).code, "INTERNAL", r);
@@ -189,4 +192,32 @@ Deno.test("authenticate: an allow is answered synchronously, frozen, and shared 
   const bad = sync(`${t1}x`);
   assert(!bad.ok && !Object.isFrozen(bad), "a denial is parsed afresh");
   assert(sync(t1).ok, "the good token is still allowed");
+});
+
+Deno.test("checkParts: a token keeps its identity key while cached; another token, or the same after a key change, gets a new one", async () => {
+  const k = await key("keyed");
+  const env = { SUPABASE_JWKS: JSON.stringify({ keys: [k.jwk] }), JWT_SECRET: "x".repeat(40) };
+  const gate = new (loadWasm().Gate)(JSON.stringify(policy), JSON.stringify(env));
+  const now = Date.now();
+  const ask = (t: string) => JSON.parse(gate.checkParts("GET", "/me", "", `Bearer ${t}`, undefined, "{}", undefined, now));
+  const t1 = await k.sign();
+  const t2 = await k.sign({ email: "b@example.com" });
+  const a = ask(t1);
+  const identityA = JSON.parse(gate.identityJson()!);
+  const again = ask(t1);
+  const b = ask(t2);
+  assert(typeof a.identity_key === "number" && !("identity" in a), JSON.stringify(a));
+  eq(again.identity_key, a.identity_key);
+  assert(b.identity_key !== a.identity_key, "distinct tokens, distinct keys");
+  eq(JSON.parse(gate.identityJson()!).email, "b@example.com");
+  eq(identityA.sub, "user-1");
+  // An API key identity is not a cached token: sent inline, never keyed.
+  const apikeyGate = new (loadWasm().Gate)(JSON.stringify({ auth: ["publishable"], routes: [{ method: "GET", path: "/p" }] }), JSON.stringify({ SUPABASE_PUBLISHABLE_KEY: "sb_publishable_abc" }));
+  const p = JSON.parse(apikeyGate.checkParts("GET", "/p", "", undefined, "sb_publishable_abc", "{}", undefined, now));
+  assert(p.ok && p.identity?.kind === "publishable" && !("identity_key" in p), JSON.stringify(p));
+  // Rotation: the key set changes, the cache is flushed, the token is verified again under a new key.
+  const k2 = await key("keyed-2");
+  gate.setJwks(JSON.stringify({ keys: [k.jwk, k2.jwk] }), 600, now);
+  const after = ask(t1);
+  assert(after.ok && after.identity_key !== a.identity_key && after.identity_key !== b.identity_key, JSON.stringify(after));
 });

@@ -63,22 +63,44 @@ function decide(gate: Gate, req: Request, bodyJson: unknown, url: URL, now: numb
     bodyJson === undefined ? undefined : JSON.stringify(bodyJson),
     now,
   );
-  return parseDecision(answer);
+  return parseDecision(gate, answer);
 }
 
-// The core answers a repeated token with the very same bytes, so an allow is
-// parsed once and reused (frozen, bounded). Denials are parsed each time.
-const allows = new Map<string, Decision>();
-const ALLOWS_MAX = 1024;
+// Per gate: allows already resolved, by answer text (the core answers a
+// repeated token with the same bytes), and identities by the key the core
+// gives a verified token's identity (`identity_key`; never reused), so an
+// identity crosses from wasm and is parsed once. Both frozen and bounded.
+// Denials are parsed each time.
+interface Seen {
+  allows: Map<string, Decision>;
+  identities: Map<number, Identity>;
+}
+const seen = new WeakMap<Gate, Seen>();
+const SEEN_MAX = 1024;
 
-function parseDecision(answer: string): Decision {
-  let d = allows.get(answer);
-  if (d) return d;
-  d = JSON.parse(answer) as Decision;
+function parseDecision(gate: Gate, answer: string): Decision {
+  let s = seen.get(gate);
+  if (!s) seen.set(gate, s = { allows: new Map(), identities: new Map() });
+  const known = s.allows.get(answer);
+  if (known) return known;
+  const d = JSON.parse(answer) as Decision & { identity_key?: number };
   if (!d.ok) return d;
+  if (d.identity_key !== undefined) {
+    let identity = s.identities.get(d.identity_key);
+    if (!identity) {
+      const json = gate.identityJson();
+      if (json === undefined) throw new Error("edgeguard: the core named an identity it did not keep");
+      identity = JSON.parse(json) as Identity;
+      deepFreeze(identity);
+      if (s.identities.size >= SEEN_MAX) s.identities.clear();
+      s.identities.set(d.identity_key, identity);
+    }
+    delete d.identity_key;
+    d.identity = identity;
+  }
   deepFreeze(d);
-  if (allows.size >= ALLOWS_MAX) allows.clear();
-  allows.set(answer, d);
+  if (s.allows.size >= SEEN_MAX) s.allows.clear();
+  s.allows.set(answer, d);
   return d;
 }
 
