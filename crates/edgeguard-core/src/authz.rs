@@ -419,9 +419,9 @@ impl Gate {
         } else {
             0
         };
-        match self.authenticate(&route, req, now, now_ms) {
+        match self.authenticate(route, req, now, now_ms) {
             Ok((identity, identity_json)) => {
-                match self.authorize(&route, req, &params, &identity) {
+                match self.authorize(route, req, &params, &identity) {
                     Ok(()) => Decision::Allow {
                         route: route.label(),
                         params,
