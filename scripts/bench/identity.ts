@@ -1,5 +1,5 @@
 // Identity benchmark (issue 5): one Deno process, per-request medians of
-//   (a) a bare handler
+//   (a) a bare handler; (a2) the same plus only the security headers guard adds
 //   (b) @supabase/server withSupabase({auth:'user'}), inline ES256 JWKS (anchor)
 //   (c) edgeguard guard(), same config, a new token every request
 //   (d) edgeguard guard(), the same token repeated (verified-token cache)
@@ -20,6 +20,8 @@ Deno.env.set("APP_ENV", "development");
 
 const { withSupabase } = await import("npm:@supabase/server@1.8.1");
 const { guard } = await import("../../supabase/functions/_shared/guard.ts");
+const { loadHardening } = await import("../../supabase/functions/_shared/load_hardening.ts");
+const { applySecurityHeaders } = await import("../../supabase/functions/_shared/security_headers.ts");
 
 // Calls per batch, per case: each batch lasts roughly 10–30 ms, so each case
 // pays its own garbage collection. Every "new token" call uses a token no
@@ -61,6 +63,12 @@ const bare = (_req: Request) => Promise.resolve(new Response("ok"));
 const anchor = withSupabase({ auth: "user" }, (_req: Request) => Promise.resolve(new Response("ok")));
 const policy = { auth: ["user"], routes: [{ method: "GET", path: "/bench", limits: { exempt: true } }] };
 const edge = guard(policy, () => new Response("ok"));
+// (a2): the floor under every guarded request: a bare handler whose Response
+// gets only the security headers every guarded response carries (same code
+// path as guard's last step, plan memoised), no checks at all.
+const hardening = loadHardening(policy, Deno.env.toObject());
+if (!hardening.ok) throw new Error(hardening.reason);
+const headersOnly = (req: Request) => applySecurityHeaders(new Response("ok"), hardening.hardening, req, "bench-request-id");
 
 async function expectOk(res: Response, label: string) {
   if (res.status !== 200) throw new Error(`${label}: status ${res.status} ${await res.text()}`);
@@ -74,6 +82,7 @@ const ANCHOR = "(b) @supabase/server withSupabase user, ES256";
 // Every new token is used once: (b) and (c) draw from disjoint ranges of the ES256 tokens.
 const results = await measureInterleaved([
   { name: "(a) bare handler", batch: BATCH.bare, call: () => bare(repeated) },
+  { name: "(a2) bare handler + the security headers only", batch: BATCH.bare, call: (i) => headersOnly(repeatedRequests[i % repeatedRequests.length]) },
   {
     name: ANCHOR,
     batch: BATCH.anchor,
