@@ -79,42 +79,21 @@ await expectOk(await edge(request(es256[0])), "edgeguard ES256");
 await expectOk(await edge(request(hs256[0])), "edgeguard HS256");
 
 const ANCHOR = "(b) @supabase/server withSupabase user, ES256";
+/** A case that sends `requests[offset + i]` through `handler` and drains the response. */
+function through(handler: (req: Request) => Promise<Response>, requests: Request[], offset = 0) {
+  return async (i: number) => {
+    const res = await handler(requests[offset + i]);
+    await res.body?.cancel();
+  };
+}
 // Every new token is used once: (b) and (c) draw from disjoint ranges of the ES256 tokens.
 const results = await measureInterleaved([
   { name: "(a) bare handler", batch: BATCH.bare, call: () => bare(repeated) },
   { name: "(a2) bare handler + the security headers only", batch: BATCH.bare, call: (i) => headersOnly(repeatedRequests[i % repeatedRequests.length]) },
-  {
-    name: ANCHOR,
-    batch: BATCH.anchor,
-    call: async (i) => {
-      const res = await anchor(es256Requests[i]);
-      await res.body?.cancel();
-    },
-  },
-  {
-    name: "(c) edgeguard, ES256, new token each request",
-    batch: BATCH.es256,
-    call: async (i) => {
-      const res = await edge(es256Requests[calls(BATCH.anchor) + i]);
-      await res.body?.cancel();
-    },
-  },
-  {
-    name: "(d) edgeguard, ES256, repeated token",
-    batch: BATCH.repeated,
-    call: async (i) => {
-      const res = await edge(repeatedRequests[i]);
-      await res.body?.cancel();
-    },
-  },
-  {
-    name: "(e) edgeguard, HS256, new token each request",
-    batch: BATCH.hs256,
-    call: async (i) => {
-      const res = await edge(hs256Requests[i]);
-      await res.body?.cancel();
-    },
-  },
+  { name: ANCHOR, batch: BATCH.anchor, call: through(anchor, es256Requests) },
+  { name: "(c) edgeguard, ES256, new token each request", batch: BATCH.es256, call: through(edge, es256Requests, calls(BATCH.anchor)) },
+  { name: "(d) edgeguard, ES256, repeated token", batch: BATCH.repeated, call: through(edge, repeatedRequests) },
+  { name: "(e) edgeguard, HS256, new token each request", batch: BATCH.hs256, call: through(edge, hs256Requests) },
 ], ANCHOR, opts);
 
 reportInterleaved("Identity: per-request cost in one Deno process (cases interleaved per round)", results, ANCHOR);

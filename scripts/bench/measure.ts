@@ -41,18 +41,17 @@ export async function measure(
 /** Prints results as a Markdown table with ratios against `anchor`. */
 export function report(title: string, results: Result[], anchor: string): string {
   const base = results.find((r) => r.name === anchor);
-  const lines = [
-    `### ${title}`,
-    "",
-    "| case | median µs/request | p10–p90 µs | vs anchor |",
-    "| --- | ---: | ---: | ---: |",
-  ];
-  for (const r of results) {
+  return printTable(title, "vs anchor", results, (r) => {
     const ratio = base ? base.medianUs / r.medianUs : NaN;
-    const vs = r.name === anchor ? "anchor" : `${ratio.toFixed(1)}× faster`;
-    lines.push(
-      `| ${r.name} | ${r.medianUs.toFixed(1)} | ${r.p10Us.toFixed(1)}–${r.p90Us.toFixed(1)} | ${vs} |`,
-    );
+    return r.name === anchor ? "anchor" : `${ratio.toFixed(1)}× faster`;
+  });
+}
+
+/** Prints (and returns) a Markdown table: one row per result, its last column from `vs`. */
+function printTable<R extends Result>(title: string, vsHeader: string, results: R[], vs: (r: R) => string): string {
+  const lines = [`### ${title}`, "", `| case | median µs/request | p10–p90 µs | ${vsHeader} |`, "| --- | ---: | ---: | ---: |"];
+  for (const r of results) {
+    lines.push(`| ${r.name} | ${r.medianUs.toFixed(1)} | ${r.p10Us.toFixed(1)}–${r.p90Us.toFixed(1)} | ${vs(r)} |`);
   }
   const text = lines.join("\n");
   console.log(text + "\n");
@@ -125,19 +124,6 @@ export async function measureInterleaved(
 
 /** Prints interleaved results as a Markdown table with per-round ratios against the anchor. */
 export function reportInterleaved(title: string, results: InterleavedResult[], anchor: string): string {
-  const lines = [
-    `### ${title}`,
-    "",
-    "| case | median µs/request | p10–p90 µs | vs anchor (median of per-round ratios, p10–p90) |",
-    "| --- | ---: | ---: | ---: |",
-  ];
-  for (const r of results) {
-    const vs = r.name === anchor
-      ? "anchor"
-      : `${r.ratio.toFixed(1)}× faster (${r.ratioP10.toFixed(1)}–${r.ratioP90.toFixed(1)})`;
-    lines.push(`| ${r.name} | ${r.medianUs.toFixed(1)} | ${r.p10Us.toFixed(1)}–${r.p90Us.toFixed(1)} | ${vs} |`);
-  }
-  const text = lines.join("\n");
-  console.log(text + "\n");
-  return text;
+  return printTable(title, "vs anchor (median of per-round ratios, p10–p90)", results, (r) =>
+    r.name === anchor ? "anchor" : `${r.ratio.toFixed(1)}× faster (${r.ratioP10.toFixed(1)}–${r.ratioP90.toFixed(1)})`);
 }
