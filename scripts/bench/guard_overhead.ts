@@ -8,7 +8,7 @@
 // No credentials (auth none), so only the hardening steps are measured; the
 // Postgres limiter has its own benchmark (scripts/bench/limiter.ts).
 // Run: deno run -A scripts/bench/guard_overhead.ts
-import { measure, type Result } from "./measure.ts";
+import { measureInterleaved } from "./measure.ts";
 import { guard } from "../../supabase/functions/_shared/guard.ts";
 
 // An inline JWKS must hold a usable key (the core refuses an empty one); no
@@ -50,7 +50,8 @@ const headersOnly = guard({ auth: ["none"], routes: [{ method: "GET", path: "/b"
 const withLimits = guard({ auth: ["none"], limits, routes: [{ method: "GET", path: "/b" }] }, ok, { env });
 const withBody = guard({ auth: ["none"], limits, routes: [{ method: "POST", path: "/b", body: { schema } }] }, ok, { env });
 
-const opts = { batch: 100, rounds: 60, warmup: 1000 };
+// Cases interleaved round by round (see measure.ts); batches of ~10–20 ms each.
+const opts = { batch: 400, rounds: 40, warmup: 1000 };
 const n = opts.batch * opts.rounds + opts.warmup;
 const ip = (i: number) => `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
 const origin = "https://app.example.com";
@@ -70,15 +71,17 @@ for (const [name, f, req] of [["headers", headersOnly, gets[0]], ["limits", with
 }
 
 const bare = (_req: Request) => Promise.resolve(ok());
-const results: Result[] = [];
 const drain = async (p: Promise<Response>) => (await p).body?.cancel();
-results.push(await measure("(a) bare handler", (i) => drain(bare(gets[i % n])), opts));
-results.push(await measure("(b) guard: headers + CORS, limits exempt", (i) => drain(headersOnly(gets[i % n])), opts));
-results.push(await measure("(c) guard: headers + CORS + in-isolate limits", (i) => drain(withLimits(gets[i % n])), opts));
-results.push(await measure("(d) guard: (c) + JSON body schema check", (i) => drain(withBody(posts[i % n])), opts));
-
+const BARE = "(a) bare handler";
+const results = await measureInterleaved([
+  { name: BARE, batch: 2000, call: (i) => drain(bare(gets[i % n])) },
+  { name: "(b) guard: headers + CORS, limits exempt", call: (i) => drain(headersOnly(gets[i])) },
+  { name: "(c) guard: headers + CORS + in-isolate limits", call: (i) => drain(withLimits(gets[i])) },
+  // A POST body can be read once: every call has its own Request.
+  { name: "(d) guard: (c) + JSON body schema check", call: (i) => drain(withBody(posts[i])) },
+], BARE, opts);
 const base = results[0].medianUs;
-console.log("### Guard overhead: per-request cost in one Deno process\n");
+console.log("### Guard overhead: per-request cost in one Deno process (cases interleaved per round)\n");
 console.log("| case | median µs/request | p10–p90 µs | overhead vs bare µs |");
 console.log("| --- | ---: | ---: | ---: |");
 for (const r of results) {
