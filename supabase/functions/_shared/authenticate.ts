@@ -40,16 +40,15 @@ export function authenticate(
   url = new URL(req.url),
 ): Decision | Promise<Decision> {
   const now = Date.now();
-  if (gate.needsJwks(now)) return loadJwks(gate, now).then(() => decideWithRefetch(gate, req, bodyJson, url, now));
-  const decision = decide(gate, req, bodyJson, url, now);
-  return !decision.ok && decision.refetch_jwks ? loadJwks(gate, now).then(() => decide(gate, req, bodyJson, url, now)) : decision;
+  const run = () => decideWithRefetch(gate, req, bodyJson, url, now);
+  return gate.needsJwks(now) ? loadJwks(gate, now).then(run) : run();
 }
 
-async function decideWithRefetch(gate: Gate, req: Request, bodyJson: unknown, url: URL, now: number): Promise<Decision> {
+/** One decision; when the core asks for a JWKS refetch (unknown kid), one refetch and one retry. */
+function decideWithRefetch(gate: Gate, req: Request, bodyJson: unknown, url: URL, now: number): Decision | Promise<Decision> {
   const decision = decide(gate, req, bodyJson, url, now);
   if (decision.ok || !decision.refetch_jwks) return decision;
-  await loadJwks(gate, now);
-  return decide(gate, req, bodyJson, url, now);
+  return loadJwks(gate, now).then(() => decide(gate, req, bodyJson, url, now));
 }
 
 function decide(gate: Gate, req: Request, bodyJson: unknown, url: URL, now: number): Decision {

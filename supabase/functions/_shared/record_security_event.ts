@@ -24,7 +24,8 @@ const AUTHZ_CODES = new Set(["FORBIDDEN", "TENANT_MISMATCH"]);
  * Records that `route` denied a request's identity with `code` (the core
  * decided, via `Hardening.recordDenial`, that this one is worth a row).
  * `reason` is the core's secret-free reason; `actorId` the verified `sub`
- * the core names for authorization denials (never for failed credentials). Authorization denials are `warning`, authentication ones `notice`.
+ * the core names for authorization denials (never for failed credentials).
+ * Authorization denials are `warning`, authentication ones `notice`.
  */
 export function recordAuthDeniedEvent(
   requestId: string,
