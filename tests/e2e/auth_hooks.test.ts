@@ -105,6 +105,20 @@ Deno.test("auth hooks: bad signature, wrong secret, stale timestamp → 401 INVA
   assert.equal((events[0].details as { endpoint: string }).endpoint, "auth_hook");
 });
 
+Deno.test("auth hooks: an unsigned body is 401 INVALID_SIGNATURE before any parsing or schema check; signed, the schema applies", async () => {
+  for (const body of ['{"user_id":', '{"user_id":"not-a-uuid","valid":"yes"}', "[]"]) {
+    const res = await post(hook("password-verification"), body, {});
+    assert.equal(res.status, 401, JSON.stringify(res.body));
+    assert.equal(res.body.code, "INVALID_SIGNATURE");
+    assert.equal((res.body.error as { http_code: number }).http_code, 401);
+  }
+  const signedBroken = '{"user_id":';
+  const res = await post(hook("password-verification"), signedBroken, standardHeaders(signedBroken, secrets.AUTH_HOOK_SECRET));
+  assert.equal(res.status, 400, JSON.stringify(res.body));
+  assert.equal(res.body.code, "INVALID_BODY");
+  assert.equal((res.body.error as { http_code: number }).http_code, 400);
+});
+
 Deno.test("password-verification: 5 failures lock out; locked rejects even the right password; success resets", async () => {
   await withDb((sql) => sql`delete from private.password_failures where user_id in (${OUTSIDER}, ${ADMIN_A})`);
   const attempt = async (user: string, valid: boolean) => {

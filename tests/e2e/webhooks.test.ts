@@ -88,6 +88,17 @@ Deno.test("stripe: missing or malformed Stripe-Signature → 401 INVALID_SIGNATU
   }
 });
 
+Deno.test("unsigned bodies are refused as unsigned (401) before any parsing; signed malformed JSON is 400", async () => {
+  for (const body of ['{"id":', "not json at all", '{"a":1,"a":2}']) {
+    for (const provider of ["stripe", "github", "shopify", "standard"] as const) {
+      await refused(await post(url(provider), body, {}), 401, "INVALID_SIGNATURE");
+    }
+    await refused(await post(url("stripe"), body, { "content-type": "text/plain" }), 401, "INVALID_SIGNATURE");
+  }
+  const broken = '{"id":"evt_broken",';
+  await refused(await post(url("stripe"), broken, { "stripe-signature": await stripeHeader(broken, secrets.STRIPE_WEBHOOK_SECRET) }), 400, "INVALID_BODY");
+});
+
 Deno.test("stripe: several v1 signatures (secret rolling): one valid among invalid ones passes", async () => {
   const e = stripeEvent();
   const header = await stripeHeader(e.body, secrets.STRIPE_WEBHOOK_SECRET);

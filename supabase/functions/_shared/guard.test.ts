@@ -310,3 +310,52 @@ Deno.test("db.ts errors thrown by a handler: unreachable -> 503 UNAVAILABLE, no 
     assert(res.headers.get("x-request-id") === body.request_id, "request id on the error");
   }
 });
+
+Deno.test("deferBodyChecks: an unsigned body is refused as unsigned and never parsed; a signed one is checked when asked", async () => {
+  let parsedBeforeVerify = 0;
+  // A stand-in for a signature check: the handler verifies `x-signed` before asking for the body.
+  const signed = guard(policy, (req, ctx) => {
+    if (ctx.body !== undefined) parsedBeforeVerify++;
+    if (req.headers.get("x-signed") !== "yes") return Response.json({ code: "INVALID_SIGNATURE" }, { status: 401 });
+    return Response.json({ body: ctx.checkBody(), again: ctx.checkBody() });
+  }, { env: env(), deferBodyChecks: true });
+  const send = (body: string, headers: Record<string, string> = {}) =>
+    signed(new Request("http://fn.local/t/items", {
+      method: "POST",
+      body,
+      headers: { "x-forwarded-for": ip(), "content-type": "application/json", ...headers },
+    }));
+  // Unsigned: malformed JSON, schema violations and a wrong media type all reach the signature check.
+  for (const [body, headers] of [['{"name":', {}], ['{"name":123}', {}], ['{"name":"a"}', { "content-type": "text/plain" }]] as const) {
+    const res = await send(body, headers);
+    eq(res.status, 401, `unsigned ${body}`);
+    await res.body?.cancel();
+  }
+  // Signed: the same refusals as without deferral, raised by ctx.checkBody() inside the handler.
+  await assertError(await send('{"name":', { "x-signed": "yes" }), 400, "INVALID_BODY");
+  await assertError(await send('{"name":123}', { "x-signed": "yes" }), 422, "VALIDATION_FAILED");
+  await assertError(await send('{"name":"a"}', { "x-signed": "yes", "content-type": "text/plain" }), 415, "UNSUPPORTED_MEDIA_TYPE");
+  const ok = await send('{"name":"ab"}', { "x-signed": "yes" });
+  eq(ok.status, 200);
+  const got = await ok.json();
+  eq(JSON.stringify(got), '{"body":{"name":"ab"},"again":{"name":"ab"}}');
+  eq(parsedBeforeVerify, 0, "ctx.body stays undefined under deferral");
+  // The size limit still applies while reading, before the handler runs.
+  await assertError(await send(JSON.stringify({ name: "x".repeat(100) })), 413, "PAYLOAD_TOO_LARGE");
+});
+
+Deno.test("deferBodyChecks does not defer a route that requires CSRF: its body is checked up front", async () => {
+  let ran = 0;
+  const f = guard(policy, () => {
+    ran++;
+    return new Response("ok");
+  }, { env: env(), deferBodyChecks: true });
+  const res = await f(new Request("http://fn.local/t/form", {
+    method: "POST",
+    body: '{"broken":',
+    headers: { "x-forwarded-for": ip(), "content-type": "application/json", origin: "https://app.example.com" },
+  }));
+  eq(res.status, 400);
+  eq((await res.json()).code, "INVALID_BODY");
+  eq(ran, 0, "the handler never ran");
+});

@@ -16,6 +16,8 @@
 //   7. path and query parameters, then the body: streamed with a byte
 //      counter (413 past the route's limit without reading the rest), then
 //      media type, JSON and schema checks; the parsed value is `ctx.body`
+//      (with `deferBodyChecks`, only when the handler has verified the
+//      signature and calls `ctx.checkBody()`)
 //   8. CSRF for routes that require it (cookie / form callers)
 //   9. the handler
 // Every response, errors included, gets the security headers, CORS headers
@@ -55,13 +57,22 @@ export interface GuardContext {
   identity: Readonly<Identity>;
   /** Path parameters of the route (checked against the policy's `params`). */
   params: Record<string, string>;
-  /** The body, parsed and checked by the core: JSON value, form fields, or null when empty. */
+  /**
+   * The body, parsed and checked by the core: JSON value, form fields, or null
+   * when empty. `undefined` under `deferBodyChecks` (call `checkBody()`).
+   */
   body: unknown;
   /**
    * The body's exact bytes as received (within the route's size limit), for
    * signature checks that must see the raw bytes (webhooks). Never re-serialise `body` instead.
    */
   rawBody: Uint8Array;
+  /**
+   * The checked body (same value as `body`). Under `deferBodyChecks` the
+   * first call runs the core's media type, JSON and schema checks and throws
+   * their refusal (415, 400, 422) as a GuardError.
+   */
+  checkBody(): unknown;
   /**
    * Issues a CSRF token for this caller. For a caller without a user id the
    * token is bound to a fresh random subject, and `cookie` must be sent as
@@ -75,10 +86,19 @@ export type Handler = (req: Request, ctx: GuardContext) => Response | Promise<Re
 /** A fetch handler, the shape Supabase and Deno.serve expect. */
 export type FetchHandler = (req: Request, info?: { remoteAddr?: unknown }) => Promise<Response>;
 
-/** Test and benchmark hooks; functions pass nothing. */
+/** Options; most functions pass nothing. */
 export interface GuardOptions {
   /** Environment instead of Deno.env (tests, benchmarks). */
   env?: Record<string, string>;
+  /**
+   * For signed requests (webhooks, auth hooks): the body's media type, JSON
+   * and schema are checked only when the handler calls `ctx.checkBody()`,
+   * after it has verified the signature over `ctx.rawBody`. An unsigned
+   * request is then refused as unsigned, and its body never parsed. The size
+   * limit still applies while reading; routes that require CSRF are checked
+   * up front as always.
+   */
+  deferBodyChecks?: boolean;
 }
 
 interface State {
@@ -156,20 +176,31 @@ export function guard(policy: unknown, handler: Handler, options: GuardOptions =
     // GET and HEAD requests cannot carry a body (the Request constructor refuses one).
     const read = req.method === "GET" || req.method === "HEAD" ? NO_BODY : await readBody(req, h.bodyLimit(route));
     if (!read.ok) throw new GuardError("PAYLOAD_TOO_LARGE", "body exceeds the route's limit");
-    const body = checkBody(h, route, req.headers.get("content-type"), read.bytes);
-    if (!body.ok) throw refusalError(body);
+    const contentType = req.headers.get("content-type");
+    let checked: { value: unknown } | undefined;
+    const checkedBody = (): unknown => {
+      if (!checked) {
+        const b = checkBody(h, route, contentType, read.bytes);
+        if (!b.ok) throw refusalError(b);
+        checked = { value: b.value };
+      }
+      return checked.value;
+    };
+    // The core says whether the route checks CSRF at all; when not, its check accepts every request.
+    const csrf = h.csrfRequired(route);
+    const body = options.deferBodyChecks && !csrf ? undefined : checkedBody();
 
     const userId = auth.identity.sub;
-    // The core says whether the route checks CSRF at all; when not, its check accepts every request.
-    if (h.csrfRequired(route)) checkCsrf(h, route, req, { userId, body: body.value, selfOrigin: url.origin });
+    if (csrf) checkCsrf(h, route, req, { userId, body, selfOrigin: url.origin });
 
     const response = await handler(req, {
       requestId,
       route,
       identity: auth.identity,
       params: match.params,
-      body: body.value,
+      body,
       rawBody: read.bytes,
+      checkBody: checkedBody,
       csrfToken() {
         const subject = csrfSubject(req, userId) ?? crypto.randomUUID();
         const issued = issueCsrfToken(h, route, subject);

@@ -2,7 +2,7 @@
 // AUTH_HOOK_SECRET (`v1,whsec_…`, several during rotation).
 //   POST /auth-hooks/custom-access-token     adds user_role, tenant_id, permissions
 //   POST /auth-hooks/password-verification   counts failures, locks out
-// guard (size limit, schema) → verify the raw bytes in wasm → the hook.
+// guard (size limit) → verify the raw bytes in wasm → schema check → the hook.
 // Bad signatures are recorded in security_events (no body) and answered 401.
 import { guard } from "../_shared/guard.ts";
 import { connectPostgres } from "../_shared/connect_postgres.ts";
@@ -30,14 +30,15 @@ const fetch = guard(policy, async (req, ctx) => {
       }
       throw new GuardError(decision.code, decision.reason);
     }
+    const body = ctx.checkBody(); // schema-checked only once the signature holds
     if (ctx.route === "POST /auth-hooks/custom-access-token") {
-      return await customAccessToken(connectPostgres(), ctx.body as AccessTokenEvent);
+      return await customAccessToken(connectPostgres(), body as AccessTokenEvent);
     }
-    return await passwordVerification(connectPostgres(), ctx.body as PasswordAttemptEvent, ctx.requestId);
+    return await passwordVerification(connectPostgres(), body as PasswordAttemptEvent, ctx.requestId);
   } catch (e) {
     return await respondHookError(e, ctx.requestId);
   }
-});
+}, { deferBodyChecks: true });
 
 export default { fetch };
 

@@ -1,6 +1,7 @@
 // webhooks: POST /webhooks/{stripe,shopify,github,standard}.
-// guard (size limit, rate limit) → verify the raw bytes in wasm → claim the
-// delivery once in webhook_events → the provider's handler (handlers.ts).
+// guard (size limit, rate limit) → verify the raw bytes in wasm → parse and
+// check the body (deferred until signed) → claim the delivery once in
+// webhook_events → the provider's handler (handlers.ts).
 // Refusals are recorded in security_events (no body) and answered 401.
 import { guard } from "../_shared/guard.ts";
 import { connectPostgres } from "../_shared/connect_postgres.ts";
@@ -31,14 +32,15 @@ const fetch = guard(policy, async (req, ctx) => {
     }
     throw new GuardError(decision.code, decision.reason);
   }
+  const body = ctx.checkBody(); // parsed only once the signature holds
   const event = {
     provider, id: decision.event_id, idSigned: decision.event_id_signed, timestamp: decision.timestamp,
-    type: eventType(provider, req.headers, ctx.body), body: ctx.body, rawBody: ctx.rawBody,
+    type: eventType(provider, req.headers, body), body, rawBody: ctx.rawBody,
     headers: req.headers, requestId: ctx.requestId,
   };
   const outcome = await processWebhookOnce(connectPostgres(), event, handlers[provider]);
   return Response.json(outcome.duplicate ? { received: true, duplicate: true } : { received: true, duplicate: false, result: outcome.result ?? null });
-});
+}, { deferBodyChecks: true });
 
 export default { fetch };
 
