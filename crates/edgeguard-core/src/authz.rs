@@ -420,21 +420,19 @@ impl Gate {
             0
         };
         match self.authenticate(route, req, now, now_ms) {
-            Ok((identity, identity_json)) => {
-                match self.authorize(route, req, &params, &identity) {
-                    Ok(()) => Decision::Allow {
-                        route: route.label(),
-                        params,
-                        identity,
-                        identity_json,
-                    },
-                    Err(d) => Decision::Deny {
-                        denial: d,
-                        refetch_jwks: false,
-                        actor: identity.sub.clone(),
-                    },
-                }
-            }
+            Ok((identity, identity_json)) => match self.authorize(route, req, &params, &identity) {
+                Ok(()) => Decision::Allow {
+                    route: route.label(),
+                    params,
+                    identity,
+                    identity_json,
+                },
+                Err(d) => Decision::Deny {
+                    denial: d,
+                    refetch_jwks: false,
+                    actor: identity.sub.clone(),
+                },
+            },
             Err(d) => d,
         }
     }

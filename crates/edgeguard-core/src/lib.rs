@@ -21,6 +21,7 @@ pub mod policy;
 pub mod ratelimit;
 pub mod request_id;
 pub mod schema;
+pub mod strict_json;
 pub mod webhook;
 
 pub use error::{Denial, ErrorCode};

@@ -486,7 +486,7 @@ fn check_tenant(t: &TenantSource, segs: &[Segment], at: &str) -> Result<(), Poli
 impl Policy {
     /// Parses and validates a policy file.
     pub fn from_json(json: &str) -> Result<Policy, PolicyError> {
-        let v = crate::auth::strict_json::parse(json.as_bytes()).map_err(|e| err(e.to_string()))?;
+        let v = crate::strict_json::parse(json.as_bytes()).map_err(|e| err(e.to_string()))?;
         let f: PolicyFile = serde_json::from_value(v.clone()).map_err(|e| err(e.to_string()))?;
         let raw = v;
         let auth = parse_modes(&f.auth, "auth")?;

@@ -51,9 +51,8 @@
 use std::collections::BTreeMap;
 
 use regex::{Regex, RegexBuilder};
-use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
-use serde_json::{Map, Number, Value};
+use serde_json::{Number, Value};
 
 use crate::{Denial, ErrorCode};
 
@@ -579,102 +578,18 @@ pub fn is_email(s: &str) -> bool {
 
 // ---------------------------------------------------------------- strict JSON parsing
 
-const TOO_DEEP: &str = "edgeguard:too-deep";
-const DUPLICATE: &str = "edgeguard:duplicate-key";
-
-struct ValueSeed {
-    depth: usize,
-    max: usize,
-}
-
-impl<'de> DeserializeSeed<'de> for ValueSeed {
-    type Value = Value;
-    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for ValueSeed {
-    type Value = Value;
-
-    fn expecting(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.write_str("a JSON value")
-    }
-    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
-        Ok(Value::Bool(v))
-    }
-    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
-        Ok(Value::Number(v.into()))
-    }
-    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
-        Ok(Value::Number(v.into()))
-    }
-    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Value, E> {
-        Number::from_f64(v)
-            .map(Value::Number)
-            .ok_or_else(|| E::custom("non-finite number"))
-    }
-    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
-        Ok(Value::String(v.to_string()))
-    }
-    fn visit_string<E>(self, v: String) -> Result<Value, E> {
-        Ok(Value::String(v))
-    }
-    fn visit_unit<E>(self) -> Result<Value, E> {
-        Ok(Value::Null)
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
-        if self.depth >= self.max {
-            return Err(de::Error::custom(TOO_DEEP));
-        }
-        let mut out = Vec::new();
-        while let Some(v) = seq.next_element_seed(ValueSeed {
-            depth: self.depth + 1,
-            max: self.max,
-        })? {
-            out.push(v);
-        }
-        Ok(Value::Array(out))
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
-        if self.depth >= self.max {
-            return Err(de::Error::custom(TOO_DEEP));
-        }
-        let mut out = Map::new();
-        while let Some(k) = map.next_key::<String>()? {
-            if out.contains_key(&k) {
-                return Err(de::Error::custom(DUPLICATE));
-            }
-            let v = map.next_value_seed(ValueSeed {
-                depth: self.depth + 1,
-                max: self.max,
-            })?;
-            out.insert(k, v);
-        }
-        Ok(Value::Object(out))
-    }
-}
-
-/// Parses JSON strictly: UTF-8, one value, nesting at most `max_depth`, no
-/// duplicate object keys. Errors are `INVALID_BODY` with a value-free reason.
+/// Parses JSON strictly (the crate's one parser, [`crate::strict_json`]):
+/// UTF-8, one value, nesting at most `max_depth` (capped at
+/// [`MAX_MAX_DEPTH`]), no duplicate object keys. Errors are `INVALID_BODY`
+/// with a value-free reason.
 pub fn parse_json_strict(bytes: &[u8], max_depth: usize) -> Result<Value, Denial> {
-    let text = core::str::from_utf8(bytes)
-        .map_err(|_| Denial::new(ErrorCode::InvalidBody, "body is not UTF-8"))?;
-    let mut de = serde_json::Deserializer::from_str(text);
-    let parsed = ValueSeed {
-        depth: 0,
-        max: max_depth.min(MAX_MAX_DEPTH),
-    }
-    .deserialize(&mut de)
-    .and_then(|v| de.end().map(|_| v));
-    parsed.map_err(|e| {
-        let s = e.to_string();
-        let reason = if s.contains(TOO_DEEP) || s.contains("recursion limit") {
-            "JSON nested too deeply"
-        } else if s.contains(DUPLICATE) {
-            "duplicate key in JSON object"
-        } else {
-            "body is not valid JSON"
+    use crate::strict_json::StrictJsonError as E;
+    crate::strict_json::parse_bounded(bytes, max_depth.min(MAX_MAX_DEPTH)).map_err(|e| {
+        let reason = match e {
+            E::NotUtf8 => "body is not UTF-8",
+            E::TooDeep => "JSON nested too deeply",
+            E::DuplicateKey => "duplicate key in JSON object",
+            E::Invalid | E::TrailingData => "body is not valid JSON",
         };
         Denial::new(ErrorCode::InvalidBody, reason)
     })

@@ -91,7 +91,7 @@ fn named_keys(
 ) -> Result<NamedKeys, Denial> {
     let mut out = Vec::new();
     if let Some(json) = nonempty(env, plural) {
-        let v: serde_json::Value = super::strict_json::parse(json.as_bytes())
+        let v: serde_json::Value = crate::strict_json::parse(json.as_bytes())
             .map_err(|e| mis(format!("{plural}: {e}")))?;
         let obj = v
             .as_object()

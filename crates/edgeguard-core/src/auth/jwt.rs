@@ -2,7 +2,7 @@
 
 use super::b64;
 use super::keys::{verify_signature, Alg, Key};
-use super::strict_json;
+use crate::strict_json;
 use serde_json::{Map, Value};
 
 /// Tokens longer than this are refused before any parsing.

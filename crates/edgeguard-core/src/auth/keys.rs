@@ -237,7 +237,7 @@ impl KeySet {
     /// `use: "enc"`, unknown `kty`/`crv` and private keys are ignored with a
     /// note; a malformed key of a supported type is an error.
     pub fn from_json(json: &str) -> Result<KeySet, JwksError> {
-        let v = super::strict_json::parse(json.as_bytes())
+        let v = crate::strict_json::parse(json.as_bytes())
             .map_err(|e| JwksError(format!("JWKS: {e}")))?;
         let list: Vec<Value> = match v.get("keys") {
             Some(Value::Array(a)) => a.clone(),

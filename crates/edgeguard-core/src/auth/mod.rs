@@ -9,7 +9,6 @@ pub mod jwt;
 pub mod keys;
 mod p256_field;
 pub mod p256_table;
-pub mod strict_json;
 
 pub use config::{AppEnv, AuthConfig, JwksSource};
 pub use keys::{verify_signature, Alg, Key, KeyMaterial, KeySet};
