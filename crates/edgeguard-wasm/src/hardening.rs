@@ -19,7 +19,7 @@ use edgeguard_core::ratelimit::{
 };
 use edgeguard_core::schema::{merge_sections, BodyError, BodyRules, ParamRules};
 use edgeguard_core::{request_id, Denial, ErrorCode};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use wasm_bindgen::prelude::*;
 
@@ -158,6 +158,30 @@ impl Inner {
     }
 }
 
+/// An allowed limit decision, serialised straight from its parts (the hot path:
+/// every limited request), the same JSON as [`decision_json`] gives.
+#[derive(Serialize)]
+struct AllowedAnswer<'a> {
+    ok: bool,
+    decision: &'a LimitDecision,
+    headers: &'a Headers,
+}
+
+fn decision_string(d: &LimitDecision) -> String {
+    if d.denial().is_none() {
+        let headers = d.headers();
+        let answer = AllowedAnswer {
+            ok: true,
+            decision: d,
+            headers: &headers,
+        };
+        if let Ok(s) = serde_json::to_string(&answer) {
+            return s;
+        }
+    }
+    decision_json(d).to_string()
+}
+
 fn decision_json(d: &LimitDecision) -> Value {
     let headers = d.headers();
     let decision = serde_json::to_value(d).unwrap_or(Value::Null);
@@ -259,10 +283,14 @@ impl Hardening {
             Ok(f) => f,
             Err(_) => return internal("malformed limit facts"),
         };
-        self.with(|i| {
-            let r = i.route(route).limits.clone();
-            decision_json(&i.limiter.check(&r, &facts, now_ms(now)))
-        })
+        match &mut self.inner {
+            Ok(i) => {
+                // Disjoint fields: the route's rules are borrowed while the limiter counts.
+                let limits = &i.routes.get(route).unwrap_or(&i.default_route).limits;
+                decision_string(&i.limiter.check(limits, &facts, now_ms(now)))
+            }
+            Err(d) => refusal(d, &Vec::new()).to_string(),
+        }
     }
 
     /// Whether an identity denial (`code`, e.g. `INVALID_JWT`) on `route` for a
@@ -540,6 +568,21 @@ mod tests {
             }
         })
         .to_string()
+    }
+
+    #[test]
+    fn the_direct_allowed_answer_is_the_value_answer() {
+        let mut h = Hardening::new(&policy(), ENV);
+        let facts = r#"{"headers":{"x-forwarded-for":"203.0.113.9"},"user_id":"u-1"}"#;
+        for _ in 0..3 {
+            let out = parse(&h.limit_local("GET /items/:id", facts, 1_000.0));
+            assert_eq!(out["ok"], true, "{out}");
+            let d: LimitDecision =
+                serde_json::from_value(out["decision"].clone()).expect("a decision");
+            assert!(!d.global.is_empty() && !d.policies.is_empty());
+            assert_eq!(parse(&decision_string(&d)), decision_json(&d));
+            assert_eq!(out, decision_json(&d));
+        }
     }
 
     #[test]
