@@ -172,6 +172,14 @@ pub enum Decision {
     },
 }
 
+/// `{"ok":true,"route":…,"params":…` — the start of an allow's wire JSON,
+/// in the field order of the derived serialisation.
+fn allow_head(route: &str, params: &BTreeMap<String, String>) -> Option<String> {
+    let r = serde_json::to_string(route).ok()?;
+    let p = serde_json::to_string(params).ok()?;
+    Some(format!("{{\"ok\":true,\"route\":{r},\"params\":{p}"))
+}
+
 impl Decision {
     fn deny(code: ErrorCode, reason: impl Into<String>) -> Self {
         Decision::Deny {
@@ -191,9 +199,9 @@ impl Decision {
             ..
         } = self
         {
-            if let (Ok(r), Ok(p)) = (serde_json::to_string(route), serde_json::to_string(params)) {
+            if let Some(head) = allow_head(route, params) {
                 return (
-                    format!("{{\"ok\":true,\"route\":{r},\"params\":{p},\"identity_key\":{key}}}"),
+                    format!("{head},\"identity_key\":{key}}}"),
                     Some(json.clone()),
                 );
             }
@@ -211,12 +219,8 @@ impl Decision {
             } => {
                 if let Some(PrebuiltIdentity { json, .. }) = identity_json {
                     // Same bytes as the derived serialisation below, with the identity prebuilt.
-                    if let (Ok(r), Ok(p)) =
-                        (serde_json::to_string(route), serde_json::to_string(params))
-                    {
-                        return format!(
-                            "{{\"ok\":true,\"route\":{r},\"params\":{p},\"identity\":{json}}}"
-                        );
+                    if let Some(head) = allow_head(route, params) {
+                        return format!("{head},\"identity\":{json}}}");
                     }
                 }
                 // Serialised straight from the borrowed parts: no intermediate `Value` copy of the claims.

@@ -120,9 +120,6 @@ impl Gate {
         }
     }
 
-    /// The policy's hardening sections as JSON (`{"limits","cors","headers","body","routes":[{route,limits,body,csrf}]}`), for the lead's wiring.
-    /// The headers the policy reads a tenant from, as a JSON array of
-    /// lowercase names (usually `[]`); the shim passes only these to `checkParts`.
     /// The identity JSON of the last `checkParts` allow that named an
     /// `identity_key`, or `undefined`.
     #[wasm_bindgen(js_name = identityJson)]
@@ -130,11 +127,14 @@ impl Gate {
         self.last_identity.as_deref().map(str::to_owned)
     }
 
+    /// The headers the policy reads a tenant from, as a JSON array of
+    /// lowercase names (usually `[]`); the shim passes only these to `checkParts`.
     #[wasm_bindgen(js_name = tenantHeaderNames)]
     pub fn tenant_header_names(&self) -> String {
         serde_json::to_string(&self.inner.tenant_header_names()).unwrap_or_else(|_| "[]".into())
     }
 
+    /// The policy's hardening sections as JSON (`{"limits","cors","headers","body","routes":[{route,limits,body,csrf}]}`), for the lead's wiring.
     #[wasm_bindgen(js_name = hardeningJson)]
     pub fn hardening_json(&self) -> String {
         self.inner.hardening_json()
