@@ -65,41 +65,33 @@ function decide(gate: Gate, req: Request, bodyJson: unknown, url: URL, now: numb
   return parseDecision(gate, answer);
 }
 
-// Per gate: allows already resolved, by answer text (the core answers a
-// repeated token with the same bytes), and identities by the key the core
-// gives a verified token's identity (`identity_key`; never reused), so an
-// identity crosses from wasm and is parsed once. Both frozen and bounded.
-// Denials are parsed each time.
-interface Seen {
-  allows: Map<string, Decision>;
-  identities: Map<number, Identity>;
-}
-const seen = new WeakMap<Gate, Seen>();
-const SEEN_MAX = 1024;
+// Per gate: identities by the key the core gives a verified token's identity
+// (`identity_key`, never reused), so an identity crosses from wasm and is
+// parsed once; later answers for the same token carry only the key. Frozen
+// (shared by every request with that token), bounded.
+const identities = new WeakMap<Gate, Map<number, Identity>>();
+const IDENTITIES_MAX = 1024;
 
 function parseDecision(gate: Gate, answer: string): Decision {
-  let s = seen.get(gate);
-  if (!s) seen.set(gate, s = { allows: new Map(), identities: new Map() });
-  const known = s.allows.get(answer);
-  if (known) return known;
   const d = JSON.parse(answer) as Decision & { identity_key?: number };
   if (!d.ok) return d;
-  if (d.identity_key !== undefined) {
-    let identity = s.identities.get(d.identity_key);
-    if (!identity) {
-      const json = gate.identityJson();
-      if (json === undefined) throw new Error("edgeguard: the core named an identity it did not keep");
-      identity = JSON.parse(json) as Identity;
-      deepFreeze(identity);
-      if (s.identities.size >= SEEN_MAX) s.identities.clear();
-      s.identities.set(d.identity_key, identity);
-    }
-    delete d.identity_key;
-    d.identity = identity;
+  if (d.identity_key === undefined) {
+    deepFreeze(d.identity); // API-key and `none` identities: built per request, frozen alike
+    return d;
   }
-  deepFreeze(d);
-  if (s.allows.size >= SEEN_MAX) s.allows.clear();
-  s.allows.set(answer, d);
+  let known = identities.get(gate);
+  if (!known) identities.set(gate, known = new Map());
+  let identity = known.get(d.identity_key);
+  if (!identity) {
+    const json = gate.identityJson();
+    if (json === undefined) throw new Error("edgeguard: the core named an identity it did not keep");
+    identity = JSON.parse(json) as Identity;
+    deepFreeze(identity);
+    if (known.size >= IDENTITIES_MAX) known.clear();
+    known.set(d.identity_key, identity);
+  }
+  delete d.identity_key;
+  d.identity = identity;
   return d;
 }
 
