@@ -263,10 +263,10 @@ pub(crate) fn parse_bool(name: &str, v: Option<&String>) -> Result<bool, Denial>
     }
 }
 
-/// Whether `APP_ENV` says production.
+/// Whether the environment is production (the one rule in
+/// [`crate::app_env`]; an invalid `APP_ENV` counts as production here).
 pub(crate) fn is_production(env: &BTreeMap<String, String>) -> bool {
-    env.get("APP_ENV")
-        .is_some_and(|v| v.trim().eq_ignore_ascii_case("production"))
+    crate::app_env::AppEnv::from_env_strict_default(env).is_production()
 }
 
 fn token_list(what: &str, list: Vec<String>, upper: bool) -> Result<Vec<String>, Denial> {

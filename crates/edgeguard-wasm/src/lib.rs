@@ -28,3 +28,17 @@ pub fn error_message(code: &str) -> String {
         .default_message()
         .to_string()
 }
+
+/// The deployment environment for an environment given as a JSON object of
+/// strings: `"development"`, `"staging"` or `"production"` (the one rule in
+/// `edgeguard_core::app_env`; hosted without `APP_ENV` is production). An
+/// invalid `APP_ENV` or environment answers `"production"`, the safe reading:
+/// the function reports the invalid value as misconfiguration.
+#[wasm_bindgen(js_name = appEnv)]
+pub fn app_env(env_json: &str) -> String {
+    edgeguard_core::auth::config::env_from_json(env_json)
+        .map(|env| edgeguard_core::app_env::AppEnv::from_env_strict_default(&env))
+        .unwrap_or(edgeguard_core::app_env::AppEnv::Production)
+        .name()
+        .to_string()
+}

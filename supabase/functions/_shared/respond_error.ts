@@ -1,5 +1,6 @@
 // Turns a SPEC error code into the SPEC §6 JSON response.
 import { loadWasm } from "./load_wasm.ts";
+import { isProduction } from "./app_env.ts";
 
 /** An error a handler may throw to answer with a SPEC code. */
 export class GuardError extends Error {
@@ -22,9 +23,9 @@ export interface ErrorOptions {
   details?: unknown;
   message?: string;
   headers?: HeadersInit;
+  /** Production (no hints); default: the process environment, by the core's rule. */
+  production?: boolean;
 }
-
-const isProduction = () => Deno.env.get("APP_ENV") === "production";
 
 /** Builds the error Response for `code`: status from the core, SPEC body. */
 export function respondError(code: string, options: ErrorOptions): Response {
@@ -34,7 +35,7 @@ export function respondError(code: string, options: ErrorOptions): Response {
     message: options.message ?? defaultMessage(code),
     request_id: options.requestId,
   };
-  if (!isProduction()) {
+  if (!(options.production ?? safeIsProduction())) {
     if (options.reason) body.hint = options.reason;
     if (options.details !== undefined) body.details = options.details;
   }
@@ -57,5 +58,13 @@ function defaultMessage(code: string): string {
     return loadWasm().errorMessage(code);
   } catch {
     return "the function is misconfigured";
+  }
+}
+
+function safeIsProduction(): boolean {
+  try {
+    return isProduction();
+  } catch {
+    return true; // the wasm itself failed: say no more than needed
   }
 }
