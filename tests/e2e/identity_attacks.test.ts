@@ -120,12 +120,12 @@ const cases: Case[] = [
     bearer(`${b64u(await devHeader({ alg: "None" }))}.${b64u(JSON.stringify(await claims()))}.`) },
   { name: "alg none with a valid ES256 signature attached", status: 401, code: "INVALID_JWT", reason: "alg \"none\" is refused", make: async () =>
     bearer(await handSigned(await devHeader({ alg: "none" }), JSON.stringify(await claims()))) },
-  { name: "HS256 signed with the JWKS public key JSON (alg confusion)", status: 401, code: "INVALID_JWT", reason: "bad signature", make: async () => {
+  { name: "HS256 signed with the JWKS public key JSON (alg confusion)", status: 401, code: "INVALID_JWT", reason: "alg HS256 does not match the key's algorithm ES256", make: async () => {
     const { jwks } = await devKeys();
     const input = `${b64u(await devHeader({ alg: "HS256" }))}.${b64u(JSON.stringify(await claims()))}`;
     return bearer(`${input}.${await hs256(input, enc.encode(JSON.stringify(jwks.keys[0])))}`);
   } },
-  { name: "HS256 signed with the public key's raw point (alg confusion)", status: 401, code: "INVALID_JWT", reason: "bad signature", make: async () => {
+  { name: "HS256 signed with the public key's raw point (alg confusion)", status: 401, code: "INVALID_JWT", reason: "alg HS256 does not match the key's algorithm ES256", make: async () => {
     const { jwks } = await devKeys();
     const pub = await crypto.subtle.importKey("jwk", jwks.keys[0] as JsonWebKey, { name: "ECDSA", namedCurve: "P-256" }, true, ["verify"]);
     const raw = new Uint8Array(await crypto.subtle.exportKey("raw", pub));

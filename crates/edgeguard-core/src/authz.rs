@@ -265,16 +265,21 @@ pub struct Gate {
     next_identity_key: u64,
 }
 
-fn claim<'a>(c: &'a Map<String, Value>, name: &str) -> Option<&'a Value> {
+/// A top-level claim; under `app_metadata` only when the policy opts in
+/// (`app_metadata_claims`, for projects without the access-token hook).
+fn claim<'a>(c: &'a Map<String, Value>, name: &str, app_metadata: bool) -> Option<&'a Value> {
     c.get(name).filter(|v| !v.is_null()).or_else(|| {
+        if !app_metadata {
+            return None;
+        }
         c.get("app_metadata")
             .and_then(|m| m.get(name))
             .filter(|v| !v.is_null())
     })
 }
 
-fn claim_str(c: &Map<String, Value>, name: &str) -> Option<String> {
-    claim(c, name).and_then(|v| match v {
+fn claim_str(c: &Map<String, Value>, name: &str, app_metadata: bool) -> Option<String> {
+    claim(c, name, app_metadata).and_then(|v| match v {
         Value::String(s) => Some(s.clone()),
         Value::Number(n) => Some(n.to_string()),
         _ => None,
@@ -296,6 +301,17 @@ fn query_param(q: &str, name: &str) -> Result<Option<String>, ()> {
     Ok(found)
 }
 
+/// Whether a token's (unverified) payload says it is a gateway-minted key
+/// token: `role` `anon` or `service_role` and no `sub`. Only used to let an
+/// accompanying API key decide; such a token is never trusted for anything.
+fn is_gateway_key_token(token: &str) -> bool {
+    let Ok(p) = jwt::parse(token) else {
+        return false;
+    };
+    let role = p.claims.get("role").and_then(Value::as_str);
+    matches!(role, Some("anon") | Some("service_role")) && !p.claims.contains_key("sub")
+}
+
 impl Gate {
     /// Builds a gate; a bad policy or environment is an error naming the field.
     pub fn new(policy_json: &str, env: &BTreeMap<String, String>) -> Result<Gate, String> {
@@ -308,15 +324,20 @@ impl Gate {
         };
         let uses =
             |f: &dyn Fn(&AuthMode) -> bool| policy.routes.iter().any(|r| r.auth.iter().any(f));
-        if config.app_env == crate::auth::AppEnv::Production {
-            if uses(&|m| *m == AuthMode::User)
-                && matches!(config.jwks, JwksSource::None)
-                && config.hs256.is_none()
-            {
-                return Err("env: a user route needs SUPABASE_JWKS, SUPABASE_JWKS_URL, SUPABASE_URL or JWT_SECRET".into());
+        if config.app_env.is_production() {
+            // Production refuses to start rather than serve a route it cannot protect.
+            if uses(&|m| *m == AuthMode::User) && !config.has_user_keys() {
+                return Err(format!(
+                    "env: {}",
+                    config.user_keys_error.as_deref().unwrap_or(
+                        "a user route needs SUPABASE_JWKS, SUPABASE_JWKS_URL, SUPABASE_URL or JWT_SECRET"
+                    )
+                ));
             }
-            if jwks_url.as_deref().is_some_and(|u| u.starts_with("http:")) {
-                return Err("env: production refuses a non-https JWKS URL".into());
+            if let Some(e) = &config.api_keys_error {
+                if uses(&|m| matches!(m, AuthMode::Publishable(_) | AuthMode::Secret(_))) {
+                    return Err(format!("env: {e}"));
+                }
             }
         }
         for (kind, keys, m) in [
@@ -334,7 +355,7 @@ impl Gate {
                         KeySel::Named(n) => keys.has(n),
                         KeySel::Any => !keys.0.is_empty(),
                     };
-                    if !ok && config.app_env == crate::auth::AppEnv::Production {
+                    if !ok && config.app_env.is_production() && config.api_keys_error.is_none() {
                         return Err(format!(
                             "env: route {} needs a {} key that is not configured",
                             r.label(),
@@ -486,10 +507,28 @@ impl Gate {
             },
             other => (other, apikey),
         };
+        // Behind the gateway of `supabase start`, a key caller's `apikey` also
+        // arrives as `Authorization: Bearer <legacy anon/service_role JWT>`
+        // (docs/platform.md). Such a token names no user: with an API key
+        // present, the key decides. No downgrade: a user token (any other
+        // role) is still verified, and the key alone gives only what the key gives.
+        let bearer = match (bearer, apikey) {
+            (Some(b), Some(_)) if is_gateway_key_token(b) => None,
+            (b, _) => b,
+        };
         if let (Some(token), true) = (bearer, wants_user) {
             return self.verify_user(token, route, now, now_ms);
         }
         if let Some(key) = apikey {
+            if let Some(e) = &self.config.api_keys_error {
+                if route
+                    .auth
+                    .iter()
+                    .any(|m| matches!(m, AuthMode::Publishable(_) | AuthMode::Secret(_)))
+                {
+                    return Err(Decision::deny(ErrorCode::Misconfigured, e.clone()));
+                }
+            }
             let kind = if key.starts_with(KeyKind::Secret.prefix()) {
                 KeyKind::Secret
             } else if key.starts_with(KeyKind::Publishable.prefix()) {
@@ -555,10 +594,13 @@ impl Gate {
         now: i64,
         now_ms: f64,
     ) -> Result<Authed, Decision> {
+        if let Some(e) = &self.config.user_keys_error {
+            return Err(Decision::deny(ErrorCode::Misconfigured, e.clone()));
+        }
         if self.jwks.keys().is_empty() && self.config.hs256.is_none() {
             return Err(Decision::deny(
                 ErrorCode::Misconfigured,
-                "no usable verification keys (JWKS not loaded and no JWT secret)",
+                "no usable verification keys (no JWKS key loaded and no JWT secret)",
             ));
         }
         let rules = ClaimRules {
@@ -645,7 +687,8 @@ impl Gate {
             .and_then(Value::as_str)
             .map(str::to_owned);
         let roles = &self.policy.roles;
-        let mut user_role = match claim_str(&claims, "user_role") {
+        let am = self.policy.app_metadata_claims;
+        let mut user_role = match claim_str(&claims, "user_role", am) {
             None => roles.lowest().map(str::to_owned),
             Some(r) if roles.rank(&r).is_some() => Some(r),
             Some(_) => None,
@@ -665,7 +708,7 @@ impl Gate {
             .as_deref()
             .map(|r| roles.permissions_of(r))
             .unwrap_or_default();
-        if let Some(Value::Array(a)) = claim(&claims, "permissions") {
+        if let Some(Value::Array(a)) = claim(&claims, "permissions", am) {
             perms.extend(
                 a.iter()
                     .filter_map(Value::as_str)
@@ -683,7 +726,7 @@ impl Gate {
                 .map(str::to_owned),
             email,
             user_role,
-            tenant_id: claim_str(&claims, "tenant_id"),
+            tenant_id: claim_str(&claims, "tenant_id", am),
             permissions: perms.into_iter().collect(),
             aal: claims.get("aal").and_then(Value::as_str).map(str::to_owned),
             is_anonymous,

@@ -9,6 +9,8 @@
 //!   "auth": ["user"],                 // default modes (default ["user"]): user | publishable[:name|*] | secret[:name|*] | none
 //!   "allow_anonymous": false,         // accept `is_anonymous` users (default false)
 //!   "leeway_seconds": 30,             // clock skew for exp/nbf/iat (0..=300, default 30)
+//!   "app_metadata_claims": false,     // read user_role/tenant_id/permissions from app_metadata too
+//!                                     // (only for projects without the access-token hook)
 //!   "audience": "authenticated",      // required `aud` (optional)
 //!   "issuer": "https://x.supabase.co/auth/v1", // required `iss` (optional)
 //!   "tenant": {"from": "path", "name": "tenant_id"}, // default tenant source (path|query|body|header)
@@ -285,6 +287,11 @@ pub struct Policy {
     pub auth: Vec<AuthMode>,
     /// Leeway for time claims, seconds.
     pub leeway_seconds: u64,
+    /// Whether `user_role`, `tenant_id` and `permissions` may come from
+    /// `app_metadata` when the top-level claim is absent. Off by default: the
+    /// access-token hook's top-level claims, written from memberships, are the
+    /// one source of truth (a removed member's `app_metadata` stays behind).
+    pub app_metadata_claims: bool,
     /// Required `aud`.
     pub audience: Option<String>,
     /// Required `iss`.
@@ -351,6 +358,8 @@ struct PolicyFile {
     #[serde(default)]
     allow_anonymous: bool,
     leeway_seconds: Option<u64>,
+    #[serde(default)]
+    app_metadata_claims: bool,
     audience: Option<String>,
     issuer: Option<String>,
     tenant: Option<TenantSource>,
@@ -633,6 +642,7 @@ impl Policy {
         Ok(Policy {
             auth,
             leeway_seconds: leeway,
+            app_metadata_claims: f.app_metadata_claims,
             audience: f.audience,
             issuer: f.issuer,
             roles,

@@ -363,7 +363,7 @@ fn header_attacks_are_refused_with_precise_reasons() {
     denied(
         &bearer(&mut only_jwks, "/me", &confused),
         "INVALID_JWT",
-        "algorithm confusion refused",
+        "alg HS256 does not match the key's algorithm ES256",
     );
     let confused_jwk = hs_token(jwks.as_bytes(), &json!({"alg":"HS256"}), &c);
     denied(
@@ -694,12 +694,18 @@ fn roles_permissions_tenants_aal_anonymous() {
         "/t/t1/members",
         &tok(json!({"user_role": "moderator"})),
     ));
-    allowed(&go(
-        &mut g,
-        "GET",
-        "/t/t1/members",
-        &tok(json!({"user_role": null, "app_metadata": {"user_role": "admin"}})),
-    ));
+    // app_metadata is not a claim source unless the policy opts in (it
+    // outlives a membership; the hook's top-level claims are the truth).
+    denied(
+        &go(
+            &mut g,
+            "GET",
+            "/t/t1/members",
+            &tok(json!({"user_role": null, "app_metadata": {"user_role": "admin"}})),
+        ),
+        "FORBIDDEN",
+        "role moderator required",
+    );
     denied(
         &go(
             &mut g,
@@ -720,12 +726,17 @@ fn roles_permissions_tenants_aal_anonymous() {
         "TENANT_MISMATCH",
         "no tenant_id",
     );
-    allowed(&go(
-        &mut g,
-        "GET",
-        "/t/t1/members",
-        &tok(json!({"user_role": "admin", "tenant_id": null, "app_metadata": {"tenant_id": "t1"}})),
-    ));
+    // A removed member: the hook no longer writes tenant_id, app_metadata still names t1.
+    denied(
+        &go(
+            &mut g,
+            "GET",
+            "/t/t1/members",
+            &tok(json!({"user_role": "admin", "tenant_id": null, "app_metadata": {"tenant_id": "t1"}})),
+        ),
+        "TENANT_MISMATCH",
+        "no tenant_id",
+    );
     denied(
         &go(
             &mut g,
@@ -771,12 +782,16 @@ fn roles_permissions_tenants_aal_anonymous() {
         "/perm",
         &tok(json!({"permissions": ["reports:read"]})),
     ));
-    allowed(&go(
-        &mut g,
-        "GET",
-        "/perm",
-        &tok(json!({"app_metadata": {"permissions": ["reports:*"]}})),
-    ));
+    denied(
+        &go(
+            &mut g,
+            "GET",
+            "/perm",
+            &tok(json!({"app_metadata": {"permissions": ["reports:*"]}})),
+        ),
+        "FORBIDDEN",
+        "permission reports:read required",
+    );
     denied(
         &go(
             &mut g,
@@ -1073,60 +1088,98 @@ fn token_cache_is_bounded() {
 
 #[test]
 fn env_misconfiguration_is_refused_clearly() {
-    let bad = |extra: &[(&str, &str)], part: &str| {
+    // Identity misconfiguration never takes down routes that need no user:
+    // outside production the gate builds, `none` routes answer, and only the
+    // routes that need the broken keys answer MISCONFIGURED naming the
+    // variable; with APP_ENV=production the function refuses to start.
+    let bad = |extra: &[(&str, &str)], part: &str, route: &str, headers: &[(&str, &str)]| {
         let mut e = env(&[]);
         for (k, v) in extra {
             e.insert((*k).into(), (*v).into());
         }
+        let mut g = Gate::new(POLICY, &e)
+            .unwrap_or_else(|err| panic!("{extra:?}: gate refused outside production: {err}"));
+        allowed(&g.check(&req("GET", "/health", &[]), NOW_MS));
+        denied(&g.check(&req("GET", route, headers), NOW_MS), "MISCONFIGURED", part);
+        e.insert("APP_ENV".into(), "production".into());
         let err = Gate::new(POLICY, &e).unwrap_err();
-        assert!(err.contains(part), "{err:?} lacks {part:?}");
-        assert!(
-            !err.contains("sb_secret_C") && !err.contains("at-least-32"),
-            "secret leaked: {err}"
-        );
+        for s in [&err] {
+            assert!(
+                !s.contains("sb_secret_C") && !s.contains("at-least-32"),
+                "secret leaked: {s}"
+            );
+        }
     };
+    let t = hs_token(HS_SECRET.as_bytes(), &json!({"alg":"HS256"}), &claims());
+    let user = [("authorization", format!("Bearer {t}"))];
+    let user: Vec<(&str, &str)> = user.iter().map(|(k, v)| (*k, v.as_str())).collect();
     bad(
         &[("SUPABASE_JWKS_URL", "http://evil.example.com/jwks.json")],
         "https",
+        "/me",
+        &user,
     );
-    bad(&[("SUPABASE_JWKS_URL", "ftp://x/jwks")], "https");
+    bad(&[("SUPABASE_JWKS_URL", "ftp://x/jwks")], "https", "/me", &user);
     bad(
         &[("SUPABASE_JWKS_URL", "http://user:pw@localhost/jwks")],
         "credentials",
+        "/me",
+        &user,
+    );
+    bad(
+        &[("SUPABASE_JWKS_URL", "http://127.evil.com/jwks")],
+        "https",
+        "/me",
+        &user,
     );
     bad(
         &[("SUPABASE_URL", "http://proj.supabase.co")],
         "SUPABASE_URL",
+        "/me",
+        &user,
     );
-    bad(&[("SUPABASE_JWKS", "{\"keys\":[]}")], "no usable key");
     bad(
         &[(
             "SUPABASE_JWKS",
             "{\"keys\":[{\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":\"AA\",\"y\":\"AA\"}]}",
         )],
         "32 bytes",
+        "/me",
+        &user,
     );
+    bad(&[("SUPABASE_JWKS", "not json")], "SUPABASE_JWKS", "/me", &user);
     bad(
         &[("JWT_SECRET", "short")],
         "JWT_SECRET is shorter than 32 bytes",
+        "/me",
+        &user,
     );
     bad(
         &[("SUPABASE_SECRET_KEYS", "{\"a\":\"sb_publishable_x\"}")],
         "SUPABASE_SECRET_KEYS.a does not start with sb_secret_",
+        "/cron",
+        &[("apikey", SECRET_CRON)],
     );
     bad(
         &[("SUPABASE_SECRET_KEYS", "not json")],
         "SUPABASE_SECRET_KEYS",
+        "/pub",
+        &[("apikey", PUB)],
     );
-    bad(&[("APP_ENV", "prod")], "APP_ENV");
-    bad(&[("APP_ENV", "production")], "a user route needs");
-    bad(
-        &[
-            ("APP_ENV", "production"),
-            ("SUPABASE_JWKS_URL", "http://127.0.0.1:54321/jwks"),
-        ],
-        "production refuses",
+    // An empty JWKS is not an error: user routes have no key (MISCONFIGURED), the rest work.
+    bad(&[("SUPABASE_JWKS", "{\"keys\":[]}")], "no usable verification keys", "/me", &user);
+    // Only an invalid APP_ENV, and production without any user key, refuse the gate itself.
+    let mut e = env(&[("APP_ENV", "prod")]);
+    assert!(Gate::new(POLICY, &e).unwrap_err().contains("APP_ENV"));
+    e.insert("APP_ENV".into(), "production".into());
+    assert!(Gate::new(POLICY, &e).unwrap_err().contains("a user route needs"));
+    e.insert(
+        "SUPABASE_JWKS_URL".into(),
+        "http://127.0.0.1:54321/jwks".into(),
     );
+    assert!(Gate::new(POLICY, &e)
+        .unwrap_err()
+        .contains("https in production"));
     // Loopback http is fine outside production; singular key fallbacks and SUPABASE_JWT_SECRET too.
     let mut e = BTreeMap::new();
     e.insert(
@@ -1238,4 +1291,46 @@ fn authorization_denials_name_the_verified_actor_authentication_denials_do_not()
     assert!(d.to_json().contains("\"actor\":null"));
     let expired = k.token(&with(claims(), json!({"exp": NOW - 3600})));
     assert_eq!(actor(&bearer(&mut g, "/me", &expired)), None);
+}
+
+#[test]
+fn app_metadata_claims_only_when_the_policy_opts_in() {
+    let k = Es::new("k1");
+    let jwks = json!({"keys": [k.jwk()]}).to_string();
+    let opted = POLICY.replacen(
+        r#""audience": "authenticated","#,
+        r#""audience": "authenticated", "app_metadata_claims": true,"#,
+        1,
+    );
+    assert_ne!(opted, POLICY);
+    let removed = with(
+        claims(),
+        json!({"tenant_id": null, "user_role": null,
+               "app_metadata": {"tenant_id": "t1", "user_role": "moderator", "permissions": ["reports:read"]}}),
+    );
+    let t = k.token(&removed);
+    let q = |g: &mut Gate, t: &str| {
+        let auth = format!("Bearer {t}");
+        let mut r = req("GET", "/q", &[("authorization", &auth)]);
+        r.query = "tenant=t1".into();
+        g.check(&r, NOW_MS)
+    };
+    let mut strict = Gate::new(POLICY, &env(&[("SUPABASE_JWKS", &jwks)])).unwrap();
+    denied(
+        &q(&mut strict, &t),
+        "TENANT_MISMATCH",
+        "no tenant_id",
+    );
+    denied(&bearer(&mut strict, "/perm", &t), "FORBIDDEN", "permission");
+    let mut g = Gate::new(&opted, &env(&[("SUPABASE_JWKS", &jwks)])).unwrap();
+    allowed(&q(&mut g, &t));
+    allowed(&bearer(&mut g, "/perm", &t));
+    allowed(&bearer(&mut g, "/t/t1/members", &t));
+    // A top-level claim always wins over app_metadata.
+    let both = k.token(&with(removed, json!({"tenant_id": "t2"})));
+    denied(
+        &q(&mut g, &both),
+        "TENANT_MISMATCH",
+        "another tenant",
+    );
 }

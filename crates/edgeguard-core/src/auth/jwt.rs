@@ -105,38 +105,35 @@ pub fn parse(token: &str) -> Result<Parsed<'_>, String> {
     })
 }
 
-/// Picks the key for a token: by `kid`, or without `kid` only when exactly
-/// one key fits. Returns `Err(reason)`; `Err` starting with "unknown kid" means
-/// a JWKS refetch may help.
-pub fn select_key<'k>(
+/// At most this many HS256 secrets are tried for one token (the legacy
+/// secret and the `oct` keys of `SUPABASE_JWKS`): bounded work per token.
+pub const MAX_HS256_CANDIDATES: usize = 4;
+
+/// Picks the keys a token may be verified with (docs/platform.md):
+///
+/// - a `kid` that names a key selects that key only, and the token's `alg`
+///   must be the key's algorithm;
+/// - an HS256 token whose `kid` names no key, or that has no `kid`, may use
+///   the shared secrets: `JWT_SECRET` and the `oct` keys of `SUPABASE_JWKS`
+///   (kid-less ones first); HS256 never uses a public key;
+/// - an asymmetric token without `kid` uses the one key of its algorithm, and
+///   is refused when several fit.
+///
+/// `Err` with exactly `"unknown kid"` means a JWKS refetch may help.
+pub fn select_keys<'k>(
     keys: &'k [Key],
     hs: Option<&'k Key>,
     alg: &str,
     kid: Option<&str>,
-) -> Result<&'k Key, String> {
+) -> Result<Vec<&'k Key>, String> {
     let Some(token_alg) = Alg::from_name(alg) else {
         return Err(format!(
             "alg \"{}\" is not accepted",
             alg.chars().take(16).collect::<String>()
         ));
     };
-    if token_alg == Alg::Hs256 {
-        // HS256 only ever with the configured shared secret, never with a public key.
-        return match hs {
-            Some(k) => Ok(k),
-            None if !keys.is_empty() => Err(
-                "HS256 token but only asymmetric keys are configured (algorithm confusion refused)"
-                    .into(),
-            ),
-            None => Err("HS256 token but no JWT secret is configured".into()),
-        };
-    }
-    match kid {
-        Some(kid) => {
-            let k = keys
-                .iter()
-                .find(|k| k.kid.as_deref() == Some(kid))
-                .ok_or_else(|| "unknown kid".to_string())?;
+    if let Some(kid) = kid {
+        if let Some(k) = keys.iter().find(|k| k.kid.as_deref() == Some(kid)) {
             if k.material.alg() != token_alg {
                 return Err(format!(
                     "alg {} does not match the key's algorithm {}",
@@ -144,19 +141,41 @@ pub fn select_key<'k>(
                     k.material.alg().name()
                 ));
             }
-            Ok(k)
+            return Ok(vec![k]);
         }
-        None => {
-            let mut fit = keys.iter().filter(|k| k.material.alg() == token_alg);
-            match (fit.next(), fit.next()) {
-                (Some(k), None) => Ok(k),
-                (None, _) => Err(format!(
-                    "no {} key configured for a token without kid",
-                    token_alg.name()
-                )),
-                (Some(_), Some(_)) => Err("token has no kid and several keys fit".into()),
-            }
+        if token_alg != Alg::Hs256 {
+            return Err("unknown kid".into());
         }
+    }
+    if token_alg == Alg::Hs256 {
+        let shared = || keys.iter().filter(|k| k.material.alg() == Alg::Hs256);
+        let mut out: Vec<&Key> = Vec::new();
+        out.extend(hs);
+        out.extend(shared().filter(|k| k.kid.is_none()));
+        if kid.is_none() {
+            out.extend(shared().filter(|k| k.kid.is_some()));
+        }
+        out.truncate(MAX_HS256_CANDIDATES);
+        if !out.is_empty() {
+            return Ok(out);
+        }
+        return Err(if shared().next().is_some() {
+            "unknown kid".into()
+        } else if !keys.is_empty() {
+            "HS256 token but only asymmetric keys are configured (algorithm confusion refused)"
+                .into()
+        } else {
+            "HS256 token but no JWT secret is configured".into()
+        });
+    }
+    let mut fit = keys.iter().filter(|k| k.material.alg() == token_alg);
+    match (fit.next(), fit.next()) {
+        (Some(k), None) => Ok(vec![k]),
+        (None, _) => Err(format!(
+            "no {} key configured for a token without kid",
+            token_alg.name()
+        )),
+        (Some(_), Some(_)) => Err("token has no kid and several keys fit".into()),
     }
 }
 
@@ -227,13 +246,17 @@ pub fn verify(token: &str, keys: &[Key], hs: Option<&Key>) -> SigOutcome {
         Ok(p) => p,
         Err(e) => return SigOutcome::Refused(e),
     };
-    let key = match select_key(keys, hs, &p.alg, p.kid.as_deref()) {
+    let candidates = match select_keys(keys, hs, &p.alg, p.kid.as_deref()) {
         Ok(k) => k,
         Err(e) if e == "unknown kid" => return SigOutcome::UnknownKid,
         Err(e) => return SigOutcome::Refused(e),
     };
-    if !verify_signature(&key.material, p.signing_input, &p.signature) {
-        return SigOutcome::Refused("bad signature".into());
+    if candidates
+        .iter()
+        .any(|key| verify_signature(&key.material, p.signing_input, &p.signature))
+    {
+        SigOutcome::Verified(p.claims)
+    } else {
+        SigOutcome::Refused("bad signature".into())
     }
-    SigOutcome::Verified(p.claims)
 }

@@ -231,12 +231,27 @@ fn b64_field(jwk: &Value, name: &str, i: usize) -> Result<Vec<u8>, String> {
 }
 
 impl KeySet {
-    /// Parses and validates a JWKS document (`{"keys":[...]}`, or a single JWK).
+    /// Parses and validates a fetched JWKS document (`{"keys":[...]}`, or a
+    /// single JWK).
     ///
     /// ES256 (P-256), RS256 (≥ 2048 bits) and EdDSA (Ed25519) keys are kept;
     /// `use: "enc"`, unknown `kty`/`crv` and private keys are ignored with a
-    /// note; a malformed key of a supported type is an error.
+    /// note; a malformed key of a supported type is an error. Symmetric
+    /// (`oct`) keys are ignored: a secret is never taken from a URL.
     pub fn from_json(json: &str) -> Result<KeySet, JwksError> {
+        Self::parse(json, false)
+    }
+
+    /// Parses the platform's inline `SUPABASE_JWKS`: like [`KeySet::from_json`],
+    /// and `oct` keys are HS256 verification keys (what `supabase start`
+    /// puts there when the project has no asymmetric signing keys: one
+    /// `{"kty":"oct","k":…}` holding the JWT secret, see docs/platform.md).
+    /// An `oct` key shorter than 32 bytes is an error.
+    pub fn from_inline_env(json: &str) -> Result<KeySet, JwksError> {
+        Self::parse(json, true)
+    }
+
+    fn parse(json: &str, shared_keys: bool) -> Result<KeySet, JwksError> {
         let v = crate::strict_json::parse(json.as_bytes())
             .map_err(|e| JwksError(format!("JWKS: {e}")))?;
         let list: Vec<Value> = match v.get("keys") {
@@ -247,7 +262,7 @@ impl KeySet {
         };
         let mut set = KeySet::default();
         for (i, jwk) in list.iter().enumerate() {
-            match Self::parse_jwk(jwk, i) {
+            match Self::parse_jwk(jwk, i, shared_keys) {
                 Ok(Some(k)) => {
                     if k.kid.is_some() && set.keys.iter().any(|o| o.kid == k.kid) {
                         return Err(JwksError(format!("JWKS: keys[{i}]: duplicate kid")));
@@ -262,7 +277,7 @@ impl KeySet {
         Ok(set)
     }
 
-    fn parse_jwk(jwk: &Value, i: usize) -> Result<Option<Key>, String> {
+    fn parse_jwk(jwk: &Value, i: usize, shared_keys: bool) -> Result<Option<Key>, String> {
         if !jwk.is_object() {
             return Err(format!("keys[{i}] is not an object"));
         }
@@ -321,9 +336,17 @@ impl KeySet {
                 KeyMaterial::eddsa_from_bytes(&x)
                     .ok_or_else(|| format!("keys[{i}]: not an Ed25519 public key"))?
             }
+            "oct" if shared_keys => {
+                let k = b64_field(jwk, "k", i)?;
+                if k.len() < 32 {
+                    return Err(format!("keys[{i}]: oct key shorter than 32 bytes"));
+                }
+                KeyMaterial::hs256(&k)
+                    .ok_or_else(|| format!("keys[{i}]: oct key is not a usable HMAC key"))?
+            }
             "oct" => {
                 return Err(format!(
-                    "ignored keys[{i}]: symmetric keys are never taken from a JWKS"
+                    "ignored keys[{i}]: symmetric keys are never taken from a fetched JWKS"
                 ))
             }
             other => return Err(format!("ignored keys[{i}]: kty \"{other}\" not supported")),
