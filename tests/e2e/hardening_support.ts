@@ -5,10 +5,10 @@ import { devKeys, errorBody, functionsUrl } from "./stack.ts";
 /** The probe function's URL on `base` (the stack's functions URL by default). */
 export const probe = (path = "", base = functionsUrl) => `${base}/hardening-probe${path}`;
 
-/** A random documentation-range IPv4 address, so each test has its own buckets. */
+/** A random public IPv4 address (11/8), so each test has its own buckets: private ones are no client IP. */
 export function randomIp(): string {
   const b = crypto.getRandomValues(new Uint8Array(3));
-  return `10.${b[0]}.${b[1]}.${b[2] || 1}`;
+  return `11.${b[0]}.${b[1]}.${b[2] || 1}`;
 }
 
 /** Every security header SPEC §6 requires, with the exact values the core sends. */

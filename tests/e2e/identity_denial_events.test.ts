@@ -4,14 +4,11 @@
 import postgres from "npm:postgres@3.4.9";
 import * as assert from "./assert.ts";
 import { dbUrl, errorBody, functionsUrl, mintToken } from "./stack.ts";
+import { randomIp } from "./hardening_support.ts";
 
 const A = "aaaaaaaa-0000-4000-8000-000000000000";
 const B = "bbbbbbbb-0000-4000-8000-000000000000";
 
-function randomIp(): string {
-  const b = crypto.getRandomValues(new Uint8Array(3));
-  return `10.${b[0]}.${b[1]}.${b[2] || 1}`;
-}
 
 type Row = { event_type: string; severity: string; request_id: string; actor_id: string | null; details: unknown };
 

@@ -53,17 +53,27 @@
 //!
 //! # Client IP
 //!
-//! `client_ip.source` says which header the deployment's trusted proxy sets:
-//! - `x-forwarded-for` (default): the entry `trusted_hops` from the right
-//!   (1 = the rightmost, the address the last trusted proxy saw); entries to
-//!   its left are client-controlled and ignored. Hosted Supabase routes
-//!   requests through its API gateway, which appends to this header.
+//! Which header carries the client IP is a property of the deployment, so it
+//! comes from `EDGEGUARD_CLIENT_IP` (`x-forwarded-for[:hops]`,
+//! `cf-connecting-ip`, `x-real-ip`, `remote_addr`); a policy's
+//! `client_ip` section is used only when the variable is unset. Without
+//! either, the default is `cf-connecting-ip` on the hosted platform and
+//! `x-forwarded-for:1` elsewhere (evidence in docs/platform.md):
+//! - `x-forwarded-for`: the entry `hops` from the right (1 = the rightmost,
+//!   the address the last trusted proxy saw); entries to its left are
+//!   client-controlled and ignored.
 //! - `cf-connecting-ip`, `x-real-ip`: the single address in that header; only
 //!   safe when the platform overwrites it.
-//! - `remote_addr`: the connection's peer address (local stack without proxy).
+//! - `remote_addr`: the connection's peer address (a server without proxy).
 //!
-//! When the configured header is absent the peer address is used if the shim
-//! passed one. IPv6 addresses are keyed by their /64 prefix.
+//! A client IP that cannot be trusted is no IP at all: the configured header
+//! missing, an unparsable value, or — from a proxy header — an address that
+//! is not public (private, loopback, link-local, shared, unspecified such as
+//! the `0.0.0.0` edge-runtime reports). Such a request is never keyed with
+//! everyone else: an IP rule counts it by its user, API key or tenant instead,
+//! and does not apply when none is known. The first such request of an
+//! isolate carries a note naming the missing header, for one log line.
+//! IPv6 addresses are keyed by their /64 prefix.
 //!
 //! # Headers
 //!
@@ -242,6 +252,8 @@ fn default_classes() -> BTreeMap<String, Vec<Rule>> {
 pub struct LimitsConfig {
     ip_source: IpSource,
     trusted_hops: u8,
+    /// Whether the IP source was chosen (policy or env) rather than defaulted.
+    ip_explicit: bool,
     max_keys: usize,
     fail_open: bool,
     default_class: String,
@@ -256,6 +268,7 @@ impl LimitsConfig {
             Some(v) => LimitsSection::deserialize(v)
                 .map_err(|e| misconfigured(format!("limits section: {e}")))?,
         };
+        let ip_explicit = s.client_ip.is_some();
         let (ip_source, trusted_hops) = match s.client_ip {
             None => (IpSource::XForwardedFor, 1),
             Some(c) => {
@@ -339,6 +352,7 @@ impl LimitsConfig {
         Ok(LimitsConfig {
             ip_source,
             trusted_hops,
+            ip_explicit,
             max_keys,
             fail_open: matches!(s.on_db_error, Some(FailMode::Open)),
             default_class,
@@ -375,7 +389,84 @@ impl LimitsConfig {
         })
     }
 
-    /// The client IP key from the request facts, per the configured source.
+    /// Applies the deployment's `EDGEGUARD_CLIENT_IP` (it wins over the
+    /// policy's `client_ip`); without either, the platform default.
+    pub fn with_env(mut self, env: &BTreeMap<String, String>) -> Result<Self, Denial> {
+        let raw = env
+            .get("EDGEGUARD_CLIENT_IP")
+            .map(|s| s.trim().to_ascii_lowercase())
+            .filter(|s| !s.is_empty());
+        match raw {
+            Some(v) => {
+                let (name, hops) = match v.split_once(':') {
+                    Some((n, h)) => (n, Some(h)),
+                    None => (v.as_str(), None),
+                };
+                let source = match name {
+                    "x-forwarded-for" => IpSource::XForwardedFor,
+                    "cf-connecting-ip" => IpSource::CfConnectingIp,
+                    "x-real-ip" => IpSource::XRealIp,
+                    "remote_addr" => IpSource::RemoteAddr,
+                    _ => return Err(misconfigured(
+                        "EDGEGUARD_CLIENT_IP must be x-forwarded-for[:hops], cf-connecting-ip, x-real-ip or remote_addr",
+                    )),
+                };
+                let hops = match (source, hops) {
+                    (_, None) => 1,
+                    (IpSource::XForwardedFor, Some(h)) => match h.parse::<u8>() {
+                        Ok(n) if (1..=16).contains(&n) => n,
+                        _ => {
+                            return Err(misconfigured(
+                                "EDGEGUARD_CLIENT_IP: x-forwarded-for hops must be 1..=16",
+                            ))
+                        }
+                    },
+                    (_, Some(_)) => {
+                        return Err(misconfigured(
+                            "EDGEGUARD_CLIENT_IP: hops apply to x-forwarded-for only",
+                        ))
+                    }
+                };
+                self.ip_source = source;
+                self.trusted_hops = hops;
+                self.ip_explicit = true;
+            }
+            None if !self.ip_explicit => {
+                let hosted = crate::app_env::PLATFORM_MARKERS
+                    .iter()
+                    .any(|m| env.get(*m).is_some_and(|v| !v.trim().is_empty()));
+                if hosted {
+                    self.ip_source = IpSource::CfConnectingIp;
+                    self.trusted_hops = 1;
+                }
+            }
+            None => {}
+        }
+        Ok(self)
+    }
+
+    /// The configured source as `EDGEGUARD_CLIENT_IP` spells it.
+    pub fn ip_source_name(&self) -> String {
+        match self.ip_source {
+            IpSource::XForwardedFor => format!("x-forwarded-for:{}", self.trusted_hops),
+            IpSource::CfConnectingIp => "cf-connecting-ip".into(),
+            IpSource::XRealIp => "x-real-ip".into(),
+            IpSource::RemoteAddr => "remote_addr".into(),
+        }
+    }
+
+    /// The header the client IP is expected in (`None` for `remote_addr`).
+    pub fn ip_header(&self) -> Option<&'static str> {
+        match self.ip_source {
+            IpSource::XForwardedFor => Some("x-forwarded-for"),
+            IpSource::CfConnectingIp => Some("cf-connecting-ip"),
+            IpSource::XRealIp => Some("x-real-ip"),
+            IpSource::RemoteAddr => None,
+        }
+    }
+
+    /// The client IP key from the request facts, per the configured source;
+    /// `None` when no trustworthy address is there (see the module docs).
     pub fn client_ip(&self, facts: &Facts) -> Option<String> {
         let header = |name: &str| {
             facts
@@ -384,21 +475,55 @@ impl LimitsConfig {
                 .find(|(k, _)| k.eq_ignore_ascii_case(name))
                 .map(|(_, v)| v.as_str())
         };
-        let from_header = match self.ip_source {
-            IpSource::XForwardedFor => header("x-forwarded-for").map(|v| {
+        let public = |s: &str| s.parse::<IpAddr>().ok().filter(is_public_ip).and_then(|_| ip_key(s));
+        match self.ip_source {
+            IpSource::XForwardedFor => header("x-forwarded-for").and_then(|v| {
                 let hops: Vec<&str> = v.split(',').map(str::trim).collect();
                 hops.len()
                     .checked_sub(usize::from(self.trusted_hops))
                     .and_then(|i| hops.get(i).copied())
-                    .and_then(ip_key)
+                    .and_then(public)
             }),
-            IpSource::CfConnectingIp => header("cf-connecting-ip").map(|v| ip_key(v.trim())),
-            IpSource::XRealIp => header("x-real-ip").map(|v| ip_key(v.trim())),
-            IpSource::RemoteAddr => None,
-        };
-        match from_header {
-            Some(found) => found,
-            None => facts.remote_addr.as_deref().and_then(|a| ip_key(a.trim())),
+            IpSource::CfConnectingIp => header("cf-connecting-ip").and_then(|v| public(v.trim())),
+            IpSource::XRealIp => header("x-real-ip").and_then(|v| public(v.trim())),
+            IpSource::RemoteAddr => facts
+                .remote_addr
+                .as_deref()
+                .map(str::trim)
+                .filter(|a| a.parse::<IpAddr>().is_ok_and(|ip| !ip.is_unspecified()))
+                .and_then(ip_key),
+        }
+    }
+}
+
+/// Whether an address can be a client on the internet: not private,
+/// loopback, link-local, shared (100.64/10), unspecified, broadcast,
+/// multicast, reserved or unique-local. (The documentation ranges count as
+/// public: they never reach a server, and examples and tests use them.)
+pub fn is_public_ip(ip: &IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => {
+            let o = v4.octets();
+            !(v4.is_private()
+                || v4.is_loopback()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_broadcast()
+                || v4.is_multicast()
+                || o[0] == 0
+                || (o[0] == 100 && (o[1] & 0xc0) == 64)
+                || o[0] >= 240)
+        }
+        IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return is_public_ip(&IpAddr::V4(v4));
+            }
+            let seg = v6.segments();
+            !(v6.is_loopback()
+                || v6.is_unspecified()
+                || v6.is_multicast()
+                || (seg[0] & 0xfe00) == 0xfc00
+                || (seg[0] & 0xffc0) == 0xfe80)
         }
     }
 }
@@ -522,6 +647,10 @@ pub struct LimitDecision {
     pub policies: Vec<PolicyState>,
     /// The checks the Postgres limiter must still run (only when allowed so far).
     pub global: Vec<GlobalCheck>,
+    /// Set once per isolate, on the first request an IP rule could not key by
+    /// a trustworthy client IP: what was missing, for one log line.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ip_note: Option<String>,
 }
 
 fn sf_name(n: &str) -> String {
@@ -538,6 +667,7 @@ impl LimitDecision {
             record_event: false,
             policies: Vec::new(),
             global: Vec::new(),
+            ip_note: None,
         }
     }
 
@@ -609,6 +739,7 @@ pub struct Limiter {
     slots: HashMap<[u8; 32], Slot>,
     order: BTreeMap<u64, [u8; 32]>,
     seq: u64,
+    ip_noted: bool,
 }
 
 fn ceil_div(a: i128, b: i128) -> i128 {
@@ -635,6 +766,7 @@ impl Limiter {
             slots: HashMap::new(),
             order: BTreeMap::new(),
             seq: 0,
+            ip_noted: false,
         }
     }
 
@@ -656,14 +788,30 @@ impl Limiter {
         h.update(format!("\0{limit}\0{}\0", rule.window_s).as_bytes());
         for part in &rule.by {
             let (tag, value) = match part {
-                KeyPart::Ip => (
-                    "ip",
-                    Some(
-                        self.config
-                            .client_ip(facts)
-                            .unwrap_or_else(|| "unknown".into()),
-                    ),
-                ),
+                // No trustworthy IP: counted by who the caller is, never with everyone else.
+                KeyPart::Ip => match self.config.client_ip(facts) {
+                    Some(ip) => ("ip", Some(ip)),
+                    None => facts
+                        .user_id
+                        .clone()
+                        .filter(|v| !v.is_empty())
+                        .map(|u| ("ip-unknown-user", Some(u)))
+                        .or_else(|| {
+                            facts
+                                .api_key_id
+                                .clone()
+                                .filter(|v| !v.is_empty())
+                                .map(|k| ("ip-unknown-api-key", Some(k)))
+                        })
+                        .or_else(|| {
+                            facts
+                                .tenant_id
+                                .clone()
+                                .filter(|v| !v.is_empty())
+                                .map(|t| ("ip-unknown-tenant", Some(t)))
+                        })
+                        .unwrap_or(("ip", None)),
+                },
                 KeyPart::User => ("user", facts.user_id.clone()),
                 KeyPart::ApiKey => ("api_key", facts.api_key_id.clone()),
                 KeyPart::Tenant => ("tenant", facts.tenant_id.clone()),
@@ -795,6 +943,21 @@ impl Limiter {
                 }
             }
         }
+        let ip_note = if !self.ip_noted
+            && route.rules.iter().any(|r| r.by.contains(&KeyPart::Ip))
+            && self.config.client_ip(facts).is_none()
+        {
+            self.ip_noted = true;
+            Some(match self.config.ip_header() {
+                Some(h) => format!(
+                    "no trustworthy client IP: header {h} missing or not a public address (EDGEGUARD_CLIENT_IP={}); IP limits count such requests by user, API key or tenant",
+                    self.config.ip_source_name()
+                ),
+                None => "no trustworthy client IP: no peer address (EDGEGUARD_CLIENT_IP=remote_addr); IP limits count such requests by user, API key or tenant".into(),
+            })
+        } else {
+            None
+        };
         match refused {
             Some((name, retry_s, key, window_ms)) => {
                 let record_event = self.should_record(key, window_ms, now_ms);
@@ -805,6 +968,7 @@ impl Limiter {
                     record_event,
                     policies,
                     global: Vec::new(),
+                    ip_note,
                 }
             }
             None => {
@@ -818,6 +982,7 @@ impl Limiter {
                     record_event: false,
                     policies,
                     global,
+                    ip_note,
                 }
             }
         }

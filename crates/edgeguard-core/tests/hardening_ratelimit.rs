@@ -191,14 +191,14 @@ fn memory_is_capped_and_oldest_evicted() {
     );
     let route = l.config().route(None).unwrap();
     for i in 0..10_000u32 {
-        let ip = format!("10.{}.{}.{}", i >> 16, (i >> 8) & 255, i & 255);
+        let ip = format!("11.{}.{}.{}", i >> 16, (i >> 8) & 255, i & 255);
         assert!(l.check(&route, &facts_ip(&ip), 0).allowed);
         assert!(l.tracked_keys() <= 100);
     }
     assert_eq!(l.tracked_keys(), 100);
     // The most recent keys are still limited, the oldest were forgotten.
-    assert!(!l.check(&route, &facts_ip("10.0.39.15"), 0).allowed); // i = 9999
-    assert!(l.check(&route, &facts_ip("10.0.0.0"), 0).allowed); // i = 0, evicted
+    assert!(!l.check(&route, &facts_ip("11.0.39.15"), 0).allowed); // i = 9999
+    assert!(l.check(&route, &facts_ip("11.0.0.0"), 0).allowed); // i = 0, evicted
 }
 
 #[test]
@@ -210,28 +210,41 @@ fn client_ip_sources() {
     let mut f = Facts::default();
     f.headers.insert(
         "x-forwarded-for".into(),
-        "6.6.6.6, 203.0.113.5, 10.0.0.1".into(),
+        "6.6.6.6, 203.0.113.5, 198.51.100.1".into(),
     );
     assert_eq!(xff.client_ip(&f).as_deref(), Some("203.0.113.5"));
     let one = LimitsConfig::from_value(None).unwrap();
-    assert_eq!(one.client_ip(&f).as_deref(), Some("10.0.0.1"));
+    assert_eq!(one.client_ip(&f).as_deref(), Some("198.51.100.1"));
     f.headers
         .insert("x-forwarded-for".into(), "203.0.113.5".into());
     assert_eq!(xff.client_ip(&f), None, "fewer hops than trusted");
     f.headers
         .insert("x-forwarded-for".into(), "not-an-ip".into());
     f.remote_addr = Some("127.0.0.1".into());
+    assert_eq!(one.client_ip(&f), None, "a bad header does not fall back");
+    f.headers.clear();
     assert_eq!(
         one.client_ip(&f),
         None,
-        "a present but bad header does not fall back"
+        "an expected proxy header that is absent never falls back to the peer (the proxy)"
     );
-    f.headers.clear();
-    assert_eq!(
-        one.client_ip(&f).as_deref(),
-        Some("127.0.0.1"),
-        "absent header falls back to the peer"
-    );
+    // From a proxy header, only a public address is a client.
+    for untrusted in [
+        "10.0.0.1",
+        "172.17.0.1",
+        "192.168.1.2",
+        "127.0.0.1",
+        "0.0.0.0",
+        "100.64.0.1",
+        "169.254.1.1",
+        "::1",
+        "::",
+        "fd00::1",
+        "fe80::1",
+        "::ffff:10.0.0.1",
+    ] {
+        assert_eq!(one.client_ip(&facts_ip(untrusted)), None, "{untrusted}");
+    }
     let cf = LimitsConfig::from_value(Some(&json!({"client_ip": {"source": "cf-connecting-ip"}})))
         .unwrap();
     let mut g = Facts::default();
@@ -244,13 +257,90 @@ fn client_ip_sources() {
     g.headers.insert("x-real-ip".into(), "2001:db8::1".into());
     assert_eq!(real.client_ip(&g).as_deref(), Some("2001:db8:0:0::/64"));
     assert_eq!(ip_key("::ffff:192.0.2.1").as_deref(), Some("192.0.2.1"));
-    // Unknown IPs share one bucket (fail closed).
+    // remote_addr: the peer, except the 0.0.0.0 edge-runtime reports.
+    let peer =
+        LimitsConfig::from_value(Some(&json!({"client_ip": {"source": "remote_addr"}}))).unwrap();
+    let mut p = Facts {
+        remote_addr: Some("127.0.0.1".into()),
+        ..Default::default()
+    };
+    assert_eq!(peer.client_ip(&p).as_deref(), Some("127.0.0.1"));
+    p.remote_addr = Some("0.0.0.0".into());
+    assert_eq!(peer.client_ip(&p), None);
+}
+
+#[test]
+fn unknown_client_ips_never_share_one_bucket() {
     let mut l = limiter(one_class(
         json!([{"name": "r", "by": ["ip"], "limit": 1, "window_s": 60}]),
     ));
     let route = l.config().route(None).unwrap();
-    assert!(l.check(&route, &Facts::default(), 0).allowed);
-    assert!(!l.check(&route, &facts_ip("garbage"), 0).allowed);
+    // No trustworthy IP and nobody known: the IP rule does not apply.
+    let first = l.check(&route, &Facts::default(), 0);
+    assert!(first.allowed);
+    assert!(first.policies.is_empty());
+    let note = first.ip_note.expect("the first occurrence names the missing header");
+    assert!(note.contains("x-forwarded-for"), "{note}");
+    for bad in ["garbage", "10.0.0.1", "0.0.0.0"] {
+        let d = l.check(&route, &facts_ip(bad), 0);
+        assert!(d.allowed, "{bad}: one busy minute must not lock out everyone");
+        assert_eq!(d.ip_note, None, "the note is given once per isolate");
+    }
+    // Known callers are counted by who they are instead, each on their own.
+    let user = |u: &str| Facts {
+        user_id: Some(u.into()),
+        ..facts_ip("10.0.0.1")
+    };
+    assert!(l.check(&route, &user("u1"), 0).allowed);
+    assert!(!l.check(&route, &user("u1"), 0).allowed);
+    assert!(l.check(&route, &user("u2"), 0).allowed);
+    let key = Facts {
+        api_key_id: Some("k1".into()),
+        ..Default::default()
+    };
+    assert!(l.check(&route, &key, 0).allowed);
+    assert!(!l.check(&route, &key, 0).allowed);
+    // A trustworthy IP is still keyed by IP.
+    assert!(l.check(&route, &facts_ip("198.51.100.7"), 0).allowed);
+    assert!(!l.check(&route, &facts_ip("198.51.100.7"), 0).allowed);
+}
+
+#[test]
+fn client_ip_from_the_environment() {
+    let env = |pairs: &[(&str, &str)]| -> std::collections::BTreeMap<String, String> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    };
+    let base = || LimitsConfig::from_value(None).unwrap();
+    assert_eq!(base().with_env(&env(&[])).unwrap().ip_source_name(), "x-forwarded-for:1");
+    assert_eq!(
+        base().with_env(&env(&[("SB_REGION", "eu-west-1")])).unwrap().ip_source_name(),
+        "cf-connecting-ip",
+        "hosted default"
+    );
+    for (v, want) in [
+        ("x-forwarded-for:2", "x-forwarded-for:2"),
+        ("X-Real-IP", "x-real-ip"),
+        ("cf-connecting-ip", "cf-connecting-ip"),
+        ("remote_addr", "remote_addr"),
+        ("x-forwarded-for", "x-forwarded-for:1"),
+    ] {
+        let c = base()
+            .with_env(&env(&[("EDGEGUARD_CLIENT_IP", v), ("SB_REGION", "x")]))
+            .unwrap();
+        assert_eq!(c.ip_source_name(), want, "{v}");
+    }
+    for bad in ["x-forwarded-for:0", "x-forwarded-for:17", "cf-connecting-ip:2", "forwarded", "x-forwarded-for:a"] {
+        let e = base().with_env(&env(&[("EDGEGUARD_CLIENT_IP", bad)])).unwrap_err();
+        assert_eq!(e.code, ErrorCode::Misconfigured, "{bad}");
+        assert!(e.reason.contains("EDGEGUARD_CLIENT_IP"), "{bad}");
+    }
+    // The variable wins over a policy's client_ip section.
+    let policy = LimitsConfig::from_value(Some(&json!({"client_ip": {"source": "x-real-ip"}}))).unwrap();
+    assert_eq!(policy.clone().with_env(&env(&[("SB_REGION", "x")])).unwrap().ip_source_name(), "x-real-ip");
+    assert_eq!(
+        policy.with_env(&env(&[("EDGEGUARD_CLIENT_IP", "cf-connecting-ip")])).unwrap().ip_source_name(),
+        "cf-connecting-ip"
+    );
 }
 
 #[test]

@@ -121,7 +121,7 @@ fn build(policy_sections_json: &str, env_json: &str) -> Result<Inner, Denial> {
         .map_err(|e| Denial::new(ErrorCode::Misconfigured, format!("policy sections: {e}")))?;
     let env: BTreeMap<String, String> = serde_json::from_str(env_json)
         .map_err(|_| bad("environment must be a JSON object of strings"))?;
-    let limits = LimitsConfig::from_value(s.limits.as_ref())?;
+    let limits = LimitsConfig::from_value(s.limits.as_ref())?.with_env(&env)?;
     let default_route = build_route(&limits, &env, &s, None)?;
     let mut routes = BTreeMap::new();
     for (key, r) in &s.routes {
@@ -291,6 +291,30 @@ impl Hardening {
             }
             Err(d) => refusal(d, &Vec::new()).to_string(),
         }
+    }
+
+    /// How the client IP of a request described by `facts_json` (as for
+    /// `limitLocal`) resolves, for a deploy check:
+    /// `{"ok":true,"source":"x-forwarded-for:1","header":"x-forwarded-for","header_present":true,"client_ip":"203.0.113.5"|null}`.
+    /// Names nothing else about the request.
+    #[wasm_bindgen(js_name = clientIpReport)]
+    pub fn client_ip_report(&mut self, facts_json: &str) -> String {
+        let facts: Facts = match serde_json::from_str(facts_json) {
+            Ok(f) => f,
+            Err(_) => return internal("malformed limit facts"),
+        };
+        self.with(|i| {
+            let config = i.limiter.config();
+            let header = config.ip_header();
+            let present = header.is_some_and(|h| facts.headers.keys().any(|k| k.eq_ignore_ascii_case(h)));
+            json!({
+                "ok": true,
+                "source": config.ip_source_name(),
+                "header": header,
+                "header_present": present,
+                "client_ip": config.client_ip(&facts),
+            })
+        })
     }
 
     /// Whether an identity denial (`code`, e.g. `INVALID_JWT`) on `route` for a

@@ -37,6 +37,8 @@ export interface LimitDecision {
   record_event: boolean;
   policies: unknown[];
   global: GlobalCheck[];
+  /** Once per isolate: why an IP rule had no trustworthy client IP (for one log line). */
+  ip_note?: string;
 }
 
 /** A verdict: allowed or a 429 refusal; both carry the decision and its headers. */
