@@ -3,6 +3,11 @@
 #
 #   npm run dev                 foreground; Ctrl-C stops the server and Postgres
 #   npm run dev -- --detach     returns once every function answers; `npm run stop` stops it
+#   npm run dev -- --profile start-legacy
+#                               functions get the environment of a platform profile
+#                               (dev, start-legacy, start-signing-keys, hosted;
+#                               docs/platform.md): see what `supabase start` or a
+#                               hosted deploy will do
 #
 # Options for scripts: --no-setup, --no-build (skip steps a caller already did).
 # Ports and state: EDGEGUARD_API_PORT (54321), EDGEGUARD_DB_PORT (54322),
@@ -13,14 +18,23 @@ set -euo pipefail
 cd "$EG_ROOT"
 
 detach=0 do_setup=1 do_build=1
-for arg in "$@"; do
-  case "$arg" in
+profile="${EDGEGUARD_PROFILE:-dev}"
+while [ $# -gt 0 ]; do
+  case "$1" in
     --detach|-d) detach=1 ;;
     --no-setup) do_setup=0 ;;
     --no-build) do_build=0 ;;
-    *) eg_die "dev.sh: unknown option $arg (use --detach)" ;;
+    --profile) [ $# -ge 2 ] || eg_die "dev.sh: --profile needs a name"; profile="$2"; shift ;;
+    --profile=*) profile="${1#--profile=}" ;;
+    *) eg_die "dev.sh: unknown option $1 (use --detach, --profile NAME)" ;;
   esac
+  shift
 done
+case "$profile" in
+  dev|start-legacy|start-signing-keys|hosted) ;;
+  *) eg_die "dev.sh: unknown profile $profile (dev, start-legacy, start-signing-keys, hosted)" ;;
+esac
+export EDGEGUARD_PROFILE="$profile"
 mkdir -p "$EG_STATE"
 
 [ "$do_setup" = 1 ] && bash scripts/setup.sh
@@ -96,6 +110,7 @@ const lines = [
   `${pad("Publishable key")}: ${env.SUPABASE_PUBLISHABLE_KEY}`,
   `${pad("Secret key")}: ${env.SUPABASE_SECRET_KEY}`,
   `${pad("JWT secret")}: ${env.JWT_SECRET}`,
+  `${pad("Profile")}: ${process.env.EDGEGUARD_PROFILE || "dev"}`,
   `${pad("State")}: ${state}${detach === "1" ? `  (server log: ${log})` : ""}`,
   "",
   "Mint a dev token:  npm run token -- --email you@example.com",

@@ -11,19 +11,27 @@
 // honoured like the platform gateway (default true). The dev JWKS is served at
 // /auth/v1/.well-known/jwks.json.
 //
-// Environment given to functions, later wins: generated dev values, then
+// Environment given to functions, later wins: the platform profile's values
+// (EDGEGUARD_PROFILE: dev, start-legacy, start-signing-keys, hosted; see
+// scripts/lib/platform_profile.ts and docs/platform.md), then
 // supabase/functions/.env (names starting with SUPABASE_ are reserved and
-// skipped, as on the platform), then this process's environment.
+// skipped, as on the platform), then this process's environment. Under the
+// `start-*` profiles the gateway rewrites `Authorization` as the local Kong
+// does; like edge-runtime, `info.remoteAddr` is 0.0.0.0.
 //
 // Settings: EDGEGUARD_STATE_DIR (.local), EDGEGUARD_API_PORT (54321),
 // EDGEGUARD_DB_PORT (54322), EDGEGUARD_CONFIG (supabase/config.toml),
-// EDGEGUARD_FUNCTIONS_DIR (supabase/functions).
+// EDGEGUARD_FUNCTIONS_DIR (supabase/functions), EDGEGUARD_PROFILE (dev).
 import * as jose from "npm:jose@6.2.17";
 import { type DevKeys, ensureDevKeys } from "./dev_keys.ts";
+import { gatewayAlgorithms, gatewayAuthorization, legacyKeyJwt, profileEnv, profileName } from "./lib/platform_profile.ts";
 import { parseDotEnv } from "./lib/parse_dot_env.ts";
 import { readVerifyJwt } from "./lib/read_verify_jwt.ts";
 
-type FetchHandler = (req: Request) => Response | Promise<Response>;
+type FetchHandler = (req: Request, info?: unknown) => Response | Promise<Response>;
+
+/** What edge-runtime passes as the second argument: a fixed, meaningless peer (docs/platform.md). */
+const EDGE_RUNTIME_INFO = { remoteAddr: { hostname: "0.0.0.0", port: 9999, transport: "tcp" } };
 
 interface LoadedFunction {
   name: string;
@@ -48,27 +56,13 @@ function logLine(message: string) {
 
 // --- environment -------------------------------------------------------------
 
-async function legacyKey(secret: string, role: string): Promise<string> {
-  // Shaped like the legacy anon / service_role keys of `supabase start`.
-  return await new jose.SignJWT({ iss: "supabase-demo", role })
-    .setProtectedHeader({ alg: "HS256", typ: "JWT" })
-    .setExpirationTime("10y")
-    .sign(new TextEncoder().encode(secret));
-}
+const profile = profileName(Deno.env.get("EDGEGUARD_PROFILE"));
 
 async function functionEnv(keys: DevKeys): Promise<Record<string, string>> {
-  const generated: Record<string, string> = {
-    ...keys.env,
-    SUPABASE_URL: apiUrl,
-    SUPABASE_DB_URL: `postgresql://postgres:postgres@127.0.0.1:${dbPort}/postgres`,
-    SUPABASE_JWKS_URL: `${apiUrl}/auth/v1/.well-known/jwks.json`,
-    SUPABASE_JWKS: JSON.stringify(keys.jwks),
-    SUPABASE_PUBLISHABLE_KEYS: JSON.stringify({ default: keys.env.SUPABASE_PUBLISHABLE_KEY }),
-    SUPABASE_SECRET_KEYS: JSON.stringify({ default: keys.env.SUPABASE_SECRET_KEY }),
-    SUPABASE_ANON_KEY: await legacyKey(keys.env.JWT_SECRET, "anon"),
-    SUPABASE_SERVICE_ROLE_KEY: await legacyKey(keys.env.JWT_SECRET, "service_role"),
-    APP_ENV: "development",
-  };
+  const generated = await profileEnv(profile, keys, {
+    apiUrl,
+    dbUrl: `postgresql://postgres:postgres@127.0.0.1:${dbPort}/postgres`,
+  });
   let dotEnv: Record<string, string> = {};
   try {
     dotEnv = parseDotEnv(await Deno.readTextFile(`${functionsDir}/.env`));
@@ -116,13 +110,15 @@ type GatewayVerdict = { ok: true } | { ok: false; code: "MISSING_CREDENTIALS" | 
 function makeGateway(keys: DevKeys, jwtSecret: string | undefined) {
   const jwks = jose.createLocalJWKSet(keys.jwks);
   const secret = jwtSecret ? new TextEncoder().encode(jwtSecret) : undefined;
-  return async function verify(req: Request): Promise<GatewayVerdict> {
-    const header = req.headers.get("authorization")?.trim();
+  const algorithms = gatewayAlgorithms(profile);
+  return async function verify(headers: Headers): Promise<GatewayVerdict> {
+    const header = headers.get("authorization")?.trim();
     if (!header) return { ok: false, code: "MISSING_CREDENTIALS", message: "Missing authorization header" };
     const m = /^Bearer\s+(\S+)$/i.exec(header);
     if (!m) return { ok: false, code: "INVALID_JWT", message: "Authorization header is not a Bearer token" };
     try {
       const { alg } = jose.decodeProtectedHeader(m[1]);
+      if (!alg || !algorithms.includes(alg)) throw new Error("algorithm not accepted by this gateway");
       if (alg === "HS256") {
         if (!secret) throw new Error("no JWT secret");
         await jose.jwtVerify(m[1], secret, { algorithms: ["HS256"], clockTolerance: 30 });
@@ -186,7 +182,12 @@ async function main() {
     functions.set(fn.name, fn);
     if (fn.failure) logLine(`function "${fn.name}" ${fn.failure}; it answers 500 MISCONFIGURED`);
   }
-  const gateway = makeGateway(keys, Deno.env.get("JWT_SECRET") ?? Deno.env.get("SUPABASE_JWT_SECRET"));
+  // The platform's gateway knows the project's JWT secret even where functions do not get it.
+  const gateway = makeGateway(keys, keys.env.JWT_SECRET);
+  const legacy = {
+    anon: await legacyKeyJwt(profile, keys, "anon"),
+    service_role: await legacyKeyJwt(profile, keys, "service_role"),
+  };
   const jwksBody = JSON.stringify(keys.jwks);
 
   async function handle(req: Request): Promise<Response> {
@@ -202,8 +203,12 @@ async function main() {
     const m = /^\/functions\/v1\/([^/]+)(\/.*)?$/.exec(url.pathname);
     const fn = m ? functions.get(decodeURIComponent(m[1])) : undefined;
     if (!m || !fn) return errorResponse(404, "NOT_FOUND", "No such function");
+    const headers = new Headers(req.headers);
+    const authorization = gatewayAuthorization(profile, headers, keys, legacy);
+    if (authorization === null) headers.delete("authorization");
+    else headers.set("authorization", authorization);
     if (fn.verifyJwt && req.method !== "OPTIONS") {
-      const verdict = await gateway(req);
+      const verdict = await gateway(headers);
       if (!verdict.ok) {
         return errorResponse(401, verdict.code, verdict.message, { "x-edgeguard-gateway": "rejected" });
       }
@@ -218,12 +223,12 @@ async function main() {
     const hasBody = req.method !== "GET" && req.method !== "HEAD";
     const inner = new Request(target, {
       method: req.method,
-      headers: req.headers,
+      headers,
       body: hasBody ? req.body : undefined,
       redirect: "manual",
     });
     try {
-      const res = await fn.fetch(inner);
+      const res = await fn.fetch(inner, EDGE_RUNTIME_INFO);
       if (!(res instanceof Response)) throw new TypeError("fetch did not return a Response");
       return res;
     } catch (e) {
@@ -237,7 +242,7 @@ async function main() {
       hostname: "127.0.0.1",
       port: apiPort,
       onListen: () => {
-        logLine(`listening on ${apiUrl} (functions: ${names.join(", ") || "none"})`);
+        logLine(`listening on ${apiUrl} (profile ${profile}; functions: ${names.join(", ") || "none"})`);
       },
     }, async (req) => {
       const started = performance.now();

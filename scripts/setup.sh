@@ -61,8 +61,9 @@ else
     if ! npm ci --no-audit --no-fund --loglevel=error >"$npm_log" 2>&1; then
       # npm ci refuses a lock file that lacks other platforms' optional
       # packages; npm install resolves the same pinned versions from it.
-      status "npm packages" "npm ci refused the lock file; installing with npm install"
-      if ! npm install --no-audit --no-fund --loglevel=error >>"$npm_log" 2>&1; then
+      # --no-save: it must not rewrite package-lock.json (a fresh clone stays clean).
+      status "npm packages" "npm ci refused the lock file; installing with npm install --no-save"
+      if ! npm install --no-save --no-audit --no-fund --loglevel=error >>"$npm_log" 2>&1; then
         cat "$npm_log" >&2
         rm -f "$npm_log"
         eg_die "npm install failed (output above)"

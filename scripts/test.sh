@@ -5,6 +5,9 @@
 #   pgtap  pg_prove of supabase/tests/database/*.test.sql on a throw-away database
 #   e2e    deno test tests/e2e/ against a stack started on its own ports and
 #          state dir (.local/test-stack), so a running `npm run dev` is untouched
+#   profiles  tests/platform/ once per platform profile (start-legacy,
+#          start-signing-keys, hosted): the same stack restarted with the
+#          environment Supabase really gives a function (docs/platform.md)
 # Prints a summary line per suite and a final `total: N passed, M failed`;
 # exits non-zero on any failure. Logs: .local/test-logs/<suite>.log.
 #
@@ -191,7 +194,28 @@ if [ "$rc" != 0 ] && [ -f "$test_state/serve.log" ]; then
   printf '\n-- last lines of the test stack server log --\n'
   tail -n 30 "$test_state/serve.log"
 fi
-stop_test_stack
 suite_result e2e "$rc" count_deno "$logs/e2e.log" "$((SECONDS - t))"
+
+# --- platform profiles -------------------------------------------------------
+t=$SECONDS
+run_profiles() {
+  local p rc=0
+  for p in start-legacy start-signing-keys hosted; do
+    printf '\n-- profile %s --\n' "$p"
+    if ! "${test_env[@]}" EDGEGUARD_PROFILE="$p" bash scripts/dev.sh --detach --no-setup --no-build >/dev/null; then
+      rc=1
+      tail -n 30 "$test_state/serve.log"
+      continue
+    fi
+    "${test_env[@]}" EDGEGUARD_PROFILE="$p" EDGEGUARD_API_URL="http://127.0.0.1:$test_api_port" \
+      EDGEGUARD_DB_URL="postgresql://postgres:postgres@127.0.0.1:$test_db_port/postgres" \
+      timeout -k 15 300 "$EG_DENO" test -A --no-prompt tests/platform/ || rc=1
+  done
+  return "$rc"
+}
+run_logged profiles run_profiles
+rc=$?
+stop_test_stack
+suite_result profiles "$rc" count_deno "$logs/profiles.log" "$((SECONDS - t))"
 
 finish

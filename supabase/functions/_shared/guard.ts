@@ -31,6 +31,7 @@
 // platform answers its boot error; the local stack 500 MISCONFIGURED) and no
 // request reaches an unprotected handler.
 import { loadWasm } from "./load_wasm.ts";
+import { isProduction } from "./app_env.ts";
 import { authenticate, type Identity } from "./authenticate.ts";
 import { GuardError, respondError } from "./respond_error.ts";
 import { requestIdFor } from "./request_id.ts";
@@ -79,6 +80,20 @@ export interface GuardContext {
    * `Set-Cookie` with the response.
    */
   csrfToken(): { token: string; expires_in_s: number; cookie?: string };
+  /**
+   * The client IP as the core resolves it from the deployment's trusted
+   * source (`EDGEGUARD_CLIENT_IP`, docs/platform.md): `client_ip` is null when
+   * no trustworthy address is there. The same rule the limiter uses.
+   */
+  clientIp(): ClientIpReport;
+}
+
+/** How the client IP resolved for one request. */
+export interface ClientIpReport {
+  source: string;
+  header: string | null;
+  header_present: boolean;
+  client_ip: string | null;
 }
 
 export type Handler = (req: Request, ctx: GuardContext) => Response | Promise<Response>;
@@ -113,8 +128,9 @@ interface State {
  */
 export function guard(policy: unknown, handler: Handler, options: GuardOptions = {}): FetchHandler {
   const env = options.env ?? Deno.env.toObject();
+  const production = isProduction(env);
   const setup = setUp(policy, env);
-  if (!setup.ok && env.APP_ENV === "production") {
+  if (!setup.ok && production) {
     throw new Error(`edgeguard: function refused to start: ${setup.reason}`);
   }
   const runChecks = postgresChecks(connectLimiterPostgres);
@@ -127,7 +143,7 @@ export function guard(policy: unknown, handler: Handler, options: GuardOptions =
       if (!setup.ok) throw new GuardError("MISCONFIGURED", setup.reason);
       response = await run(setup.state, req, remoteAddr(info), requestId, rateHeaders);
     } catch (e) {
-      response = respondThrown(e, requestId);
+      response = respondThrown(e, requestId, production);
     }
     const h = setup.ok ? setup.state.hardening : fallbackHardening();
     return applySecurityHeaders(response, h, req, requestId, rateHeaders);
@@ -201,6 +217,12 @@ export function guard(policy: unknown, handler: Handler, options: GuardOptions =
       body,
       rawBody: read.bytes,
       checkBody: checkedBody,
+      clientIp() {
+        const a = parseAnswer<ClientIpReport>(h.clientIpReport(JSON.stringify(limitFacts(req, peer))));
+        if (!a.ok) throw refusalError(a);
+        const { ok: _ok, ...report } = a;
+        return report;
+      },
       csrfToken() {
         const subject = csrfSubject(req, userId) ?? crypto.randomUUID();
         const issued = issueCsrfToken(h, route, subject);
@@ -289,7 +311,7 @@ function setUp(policy: unknown, env: Record<string, string>): { ok: true; state:
     }
   }
   if (!hardening.ok || !gate) {
-    log("error", "edgeguard: function misconfigured", { reason, app_env: env.APP_ENV ?? null });
+    log("error", "edgeguard: function misconfigured", { reason, app_env: loadWasm().appEnv(JSON.stringify(env)) });
     return { ok: false, reason: reason ?? "misconfigured" };
   }
   return { ok: true, state: { routes: hardening.routes, hardening: hardening.hardening, gate } };
@@ -297,6 +319,7 @@ function setUp(policy: unknown, env: Record<string, string>): { ok: true; state:
 
 /** Records the verdict's headers; throws its refusal (429, or 503 when the limiter's database is down). */
 function enforce(v: LimitVerdict, rateHeaders: HeaderPairs, requestId: string, route: string): void {
+  if (v.decision?.ip_note) log("warn", "edgeguard: client IP unknown", { reason: v.decision.ip_note });
   const headers = v.ok ? v.headers : v.headers ?? [];
   rateHeaders.length = 0;
   rateHeaders.push(...headers.filter(([n]) => n.toLowerCase() !== "retry-after"));
@@ -342,24 +365,36 @@ const UNAVAILABLE_CODES = new Set([
   "08006",
 ]);
 
-function respondThrown(e: unknown, requestId: string): Response {
+function respondThrown(e: unknown, requestId: string, production: boolean): Response {
   // db.ts's typed errors, whichever handler lets them through.
   if (e instanceof DatabaseUnavailable) {
     log("error", "edgeguard: database unavailable", { request_id: requestId, error: e.reason });
-    return respondError("UNAVAILABLE", { requestId });
+    return respondError("UNAVAILABLE", { requestId, production });
   }
   if (e instanceof DatabaseMisconfigured) {
     log("error", "edgeguard: SUPABASE_DB_URL is not a postgres:// URL", { request_id: requestId });
-    return respondError("MISCONFIGURED", { requestId, reason: "SUPABASE_DB_URL is not set" });
+    return respondError("MISCONFIGURED", { requestId, reason: "SUPABASE_DB_URL is not set", production });
   }
   if (e instanceof GuardError) {
-    return respondError(e.code, { requestId, reason: e.reason, details: e.details, headers: e.headers });
+    if (e.code === "MISCONFIGURED") logMisconfiguredOnce(e.reason);
+    return respondError(e.code, { requestId, reason: e.reason, details: e.details, headers: e.headers, production });
   }
   const code = errorCode(e);
   if (UNAVAILABLE_CODES.has(code) || e instanceof Deno.errors.ConnectionRefused) {
     log("error", "edgeguard: database unavailable", { request_id: requestId, error: code });
-    return respondError("UNAVAILABLE", { requestId });
+    return respondError("UNAVAILABLE", { requestId, production });
   }
   log("error", "edgeguard: handler failed", { request_id: requestId, error: code });
-  return respondError("INTERNAL", { requestId });
+  return respondError("INTERNAL", { requestId, production });
+}
+
+// One log line per distinct misconfiguration reason (a route that cannot be
+// served says why once, not on every request).
+const loggedMisconfigured = new Set<string>();
+
+function logMisconfiguredOnce(reason: string | undefined): void {
+  const key = reason ?? "";
+  if (loggedMisconfigured.has(key) || loggedMisconfigured.size > 64) return;
+  loggedMisconfigured.add(key);
+  log("error", "edgeguard: route misconfigured", { reason: reason ?? null });
 }

@@ -23,5 +23,3 @@ const fetch = guard(policy, async (req, { route, identity, params, body, request
 });
 
 export default { fetch };
-
-if (import.meta.main) Deno.serve(fetch);

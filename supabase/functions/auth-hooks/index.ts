@@ -5,6 +5,7 @@
 // guard (size limit) → verify the raw bytes in wasm → schema check → the hook.
 // Bad signatures are recorded in security_events (no body) and answered 401.
 import { guard } from "../_shared/guard.ts";
+import { isProduction } from "../_shared/app_env.ts";
 import { connectPostgres } from "../_shared/connect_postgres.ts";
 import { GuardError } from "../_shared/respond_error.ts";
 import { webhookVerifiers } from "../_shared/verify_webhook.ts";
@@ -17,7 +18,7 @@ import policy from "./policy.json" with { type: "json" };
 const env = Deno.env.toObject();
 const verifiers = webhookVerifiers(env);
 const problems = verifiers.problems(["auth_hook"]);
-if (problems.auth_hook && env.APP_ENV === "production") {
+if (problems.auth_hook && isProduction(env)) {
   throw new Error(`edgeguard: auth-hooks refused to start: ${problems.auth_hook}`);
 }
 
@@ -41,5 +42,3 @@ const fetch = guard(policy, async (req, ctx) => {
 }, { deferBodyChecks: true });
 
 export default { fetch };
-
-if (import.meta.main) Deno.serve(fetch);

@@ -25,5 +25,3 @@ const fetch = guard(policy, async (_req, ctx) => {
 });
 
 export default { fetch };
-
-if (import.meta.main) Deno.serve(fetch);

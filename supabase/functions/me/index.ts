@@ -25,5 +25,3 @@ const fetch = guard(policy, async (req, { identity, requestId }) => {
 });
 
 export default { fetch };
-
-if (import.meta.main) Deno.serve(fetch);

@@ -4,6 +4,7 @@
 // webhook_events → the provider's handler (handlers.ts).
 // Refusals are recorded in security_events (no body) and answered 401.
 import { guard } from "../_shared/guard.ts";
+import { isProduction } from "../_shared/app_env.ts";
 import { connectPostgres } from "../_shared/connect_postgres.ts";
 import { GuardError } from "../_shared/respond_error.ts";
 import { webhookVerifiers } from "../_shared/verify_webhook.ts";
@@ -19,7 +20,7 @@ const routed = policy.routes.map((r) => r.path.slice("/webhooks/".length));
 const env = Deno.env.toObject();
 const verifiers = webhookVerifiers(env);
 const problems = verifiers.problems(routed);
-if (Object.keys(problems).length && env.APP_ENV === "production") {
+if (Object.keys(problems).length && isProduction(env)) {
   throw new Error(`edgeguard: webhooks refused to start: ${Object.values(problems).join("; ")}`);
 }
 
@@ -43,5 +44,3 @@ const fetch = guard(policy, async (req, ctx) => {
 }, { deferBodyChecks: true });
 
 export default { fetch };
-
-if (import.meta.main) Deno.serve(fetch);
