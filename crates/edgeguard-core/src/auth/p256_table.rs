@@ -45,6 +45,41 @@ const P_MINUS_N: [u8; 32] = [
     0x0c, 0x46, 0x35, 0x3d, 0x03, 0x9c, 0xda, 0xae,
 ];
 
+/// The exceptional cases of the point arithmetic and of the final check:
+/// branches that honest signatures essentially never take. Test builds count
+/// them per thread, so a test can show that the case it constructed really
+/// ran; in other builds [`reached`] compiles to nothing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Exception {
+    /// [`Jacobian::add_affine`] met `self = q` and doubled instead.
+    Doubled,
+    /// [`Jacobian::add_affine`] met `self = −q`: the sum is infinity.
+    Cancelled,
+    /// `u1·G + u2·Q` was the point at infinity (rejected).
+    InfiniteResult,
+    /// `x(R) = r + n`, so `x(R)` is in `[n, p)` (accepted).
+    XAboveOrder,
+}
+
+#[cfg(test)]
+thread_local! {
+    /// Times each [`Exception`] was reached on this thread, by discriminant.
+    static REACHED: core::cell::Cell<[u64; 4]> = const { core::cell::Cell::new([0; 4]) };
+}
+
+/// Notes that `case` was reached (test builds only).
+#[inline(always)]
+fn reached(case: Exception) {
+    #[cfg(test)]
+    REACHED.with(|counts| {
+        let mut c = counts.get();
+        c[case as usize] += 1;
+        counts.set(c);
+    });
+    #[cfg(not(test))]
+    let _ = case;
+}
+
 /// A finite point `(x, y)`.
 #[derive(Clone, Copy, Debug)]
 struct Affine {
@@ -110,8 +145,10 @@ impl Jacobian {
         let r = s2.sub(&self.y).double();
         if h.is_zero() {
             return if r.is_zero() {
+                reached(Exception::Doubled);
                 self.double()
             } else {
+                reached(Exception::Cancelled);
                 Jacobian::INFINITY
             };
         }
@@ -221,6 +258,7 @@ impl P256Table {
         generator_table().add_multiple(&mut acc, &(z * s_inv));
         self.add_multiple(&mut acc, &(r * s_inv));
         if acc.is_infinity() {
+            reached(Exception::InfiniteResult);
             return false;
         }
         // x(R) = X/Z² < p < 2n, so x(R) mod n = r means x(R) = r or x(R) = r + n.
@@ -232,7 +270,11 @@ impl P256Table {
         if acc.x == r_fe.mul(&z2) {
             return true;
         }
-        r_bytes < P_MINUS_N && acc.x == r_fe.add(&n).mul(&z2)
+        let above_order = r_bytes < P_MINUS_N && acc.x == r_fe.add(&n).mul(&z2);
+        if above_order {
+            reached(Exception::XAboveOrder);
+        }
+        above_order
     }
 }
 
@@ -257,6 +299,10 @@ fn generator_table() -> &'static P256Table {
         None => unreachable!("generator table"),
     })
 }
+
+#[cfg(test)]
+#[path = "p256_exceptional_tests.rs"]
+mod exceptional_tests;
 
 #[cfg(test)]
 mod tests {
