@@ -73,13 +73,14 @@ insert into cases (tbl, op, stmt, anon, other, member, admin, service) values
   'deny', 'deny', 'deny', 'deny', 'allow'),
 ('role_permissions', 'delete', $$delete from public.role_permissions where role = 'guest' and permission = 'public:read'$$,
   'deny', 'deny', 'deny', 'deny', 'allow'),
--- api_keys (target: the member's key in tenant A; insert: an own key in tenant A)
+-- api_keys (target: the member's key in tenant A; insert: an own key in tenant A). Clients
+-- read; every write is the service's (the api-keys function computes the keyed hash)
 ('api_keys', 'select', $$select 1 from public.api_keys where id = 'aaaaaaaa-0000-4000-8000-00000000a001'$$,
   'deny', 'deny', 'allow', 'allow', 'allow'),
 ('api_keys', 'insert', $$insert into public.api_keys (tenant_id, user_id, name, prefix, key_hash) values ('aaaaaaaa-0000-4000-8000-000000000000', coalesce((select auth.uid()), 'aaaaaaaa-0000-4000-8000-000000000004'), 'new key', 'egk_matrix02', encode(sha256('another key'::bytea), 'hex'))$$,
-  'deny', 'deny', 'allow', 'allow', 'allow'),
+  'deny', 'deny', 'deny', 'deny', 'allow'),
 ('api_keys', 'update', $$update public.api_keys set revoked_at = now() where id = 'aaaaaaaa-0000-4000-8000-00000000a001'$$,
-  'deny', 'deny', 'allow', 'allow', 'allow'),
+  'deny', 'deny', 'deny', 'deny', 'allow'),
 ('api_keys', 'delete', $$delete from public.api_keys where id = 'aaaaaaaa-0000-4000-8000-00000000a001'$$,
   'deny', 'deny', 'deny', 'deny', 'allow'),
 -- tenant_invitations (target: a pending invitation of tenant A for the outsider): tenant admins
