@@ -74,8 +74,11 @@ begin
      or new.created_at <> old.created_at then
     raise exception 'tenant_invitations: an invitation''s identity is immutable' using errcode = '42501';
   end if;
-  if old.status <> 'pending' and (new.status, new.accepted_at, new.declined_at, new.revoked_at, new.accepted_by)
-       is distinct from (old.status, old.accepted_at, old.declined_at, old.revoked_at, old.accepted_by) then
+  -- (accepted_by may still become null: the accepting user's account was deleted)
+  if old.status <> 'pending'
+     and ((new.status, new.accepted_at, new.declined_at, new.revoked_at)
+            is distinct from (old.status, old.accepted_at, old.declined_at, old.revoked_at)
+          or (new.accepted_by is not null and new.accepted_by is distinct from old.accepted_by)) then
     raise exception 'tenant_invitations: a decided invitation stays decided' using errcode = '42501';
   end if;
   return new;

@@ -61,7 +61,7 @@ insert into public.roles (name, rank) values ('owner', 60);
 -- a user whose address Supabase Auth has not confirmed
 insert into auth.users (id, email) values ('dddddddd-0000-4000-8000-000000000002', 'unconfirmed@example.test');
 
-select plan(55);
+select plan(58);
 
 -- the shape -------------------------------------------------------------------
 select has_table('public', 'tenant_invitations', 'tenant_invitations exists');
@@ -237,6 +237,15 @@ select is(eg_tests.act('bbbbbbbb-0000-4000-8000-000000000004', format('select ro
   'customer', '(the same invitation, its inviter an admin again, is accepted: the refusals above were about expiry and the inviter)');
 select is((select count(*)::int from public.tenant_members where user_id = 'bbbbbbbb-0000-4000-8000-000000000004'), 2,
   'tenant B''s customer is now in both tenants, through their own acceptance only');
+
+-- a decision is final for everyone, and account deletion still works
+select throws_ok(format('update public.tenant_invitations set status = %L, declined_at = now(), accepted_at = null where id = %L',
+  'declined', (select id from inv where name = 'by_id')), '42501', null, 'not even the superuser re-decides an invitation');
+delete from auth.users where id = 'cccccccc-0000-4000-8000-000000000001';
+select results_eq($$select status, accepted_by from public.tenant_invitations where id = (select id from inv where name = 'by_id')$$,
+  $$values ('accepted', null::uuid)$$, 'deleting the account of an invitee who accepted keeps the record, without them');
+select is((select count(*)::int from public.tenant_members where user_id = 'cccccccc-0000-4000-8000-000000000001'), 0,
+  'and their membership goes with the account');
 
 -- the RPCs
 select ok(not has_function_privilege('anon', 'public.accept_tenant_invitation(uuid)', 'execute')
