@@ -1,27 +1,29 @@
-// me: the verified identity of the caller (role, tenant, permissions), and
-// their profile, created on the first call (as the caller, under RLS).
+// me: the verified identity of the caller and their profile (created on the
+// first call), and the invitations addressed to them, which they accept or
+// decline. Everything runs as the caller, under RLS.
 import { guard } from "../_shared/guard.ts";
+import { GuardError } from "../_shared/respond_error.ts";
 import policy from "./policy.json" with { type: "json" };
-import { ensureProfile } from "./ensure_profile.ts";
+import { showMe } from "./show_me.ts";
+import { listMyInvitations } from "./list_my_invitations.ts";
+import { acceptInvitation } from "./accept_invitation.ts";
+import { declineInvitation } from "./decline_invitation.ts";
 
-const fetch = guard(policy, async (req, { identity, requestId }) => {
-  const { profile, created } = await ensureProfile(identity.claims ?? {}, {
-    requestId,
-    userAgent: req.headers.get("user-agent") ?? undefined,
-  });
-  return Response.json({
-    sub: identity.sub,
-    role: identity.role,
-    email: identity.email,
-    user_role: identity.user_role,
-    tenant_id: identity.tenant_id,
-    permissions: identity.permissions,
-    aal: identity.aal,
-    is_anonymous: identity.is_anonymous,
-    exp: identity.exp,
-    profile,
-    profile_created: created,
-  });
+const fetch = guard(policy, async (req, { route, identity, params, requestId }) => {
+  const claims = identity.claims ?? {};
+  const ctx = { requestId, userAgent: req.headers.get("user-agent") ?? undefined };
+  switch (route) {
+    case "GET /me":
+      return Response.json(await showMe(identity, ctx));
+    case "GET /me/invitations":
+      return Response.json(await listMyInvitations(claims, ctx));
+    case "POST /me/invitations/:invitation_id/accept":
+      return Response.json(await acceptInvitation(claims, ctx, params.invitation_id));
+    case "POST /me/invitations/:invitation_id/decline":
+      await declineInvitation(claims, ctx, params.invitation_id);
+      return new Response(null, { status: 204 });
+  }
+  throw new GuardError("NOT_FOUND", "no handler for this route");
 });
 
 export default { fetch };

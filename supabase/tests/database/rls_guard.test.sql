@@ -23,7 +23,7 @@ select is(eg_tests.rls_offenders(), '{}'::text[], 'every public table has RLS en
 select set_eq(
   $$select c.relname::text from pg_class c join pg_namespace n on n.oid = c.relnamespace
     where n.nspname = 'public' and c.relkind in ('r', 'p')$$,
-  array['tenants', 'tenant_members', 'profiles', 'roles', 'role_permissions', 'api_keys',
+  array['tenants', 'tenant_members', 'tenant_invitations', 'profiles', 'roles', 'role_permissions', 'api_keys',
         'audit_logs', 'webhook_events', 'security_events'],
   'the public tables are exactly those of the RLS matrix (a new table needs matrix rows)');
 

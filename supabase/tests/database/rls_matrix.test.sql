@@ -1,7 +1,7 @@
 -- pgTAP: the RLS matrix. For every table: {anon, authenticated user of another
 -- tenant (tenant B's admin), member (tenant A's customer), tenant admin
 -- (tenant A's admin), service_role} x {select, insert, update, delete} on rows
--- of tenant A, each with its expected outcome. 9 tables x 5 actors x 4 = 180.
+-- of tenant A, each with its expected outcome. 10 tables x 5 actors x 4 = 200.
 -- Every statement runs in a subtransaction that is undone, so the cells are
 -- independent. Seed UUIDs: docs/database.md.
 begin;
@@ -17,6 +17,9 @@ insert into public.api_keys (id, tenant_id, user_id, name, prefix, key_hash)
 values ('aaaaaaaa-0000-4000-8000-00000000a001', 'aaaaaaaa-0000-4000-8000-000000000000',
         'aaaaaaaa-0000-4000-8000-000000000004', 'member key', 'egk_matrix01',
         encode(sha256('matrix key'::bytea), 'hex'));
+insert into public.tenant_invitations (id, tenant_id, invitee_user_id, role, invited_by)
+values ('aaaaaaaa-0000-4000-8000-00000000c001', 'aaaaaaaa-0000-4000-8000-000000000000',
+        'cccccccc-0000-4000-8000-000000000001', 'customer', 'aaaaaaaa-0000-4000-8000-000000000001');
 insert into public.webhook_events (id, provider, event_id, event_type)
 values ('aaaaaaaa-0000-4000-8000-00000000b001', 'stripe', 'evt_matrix_1', 'invoice.paid');
 insert into public.security_events (event_type, severity, tenant_id, details)
@@ -36,8 +39,9 @@ insert into cases (tbl, op, stmt, anon, other, member, admin, service) values
 -- tenant_members (target: tenant A's provider)
 ('tenant_members', 'select', $$select 1 from public.tenant_members where tenant_id = 'aaaaaaaa-0000-4000-8000-000000000000' and user_id = 'aaaaaaaa-0000-4000-8000-000000000003'$$,
   'deny', 'deny', 'allow', 'allow', 'allow'),
+-- insert: members join by accepting an invitation (tenant_invitations), never by a direct insert
 ('tenant_members', 'insert', $$insert into public.tenant_members (tenant_id, user_id, role) values ('aaaaaaaa-0000-4000-8000-000000000000', 'cccccccc-0000-4000-8000-000000000001', 'customer')$$,
-  'deny', 'deny', 'deny', 'allow', 'allow'),
+  'deny', 'deny', 'deny', 'deny', 'allow'),
 ('tenant_members', 'update', $$update public.tenant_members set role = 'moderator' where tenant_id = 'aaaaaaaa-0000-4000-8000-000000000000' and user_id = 'aaaaaaaa-0000-4000-8000-000000000003'$$,
   'deny', 'deny', 'deny', 'allow', 'allow'),
 ('tenant_members', 'delete', $$delete from public.tenant_members where tenant_id = 'aaaaaaaa-0000-4000-8000-000000000000' and user_id = 'aaaaaaaa-0000-4000-8000-000000000003'$$,
@@ -69,14 +73,25 @@ insert into cases (tbl, op, stmt, anon, other, member, admin, service) values
   'deny', 'deny', 'deny', 'deny', 'allow'),
 ('role_permissions', 'delete', $$delete from public.role_permissions where role = 'guest' and permission = 'public:read'$$,
   'deny', 'deny', 'deny', 'deny', 'allow'),
--- api_keys (target: the member's key in tenant A; insert: an own key in tenant A)
+-- api_keys (target: the member's key in tenant A; insert: an own key in tenant A). Clients
+-- read; every write is the service's (the api-keys function computes the keyed hash)
 ('api_keys', 'select', $$select 1 from public.api_keys where id = 'aaaaaaaa-0000-4000-8000-00000000a001'$$,
   'deny', 'deny', 'allow', 'allow', 'allow'),
 ('api_keys', 'insert', $$insert into public.api_keys (tenant_id, user_id, name, prefix, key_hash) values ('aaaaaaaa-0000-4000-8000-000000000000', coalesce((select auth.uid()), 'aaaaaaaa-0000-4000-8000-000000000004'), 'new key', 'egk_matrix02', encode(sha256('another key'::bytea), 'hex'))$$,
-  'deny', 'deny', 'allow', 'allow', 'allow'),
+  'deny', 'deny', 'deny', 'deny', 'allow'),
 ('api_keys', 'update', $$update public.api_keys set revoked_at = now() where id = 'aaaaaaaa-0000-4000-8000-00000000a001'$$,
-  'deny', 'deny', 'allow', 'allow', 'allow'),
+  'deny', 'deny', 'deny', 'deny', 'allow'),
 ('api_keys', 'delete', $$delete from public.api_keys where id = 'aaaaaaaa-0000-4000-8000-00000000a001'$$,
+  'deny', 'deny', 'deny', 'deny', 'allow'),
+-- tenant_invitations (target: a pending invitation of tenant A for the outsider): tenant admins
+-- read and invite; accept, decline and revoke are functions (tenant_invitations.test.sql)
+('tenant_invitations', 'select', $$select 1 from public.tenant_invitations where id = 'aaaaaaaa-0000-4000-8000-00000000c001'$$,
+  'deny', 'deny', 'deny', 'allow', 'allow'),
+('tenant_invitations', 'insert', $$insert into public.tenant_invitations (tenant_id, invitee_email, role) values ('aaaaaaaa-0000-4000-8000-000000000000', 'invitee@example.test', 'customer')$$,
+  'deny', 'deny', 'deny', 'allow', 'allow'),
+('tenant_invitations', 'update', $$update public.tenant_invitations set expires_at = now() + interval '1 day' where id = 'aaaaaaaa-0000-4000-8000-00000000c001'$$,
+  'deny', 'deny', 'deny', 'deny', 'allow'),
+('tenant_invitations', 'delete', $$delete from public.tenant_invitations where id = 'aaaaaaaa-0000-4000-8000-00000000c001'$$,
   'deny', 'deny', 'deny', 'deny', 'allow'),
 -- audit_logs: tenant admins read their chain; the service reads and appends; nobody edits
 ('audit_logs', 'select', $$select 1 from public.audit_logs where tenant_id = 'aaaaaaaa-0000-4000-8000-000000000000'$$,
@@ -113,9 +128,9 @@ select c.n, c.tbl, c.op, a.actor, a.ord,
 from cases c
 cross join (values ('anon', 1), ('other', 2), ('member', 3), ('admin', 4), ('service', 5)) as a (actor, ord);
 
-select plan(181);
+select plan(201);
 
-select is((select count(distinct tbl)::int from cases), 9, 'the matrix covers all 9 public tables');
+select is((select count(distinct tbl)::int from cases), 10, 'the matrix covers all 10 public tables');
 
 select is(eg_tests.outcome(m.actor, c.stmt), m.expected, format('%s: %s %s -> %s', m.tbl, m.actor, m.op, m.expected))
 from matrix m join cases c using (n)

@@ -1,0 +1,23 @@
+// GET /me: the verified identity of the caller (role, tenant, permissions), and
+// their profile, created on the first call (as the caller, under RLS).
+import type { Identity } from "../_shared/authenticate.ts";
+import type { RequestContext } from "../_shared/db.ts";
+import { ensureProfile } from "./ensure_profile.ts";
+
+/** The body of GET /me. */
+export async function showMe(identity: Readonly<Identity>, ctx: RequestContext) {
+  const { profile, created } = await ensureProfile(identity.claims ?? {}, ctx);
+  return {
+    sub: identity.sub,
+    role: identity.role,
+    email: identity.email,
+    user_role: identity.user_role,
+    tenant_id: identity.tenant_id,
+    permissions: identity.permissions,
+    aal: identity.aal,
+    is_anonymous: identity.is_anonymous,
+    exp: identity.exp,
+    profile,
+    profile_created: created,
+  };
+}
