@@ -11,6 +11,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod audit_checkpoint;
 pub mod auth;
 pub mod authz;
 pub mod cors;
