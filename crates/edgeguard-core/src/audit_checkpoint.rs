@@ -118,6 +118,20 @@ pub fn is_hash(s: &str) -> bool {
     s.len() == 64 && s.bytes().all(is_lower_hex)
 }
 
+/// Parses a canonical decimal (digits only, no sign, no leading zero): how
+/// `seq` and `signed_at` are written in messages, exports and database answers.
+pub fn parse_decimal(s: &str) -> Option<u64> {
+    let b = s.as_bytes();
+    if b.is_empty()
+        || b.len() > 20
+        || !b.iter().all(u8::is_ascii_digit)
+        || (b[0] == b'0' && b.len() > 1)
+    {
+        return None;
+    }
+    s.parse().ok()
+}
+
 impl Checkpoint {
     /// Validates the fields of a checkpoint.
     pub fn new(
@@ -446,6 +460,27 @@ mod tests {
             other.verify_key().verify(&cp(), &sig),
             Err(CheckpointError::SignatureMismatch)
         );
+    }
+
+    #[test]
+    fn decimals_are_canonical() {
+        assert_eq!(parse_decimal("0"), Some(0));
+        assert_eq!(parse_decimal("42"), Some(42));
+        assert_eq!(parse_decimal("18446744073709551615"), Some(u64::MAX));
+        for bad in [
+            "",
+            "+1",
+            "-1",
+            "01",
+            " 1",
+            "1 ",
+            "1e3",
+            "18446744073709551616",
+            "1.0",
+            "٣",
+        ] {
+            assert_eq!(parse_decimal(bad), None, "{bad:?}");
+        }
     }
 
     #[test]
