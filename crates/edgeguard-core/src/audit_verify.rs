@@ -358,8 +358,9 @@ pub fn verify_export(
     log_text: Option<&str>,
     keys: &[VerifyKey],
 ) -> Result<Vec<ChainReport>, ExportError> {
-    let export: Value =
-        serde_json::from_str(export_json).map_err(|e| ExportError::Malformed(e.to_string()))?;
+    // strict: an export with duplicate keys could mean one thing here and another elsewhere
+    let export: Value = crate::strict_json::parse(export_json.as_bytes())
+        .map_err(|e| ExportError::Malformed(e.to_string()))?;
     if export.get("format").and_then(Value::as_str) != Some(EXPORT_FORMAT) {
         return Err(ExportError::UnknownFormat);
     }
@@ -614,6 +615,7 @@ mod tests {
             r#"{"format":"edgeguard-audit-export/v1","chains":{}}"#,
             r#"{"format":"edgeguard-audit-export/v1","chains":[{"chain_id":"x","rows":[],"checkpoints":[]}]}"#,
             r#"{"format":"edgeguard-audit-export/v1","chains":[{"chain_id":"aaaaaaaa-0000-4000-8000-000000000000","rows":[{"seq":-1}],"checkpoints":[]}]}"#,
+            r#"{"format":"edgeguard-audit-export/v1","format":"edgeguard-audit-export/v1","chains":[]}"#,
         ] {
             assert!(verify_export(bad, None, &keys).is_err(), "{bad}");
         }
