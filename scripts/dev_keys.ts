@@ -70,6 +70,13 @@ async function newSigningKey(): Promise<{ private_jwk: jose.JWK; public_jwk: jos
   };
 }
 
+/** An Ed25519 pair for audit checkpoints: the seed (function secret) and the public key, base64url. */
+async function newAuditKeyPair(): Promise<{ AUDIT_SIGNING_KEY: string; AUDIT_VERIFY_KEY: string }> {
+  const pair = await crypto.subtle.generateKey({ name: "Ed25519" }, true, ["sign", "verify"]) as CryptoKeyPair;
+  const jwk = await crypto.subtle.exportKey("jwk", pair.privateKey);
+  return { AUDIT_SIGNING_KEY: jwk.d!, AUDIT_VERIFY_KEY: jwk.x! };
+}
+
 async function readJson(path: string): Promise<unknown | undefined> {
   try {
     return JSON.parse(await Deno.readTextFile(path));
@@ -100,6 +107,11 @@ export async function ensureDevKeys(dir: string): Promise<DevKeys> {
       env[name] = generate();
       changed = true;
     }
+  }
+  // generated as a pair: the verifier (tests, `edgeguard audit verify`) needs the public half
+  if (!env.AUDIT_SIGNING_KEY || !env.AUDIT_VERIFY_KEY) {
+    Object.assign(env, await newAuditKeyPair());
+    changed = true;
   }
   const keys: DevKeys = { private_jwk, jwks, env };
 

@@ -75,6 +75,9 @@ Deno.test("dev keys are created once and kept", async () => {
     assert.match(keys.env.STRIPE_WEBHOOK_SECRET, /^whsec_/);
     assert.match(keys.env.STANDARD_WEBHOOK_SECRET, /^v1,whsec_[A-Za-z0-9+/]+=*$/);
     assert.match(keys.env.AUTH_HOOK_SECRET, /^v1,whsec_/);
+    assert.match(keys.env.AUDIT_SIGNING_KEY, /^[A-Za-z0-9_-]{43}$/);
+    assert.match(keys.env.AUDIT_VERIFY_KEY, /^[A-Za-z0-9_-]{43}$/);
+    assert.notEqual(keys.env.AUDIT_SIGNING_KEY, keys.env.AUDIT_VERIFY_KEY);
     assert.equal((await Deno.stat(`${dir}/keys/dev-keys.json`)).mode! & 0o077, 0, "private key file is owner-only");
   } finally {
     await Deno.remove(dir, { recursive: true });

@@ -1,6 +1,8 @@
-//! The `edgeguard` command: dev keys, dev tokens, webhook signing.
+//! The `edgeguard` command: dev keys, dev tokens, webhook signing, audit
+//! checkpoint keys and audit log verification.
 //!
 //! ```text
+//! edgeguard audit keygen | edgeguard audit verify --public-key KEY [--input FILE] [--log FILE] [--json]
 //! edgeguard keygen [--kid KID] [--private-out FILE] [--jwks-out FILE]
 //! edgeguard token (--key PRIVATE_JWK_FILE | --secret HS256_SECRET) [--sub ID] [--role authenticated]
 //!                 [--email E] [--user-role R] [--tenant-id T] [--permissions a:b,c:d] [--aal aal1|aal2]
@@ -8,6 +10,7 @@
 //! ```
 #![forbid(unsafe_code)]
 
+mod audit;
 mod sign_webhook;
 
 use jwt_simple::prelude::*;
@@ -17,6 +20,8 @@ use std::process::ExitCode;
 
 const USAGE: &str = "usage:
   edgeguard sign-webhook ...   sign a webhook body and print the headers
+  edgeguard audit keygen       a new AUDIT_SIGNING_KEY and its public AUDIT_VERIFY_KEY
+  edgeguard audit verify ...   verify an audit export against its signed checkpoints
   edgeguard keygen [--kid KID] [--private-out FILE] [--jwks-out FILE]
       ES256 dev key pair: prints {\"private_jwk\":{..},\"jwks\":{\"keys\":[..]}} (or writes the files)
   edgeguard token (--key PRIVATE_JWK_FILE | --secret SECRET) [--sub ID] [--role authenticated]
@@ -215,6 +220,7 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("keygen") => keygen(&args[1..]),
         Some("token") => token(&args[1..]),
+        Some("audit") => return ExitCode::from(audit::main(args.get(1..).unwrap_or_default())),
         Some("sign-webhook") => {
             let code = sign_webhook::main(args.get(1..).unwrap_or_default());
             return ExitCode::from(u8::try_from(code).unwrap_or(1));

@@ -12,6 +12,8 @@
 #![deny(missing_docs)]
 
 pub mod app_env;
+pub mod audit_checkpoint;
+pub mod audit_verify;
 pub mod auth;
 pub mod authz;
 pub mod cors;

@@ -4,6 +4,7 @@
 
 use wasm_bindgen::prelude::*;
 
+pub mod audit;
 pub mod hardening;
 pub mod identity;
 pub mod webhook;

@@ -3,7 +3,9 @@
 // writes only rows it creates, under fresh ids). Not set: a throw-away cluster
 // started with scripts/pg.sh in a temporary state dir, destroyed afterwards.
 import { createDb, DatabaseError, DatabaseMisconfigured, DatabaseUnavailable, toDatabaseError } from "./db.ts";
-import type { Db } from "./db.ts";
+import type { Db, Tx } from "./db.ts";
+import { checkpointSigner } from "./audit_checkpoint.ts";
+import { GuardError } from "./respond_error.ts";
 import { assert, eq } from "./test_assert.ts";
 
 const root = new URL("../../../", import.meta.url).pathname;
@@ -258,6 +260,92 @@ Deno.test({
           assert(!text.includes("wrong-password-not-logged") && !text.includes("postgresql://"), text);
         } finally {
           await bad.end();
+        }
+      });
+
+      await t.step("the admin path runs as service_role, which owns nothing and cannot edit the log", async () => {
+        const [who] = await db.asAdmin((sql) =>
+          sql`select current_user as role,
+                     (select count(*)::int from pg_catalog.pg_class c where c.relowner = (
+                        select r.oid from pg_catalog.pg_roles r where r.rolname = current_user)) as owned`
+        );
+        eq(who.role, "service_role", "role");
+        eq(who.owned, 0, "owns no table");
+        for (
+          const attempt of [
+            (sql: Tx) => sql`alter table public.audit_logs disable trigger user`,
+            (sql: Tx) => sql`update public.audit_logs set user_agent = 'rewritten'`,
+            (sql: Tx) => sql`delete from private.audit_checkpoints`,
+            (sql: Tx) => sql`update private.audit_chain_heads set seq = seq`,
+          ]
+        ) {
+          const e = await rejects(db.asAdmin(attempt));
+          assert(e instanceof DatabaseError, `DatabaseError, got ${e}`);
+          eq((e as DatabaseError).sqlstate, "42501", "refused");
+        }
+      });
+
+      await t.step("audit checkpoints: a writing transaction signs its chain's head, verifiable with the public key", async () => {
+        const pair = await crypto.subtle.generateKey({ name: "Ed25519" }, true, ["sign", "verify"]) as CryptoKeyPair;
+        const seed = (await crypto.subtle.exportKey("jwk", pair.privateKey)).d!;
+        const lines: string[] = [];
+        const signer = checkpointSigner({ AUDIT_SIGNING_KEY: seed });
+        eq(signer.state, "enabled", "signer");
+        const signing = createDb(pg.url, { max: 2, auditSigner: signer });
+        const logged = console.log;
+        console.log = (line: string) => lines.push(line);
+        try {
+          const count = async () =>
+            (await db.asAdmin((sql) =>
+              sql`select count(*)::int as n from private.audit_checkpoints where chain_id = ${f.tenant}`
+            ))[0].n;
+          const before = await count();
+          await signing.asUser(f.memberClaims, (sql) => sql`select id from public.tenants`);
+          eq(await count(), before, "a read-only transaction signs nothing");
+          await signing.asUser(f.adminClaims, async (sql) => {
+            await sql`update public.tenants set name = 'signed once' where id = ${f.tenant}`;
+            await sql`update public.tenants set name = 'signed twice' where id = ${f.tenant}`;
+          });
+          eq(await count(), before + 1, "one checkpoint per chain per transaction");
+          const [cp] = await db.asAdmin((sql) =>
+            sql`select k.chain_id, k.seq::text as seq, k.head_hash, k.signed_at_ms::text as at, k.key_id, k.signature,
+                       h.seq::text as head_seq, h.hash as head
+                from private.audit_checkpoints k join private.audit_chain_heads h using (chain_id)
+                where k.chain_id = ${f.tenant} order by k.seq desc limit 1`
+          );
+          eq(`${cp.seq} ${cp.head_hash}`, `${cp.head_seq} ${cp.head}`, "the checkpoint is the chain's head");
+          eq(cp.key_id, signer.state === "enabled" ? signer.keyId : "", "key id");
+          // an independent check of the byte-exact message and the signature (WebCrypto, not the core)
+          const message = `edgeguard-audit-checkpoint/v1\nchain=${cp.chain_id}\nseq=${cp.seq}\nhash=${cp.head_hash}\nsigned_at=${cp.at}\n`;
+          const sig = Uint8Array.from(atob(cp.signature.replace(/-/g, "+").replace(/_/g, "/")), (c) => c.charCodeAt(0));
+          const data = new TextEncoder().encode(message);
+          assert(await crypto.subtle.verify("Ed25519", pair.publicKey, sig, data), "signature verifies");
+          assert(!await crypto.subtle.verify("Ed25519", pair.publicKey, sig, data.map((b, i) => i === 40 ? b ^ 1 : b)), "not for another message");
+          const line = lines.find((l) => l.includes("audit checkpoint"));
+          assert(line !== undefined, "one log line");
+          assert(line!.includes(`chain=${cp.chain_id} seq=${cp.seq} hash=${cp.head_hash}`) && line!.includes(`sig=${cp.signature}`), line!);
+          assert(!lines.join("\n").includes(seed), "the seed is never logged");
+        } finally {
+          console.log = logged;
+          await signing.end();
+        }
+      });
+
+      await t.step("audit checkpoints: a write without a usable key in production is MISCONFIGURED and rolls back", async () => {
+        const signer = checkpointSigner({ APP_ENV: "production" });
+        eq(signer.state, "misconfigured", "signer");
+        const strict = createDb(pg.url, { max: 1, auditSigner: signer });
+        try {
+          const rows = await strict.asUser(f.memberClaims, (sql) => sql`select id from public.tenants`);
+          eq(rows.length, 1, "reads still work");
+          const e = await rejects(strict.asUser(f.adminClaims, (sql) =>
+            sql`update public.tenants set name = 'never committed' where id = ${f.tenant}`));
+          assert(e instanceof GuardError, `GuardError, got ${e}`);
+          eq((e as GuardError).code, "MISCONFIGURED", "code");
+          const [t] = await db.asAdmin((sql) => sql`select name from public.tenants where id = ${f.tenant}`);
+          eq(t.name, "signed twice", "the write was rolled back");
+        } finally {
+          await strict.end();
         }
       });
     } finally {

@@ -10,6 +10,10 @@
 //
 // Both also set the request context the audit trigger records:
 //   edgeguard.request_id, edgeguard.client_ip, edgeguard.user_agent
+// The work runs under `role` set transaction-locally to a role that owns no
+// table (`authenticated`/`anon`, or `service_role`), never as the connection's
+// owning role. Before commit, a transaction that wrote audit rows signs the
+// heads of the chains it wrote (audit_checkpoint.ts; docs/security.md).
 // Every setting is transaction-local (set_config(..., true)), so nothing leaks
 // to the next user of a pooled connection. `prepare: false` keeps the client
 // usable behind Supabase's transaction pooler (Supavisor, port 6543).
@@ -20,6 +24,7 @@
 // DatabaseError carrying the SQLSTATE only. Neither ever carries SQL text,
 // parameters, server messages or the connection string.
 import postgres from "npm:postgres@3.4.9";
+import { type CheckpointSigner, checkpointSigner, signCheckpoints } from "./audit_checkpoint.ts";
 
 /** A postgres.js transaction handle, as passed to `fn`. */
 export type Tx = postgres.TransactionSql<Record<string, never>>;
@@ -139,6 +144,8 @@ export interface DbOptions {
   connectTimeout?: number;
   /** Per-statement timeout inside asUser/asAdmin, in ms (default 10000; 0 = none). */
   statementTimeoutMs?: number;
+  /** Signs audit checkpoints before commit (functions: from AUDIT_SIGNING_KEY); none = no checkpoints. */
+  auditSigner?: CheckpointSigner;
 }
 
 /** A database handle: asUser, asAdmin, end. */
@@ -179,7 +186,9 @@ export function createDb(url: string, options: DbOptions = {}): Db {
           set_config('edgeguard.user_agent', ${ctx?.userAgent ?? ""}, true),
           set_config('statement_timeout', ${timeout}, true),
           set_config('role', ${role}, true)`;
-        return await fn(t);
+        const result = await fn(t);
+        if (options.auditSigner) await signCheckpoints(t, options.auditSigner);
+        return result;
       }) as T;
     } catch (e) {
       throw toDatabaseError(e);
@@ -206,7 +215,10 @@ function db(): Db {
   if (shared) return shared;
   const url = Deno.env.get("SUPABASE_DB_URL");
   if (!url) throw new DatabaseMisconfigured();
-  shared = createDb(url, { max: Number(Deno.env.get("EDGEGUARD_DB_POOL") ?? "") || 4 });
+  shared = createDb(url, {
+    max: Number(Deno.env.get("EDGEGUARD_DB_POOL") ?? "") || 4,
+    auditSigner: checkpointSigner(Deno.env.toObject()),
+  });
   return shared;
 }
 
