@@ -2,7 +2,7 @@
 // hooks: a JSON body signed with standardwebhooks under AUTH_HOOK_SECRET
 // (`v1,whsec_…`). Seeded users come from supabase/seed.sql.
 import * as assert from "./assert.ts";
-import { functionsUrl } from "./stack.ts";
+import { freePort, functionsUrl, startServer } from "./stack.ts";
 import { now, post, securityEvents, stackSecrets, standardHeaders, withDb } from "./webhooks_support.ts";
 
 const secrets = await stackSecrets();
@@ -79,14 +79,14 @@ Deno.test("custom-access-token: signatures separated by ', ' (as Supabase Auth s
   assert.equal(res.status, 200, JSON.stringify(res.body));
 });
 
-Deno.test("custom-access-token: claims.sub for another user → 400 INVALID_BODY with Supabase's error object", async () => {
+Deno.test("custom-access-token: claims.sub for another user → 200 with Supabase's error object (http_code 400)", async () => {
   const res = await callHook("custom-access-token", { user_id: ADMIN_A, claims: supabaseClaims(CUSTOMER_B) });
-  assert.equal(res.status, 400);
+  assert.equal(res.status, 200, "Supabase Auth reads only 200/202 bodies");
   assert.equal(res.body.code, "INVALID_BODY");
   assert.equal((res.body.error as { http_code: number }).http_code, 400);
 });
 
-Deno.test("auth hooks: bad signature, wrong secret, stale timestamp → 401 INVALID_SIGNATURE (recorded)", async () => {
+Deno.test("auth hooks: bad signature, wrong secret, stale timestamp → INVALID_SIGNATURE as Auth reads it (recorded)", async () => {
   const payload = { user_id: ADMIN_A, claims: supabaseClaims(ADMIN_A) };
   const cases = [
     await callHook("custom-access-token", payload, { signature: (s) => s.slice(0, -4) + "AAA=" }),
@@ -96,7 +96,7 @@ Deno.test("auth hooks: bad signature, wrong secret, stale timestamp → 401 INVA
     await post(hook("password-verification"), JSON.stringify({ user_id: OUTSIDER, valid: false }), {}),
   ];
   for (const res of cases) {
-    assert.equal(res.status, 401, JSON.stringify(res.body));
+    assert.equal(res.status, 200, JSON.stringify(res.body));
     assert.equal(res.body.code, "INVALID_SIGNATURE");
     assert.equal((res.body.error as { http_code: number }).http_code, 401);
   }
@@ -105,16 +105,16 @@ Deno.test("auth hooks: bad signature, wrong secret, stale timestamp → 401 INVA
   assert.equal((events[0].details as { endpoint: string }).endpoint, "auth_hook");
 });
 
-Deno.test("auth hooks: an unsigned body is 401 INVALID_SIGNATURE before any parsing or schema check; signed, the schema applies", async () => {
+Deno.test("auth hooks: an unsigned body is INVALID_SIGNATURE before any parsing or schema check; signed, the schema applies", async () => {
   for (const body of ['{"user_id":', '{"user_id":"not-a-uuid","valid":"yes"}', "[]"]) {
     const res = await post(hook("password-verification"), body, {});
-    assert.equal(res.status, 401, JSON.stringify(res.body));
+    assert.equal(res.status, 200, JSON.stringify(res.body));
     assert.equal(res.body.code, "INVALID_SIGNATURE");
     assert.equal((res.body.error as { http_code: number }).http_code, 401);
   }
   const signedBroken = '{"user_id":';
   const res = await post(hook("password-verification"), signedBroken, standardHeaders(signedBroken, secrets.AUTH_HOOK_SECRET));
-  assert.equal(res.status, 400, JSON.stringify(res.body));
+  assert.equal(res.status, 200, JSON.stringify(res.body));
   assert.equal(res.body.code, "INVALID_BODY");
   assert.equal((res.body.error as { http_code: number }).http_code, 400);
 });
@@ -157,11 +157,54 @@ Deno.test("password-verification: concurrent failures are all counted (atomic in
   await withDb((sql) => sql`delete from private.password_failures where user_id = ${CUSTOMER_B}`);
 });
 
-Deno.test("password-verification: unknown user → 400 INVALID_BODY; bad payload → 422 VALIDATION_FAILED", async () => {
+Deno.test("password-verification: unknown user → INVALID_BODY (400); bad payload → VALIDATION_FAILED (422), as Auth reads them", async () => {
   const unknown = await callHook("password-verification", { user_id: crypto.randomUUID(), valid: false });
-  assert.equal(unknown.status, 400, JSON.stringify(unknown.body));
+  assert.equal(unknown.status, 200, JSON.stringify(unknown.body));
   assert.equal(unknown.body.code, "INVALID_BODY");
+  assert.equal((unknown.body.error as { http_code: number }).http_code, 400);
   const bad = await callHook("password-verification", { user_id: OUTSIDER, valid: "no" });
-  assert.equal(bad.status, 422, JSON.stringify(bad.body));
+  assert.equal(bad.status, 200, JSON.stringify(bad.body));
   assert.equal(bad.body.code, "VALIDATION_FAILED");
+  assert.equal((bad.body.error as { http_code: number; message: string }).http_code, 422);
+  assert.ok((bad.body.error as { message: string }).message.length > 0, "Auth ignores an empty message");
+});
+
+Deno.test("password-verification: a replayed delivery (same webhook-id) gets the first answer and is counted once", async () => {
+  await withDb((sql) => sql`delete from private.password_failures where user_id = ${CUSTOMER_B}`);
+  const body = JSON.stringify({ user_id: CUSTOMER_B, valid: false });
+  const headers = standardHeaders(body, secrets.AUTH_HOOK_SECRET);
+  const first = await post(hook("password-verification"), body, headers);
+  assert.equal(first.status, 200, JSON.stringify(first.body));
+  const replays = await Promise.all(Array.from({ length: 6 }, () => post(hook("password-verification"), body, headers)));
+  for (const r of replays) {
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    assert.deepEqual(r.body, first.body, "the first answer");
+  }
+  const [row] = await withDb((sql) => sql`select failed_count from private.password_failures where user_id = ${CUSTOMER_B}`);
+  assert.equal(row.failed_count, 1, "counted once");
+  // The same attempt under a new webhook-id (what Auth's own retry sends) is a new attempt.
+  const retried = await post(hook("password-verification"), body, standardHeaders(body, secrets.AUTH_HOOK_SECRET));
+  assert.equal(retried.status, 200);
+  const [again] = await withDb((sql) => sql`select failed_count from private.password_failures where user_id = ${CUSTOMER_B}`);
+  assert.equal(again.failed_count, 2);
+  await withDb((sql) => sql`delete from private.password_failures where user_id = ${CUSTOMER_B}`);
+});
+
+Deno.test("auth hooks: database down → 503 UNAVAILABLE with Retry-After (Auth retries it)", async () => {
+  const server = await startServer({ SUPABASE_DB_URL: `postgresql://postgres:postgres@127.0.0.1:${freePort()}/postgres` });
+  try {
+    const body = JSON.stringify({ user_id: OUTSIDER, valid: false });
+    const res = await fetch(`${server.url}/functions/v1/auth-hooks/password-verification`, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...standardHeaders(body, secrets.AUTH_HOOK_SECRET) },
+      body,
+    });
+    const text = await res.text();
+    assert.equal(res.status, 503, text);
+    assert.equal(res.headers.get("retry-after"), "1", "Auth retries 503 only with Retry-After");
+    assert.equal(JSON.parse(text).code, "UNAVAILABLE");
+    assert.ok(!text.includes("127.0.0.1"), "no connection details");
+  } finally {
+    await server.stop();
+  }
 });

@@ -36,7 +36,7 @@ import { authenticate, type Identity } from "./authenticate.ts";
 import { GuardError, respondError } from "./respond_error.ts";
 import { requestIdFor } from "./request_id.ts";
 import { log } from "./log.ts";
-import { DatabaseMisconfigured, DatabaseUnavailable } from "./db.ts";
+import { DatabaseMisconfigured, DatabaseUnavailable, toDatabaseError } from "./db.ts";
 import { fallbackHardening, loadHardening } from "./load_hardening.ts";
 import { answerPreflight, isPreflight } from "./apply_cors.ts";
 import { applySecurityHeaders } from "./security_headers.ts";
@@ -343,30 +343,9 @@ function remoteAddr(info?: { remoteAddr?: unknown }): string | undefined {
   return typeof addr?.hostname === "string" ? addr.hostname : undefined;
 }
 
-/** Database errors that mean "cannot reach Postgres" (503), by postgres.js / SQLSTATE code. */
-const UNAVAILABLE_CODES = new Set([
-  "ECONNREFUSED",
-  "ECONNRESET",
-  "ETIMEDOUT",
-  "ENOTFOUND",
-  "EHOSTUNREACH",
-  "CONNECT_TIMEOUT",
-  "CONNECTION_CLOSED",
-  "CONNECTION_ENDED",
-  "CONNECTION_DESTROYED",
-  "57P01", // admin_shutdown
-  "57P02", // crash_shutdown
-  "57P03", // cannot_connect_now
-  "53300", // too_many_connections
-  "08000",
-  "08001",
-  "08003",
-  "08004",
-  "08006",
-]);
-
 function respondThrown(e: unknown, requestId: string, production: boolean): Response {
-  // db.ts's typed errors, whichever handler lets them through.
+  // db.ts classifies every database error (one list: unavailable → 503), whichever handler lets it through.
+  e = toDatabaseError(e);
   if (e instanceof DatabaseUnavailable) {
     log("error", "edgeguard: database unavailable", { request_id: requestId, error: e.reason });
     return respondError("UNAVAILABLE", { requestId, production });
@@ -380,10 +359,6 @@ function respondThrown(e: unknown, requestId: string, production: boolean): Resp
     return respondError(e.code, { requestId, reason: e.reason, details: e.details, headers: e.headers, production });
   }
   const code = errorCode(e);
-  if (UNAVAILABLE_CODES.has(code) || e instanceof Deno.errors.ConnectionRefused) {
-    log("error", "edgeguard: database unavailable", { request_id: requestId, error: code });
-    return respondError("UNAVAILABLE", { requestId, production });
-  }
   log("error", "edgeguard: handler failed", { request_id: requestId, error: code });
   return respondError("INTERNAL", { requestId, production });
 }

@@ -27,9 +27,8 @@ export interface ErrorOptions {
   production?: boolean;
 }
 
-/** Builds the error Response for `code`: status from the core, SPEC body. */
-export function respondError(code: string, options: ErrorOptions): Response {
-  const status = statusOf(code);
+/** The status and SPEC body for `code` (hint and details only outside production). */
+export function errorBody(code: string, options: ErrorOptions): { status: number; body: Record<string, unknown> } {
   const body: Record<string, unknown> = {
     code,
     message: options.message ?? defaultMessage(code),
@@ -39,6 +38,12 @@ export function respondError(code: string, options: ErrorOptions): Response {
     if (options.reason) body.hint = options.reason;
     if (options.details !== undefined) body.details = options.details;
   }
+  return { status: statusOf(code), body };
+}
+
+/** Builds the error Response for `code`: status from the core, SPEC body. */
+export function respondError(code: string, options: ErrorOptions): Response {
+  const { status, body } = errorBody(code, options);
   const headers = new Headers(options.headers);
   headers.set("content-type", "application/json");
   headers.set("x-request-id", options.requestId);

@@ -7,6 +7,7 @@
 // same function a Postgres hook would use.
 import type { Sql } from "../_shared/connect_postgres.ts";
 import { GuardError } from "../_shared/respond_error.ts";
+import type { HookAnswer } from "./answer_once.ts";
 
 export interface AccessTokenEvent {
   user_id: string;
@@ -15,7 +16,7 @@ export interface AccessTokenEvent {
 }
 
 /** The hook's answer for `event` (already verified and schema-checked). */
-export async function customAccessToken(sql: Sql, event: AccessTokenEvent): Promise<Response> {
+export async function customAccessToken(sql: Sql, event: AccessTokenEvent): Promise<HookAnswer> {
   // The token is for `user_id`: a payload whose claims name someone else is refused.
   if (event.claims.sub !== undefined && event.claims.sub !== event.user_id) {
     throw new GuardError("INVALID_BODY", "claims.sub does not match user_id");
@@ -23,5 +24,5 @@ export async function customAccessToken(sql: Sql, event: AccessTokenEvent): Prom
   const [row] = await sql`select public.custom_access_token_hook(${sql.json(event as never)}) as event`;
   const claims = (row?.event as { claims?: unknown } | undefined)?.claims;
   if (!claims || typeof claims !== "object") throw new Error("custom_access_token_hook returned no claims");
-  return Response.json({ claims });
+  return { status: 200, body: { claims } };
 }

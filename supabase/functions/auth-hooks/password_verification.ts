@@ -13,6 +13,7 @@
 // their behalf would turn the lockout into a denial of service.
 import type { Sql } from "../_shared/connect_postgres.ts";
 import { GuardError } from "../_shared/respond_error.ts";
+import type { HookAnswer } from "./answer_once.ts";
 
 export const MAX_FAILURES = 5;
 export const WINDOW_S = 900;
@@ -25,7 +26,7 @@ export interface PasswordAttemptEvent {
 }
 
 /** The hook's answer for `event` (already verified and schema-checked). */
-export async function passwordVerification(sql: Sql, event: PasswordAttemptEvent, requestId: string): Promise<Response> {
+export async function passwordVerification(sql: Sql, event: PasswordAttemptEvent, requestId: string): Promise<HookAnswer> {
   let rows;
   try {
     // One statement: the attempt, and for a rejection a security event
@@ -48,7 +49,7 @@ export async function passwordVerification(sql: Sql, event: PasswordAttemptEvent
     throw e;
   }
   if (rows[0]?.decision === "reject") {
-    return Response.json({ decision: "reject", message: LOCKED_MESSAGE, should_logout_user: false });
+    return { status: 200, body: { decision: "reject", message: LOCKED_MESSAGE, should_logout_user: false } };
   }
-  return Response.json({ decision: "continue" });
+  return { status: 200, body: { decision: "continue" } };
 }

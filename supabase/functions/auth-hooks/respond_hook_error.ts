@@ -1,13 +1,28 @@
-// Errors of the auth hooks: the SPEC §6 body plus the `error` object Supabase
-// Auth reads from hook responses (`{"error": {"http_code": …, "message": …}}`),
-// so Auth surfaces a meaningful message and our clients still get `code`.
-import { GuardError, respondError } from "../_shared/respond_error.ts";
+// Answers to Supabase Auth as it reads hook responses (docs/platform.md):
+// Auth reads only a 200/202 JSON body and turns every other status into a
+// generic 500, so a refusal is 200 with `{"error": {"http_code", "message"}}`
+// (which Auth passes to the end user) beside our SPEC body; a transient
+// failure (database down) is 503 with `Retry-After`, which Auth retries.
+import { errorBody, GuardError, respondError } from "../_shared/respond_error.ts";
+import type { HookAnswer } from "./answer_once.ts";
 
-/** The error Response for `e`, a GuardError (other errors are rethrown to guard()). */
-export async function respondHookError(e: unknown, requestId: string): Promise<Response> {
-  if (!(e instanceof GuardError)) throw e;
-  const base = respondError(e.code, { requestId, reason: e.reason, details: e.details });
-  const body = await base.json() as Record<string, unknown>;
-  body.error = { http_code: base.status, message: body.message };
-  return new Response(JSON.stringify(body), { status: base.status, headers: base.headers });
+/** The answer for a handled refusal (a GuardError), or undefined for anything else. */
+export function hookRefusal(e: unknown, requestId: string): HookAnswer | undefined {
+  if (!(e instanceof GuardError)) return undefined;
+  const { status, body } = errorBody(e.code, { requestId, reason: e.reason, details: e.details });
+  body.error = { http_code: status, message: body.message };
+  return { status: 200, body };
+}
+
+/** The Response for an answer. */
+export function respondHook(answer: HookAnswer, requestId: string): Response {
+  return new Response(JSON.stringify(answer.body), {
+    status: answer.status,
+    headers: { "content-type": "application/json", "x-request-id": requestId },
+  });
+}
+
+/** 503 UNAVAILABLE with `Retry-After`: Supabase Auth retries it within its budget. */
+export function hookUnavailable(requestId: string): Response {
+  return respondError("UNAVAILABLE", { requestId, headers: { "retry-after": "1" } });
 }
