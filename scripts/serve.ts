@@ -21,7 +21,9 @@
 //
 // Settings: EDGEGUARD_STATE_DIR (.local), EDGEGUARD_API_PORT (54321),
 // EDGEGUARD_DB_PORT (54322), EDGEGUARD_CONFIG (supabase/config.toml),
-// EDGEGUARD_FUNCTIONS_DIR (supabase/functions), EDGEGUARD_PROFILE (dev).
+// EDGEGUARD_FUNCTIONS_DIR (supabase/functions), EDGEGUARD_PROFILE (dev),
+// EDGEGUARD_EXTRA_FUNCTIONS_DIRS (colon-separated folders of test-only
+// functions, e.g. tests/fixtures/functions; verify_jwt false unless config says).
 import * as jose from "npm:jose@6.2.17";
 import { type DevKeys, ensureDevKeys } from "./dev_keys.ts";
 import { gatewayAlgorithms, gatewayAuthorization, legacyKeyJwt, profileEnv, profileName } from "./lib/platform_profile.ts";
@@ -134,22 +136,27 @@ function makeGateway(keys: DevKeys, jwtSecret: string | undefined) {
 
 // --- functions -----------------------------------------------------------------
 
-async function discover(): Promise<string[]> {
-  const names: string[] = [];
-  for await (const entry of Deno.readDir(functionsDir)) {
-    if (!entry.isDirectory || entry.name.startsWith("_") || entry.name.startsWith(".")) continue;
-    try {
-      if ((await Deno.stat(`${functionsDir}/${entry.name}/index.ts`)).isFile) names.push(entry.name);
-    } catch {
-      // not a function directory
+const extraDirs = (Deno.env.get("EDGEGUARD_EXTRA_FUNCTIONS_DIRS") ?? "").split(":").filter((d) => d !== "");
+
+/** Function names and their folders: supabase/functions first, then the extra (test-only) folders. */
+async function discover(): Promise<Map<string, { dir: string; extra: boolean }>> {
+  const found = new Map<string, { dir: string; extra: boolean }>();
+  for (const [dir, extra] of [[functionsDir, false], ...extraDirs.map((d) => [d, true])] as [string, boolean][]) {
+    for await (const entry of Deno.readDir(dir)) {
+      if (!entry.isDirectory || entry.name.startsWith("_") || entry.name.startsWith(".") || found.has(entry.name)) continue;
+      try {
+        if ((await Deno.stat(`${dir}/${entry.name}/index.ts`)).isFile) found.set(entry.name, { dir, extra });
+      } catch {
+        // not a function directory
+      }
     }
   }
-  return names.sort();
+  return new Map([...found].sort(([a], [b]) => a.localeCompare(b)));
 }
 
-async function load(name: string, verifyJwt: boolean): Promise<LoadedFunction> {
+async function load(name: string, dir: string, verifyJwt: boolean): Promise<LoadedFunction> {
   const fileUrl = new URL("file:///");
-  fileUrl.pathname = `${functionsDir}/${name}/index.ts`; // percent-encodes spaces, '#', '?'
+  fileUrl.pathname = `${dir}/${name}/index.ts`; // percent-encodes spaces, '#', '?'
   const url = fileUrl.href;
   try {
     const mod = await import(url);
@@ -176,9 +183,11 @@ async function main() {
     logLine(`cannot read ${configPath} (${e instanceof Error ? e.message : e}); verify_jwt defaults to true`);
   }
 
-  const names = await discover();
+  const found = await discover();
+  const names = [...found.keys()];
   const functions = new Map<string, LoadedFunction>();
-  for (const fn of await Promise.all(names.map((n) => load(n, verifyJwt.get(n) ?? true)))) {
+  const loads = [...found].map(([n, { dir, extra }]) => load(n, dir, verifyJwt.get(n) ?? !extra));
+  for (const fn of await Promise.all(loads)) {
     functions.set(fn.name, fn);
     if (fn.failure) logLine(`function "${fn.name}" ${fn.failure}; it answers 500 MISCONFIGURED`);
   }

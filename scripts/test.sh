@@ -140,7 +140,8 @@ pick_ports() {
   eg_die "no free port pair for the test stack (set EDGEGUARD_TEST_API_PORT / EDGEGUARD_TEST_DB_PORT)"
 }
 read -r test_api_port test_db_port < <(pick_ports)
-test_env=(env EDGEGUARD_STATE_DIR="$test_state" EDGEGUARD_API_PORT="$test_api_port" EDGEGUARD_DB_PORT="$test_db_port" EDGEGUARD_PG_FAST=1)
+test_env=(env EDGEGUARD_STATE_DIR="$test_state" EDGEGUARD_API_PORT="$test_api_port" EDGEGUARD_DB_PORT="$test_db_port" EDGEGUARD_PG_FAST=1
+  EDGEGUARD_EXTRA_FUNCTIONS_DIRS="$EG_ROOT/tests/fixtures/functions")
 
 stop_test_stack() {
   "${test_env[@]}" bash scripts/stop.sh >/dev/null 2>&1 || true

@@ -81,7 +81,7 @@ Deno.test("below admin: a moderator cannot change roles, a customer cannot list 
   await expectError(await call(`${A}/members`, await tokenFor(A, 2)), 403, "FORBIDDEN");
 });
 
-Deno.test("no token: the gateway (verify_jwt = true) answers 401 before the function", async () => {
+Deno.test("no token: 401 MISSING_CREDENTIALS (guard verifies; verify_jwt = false, docs/platform.md)", async () => {
   const res = await call(`${A}/members`, null);
   await expectError(res, 401, "MISSING_CREDENTIALS");
 });
