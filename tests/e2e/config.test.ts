@@ -35,7 +35,9 @@ Deno.test("the Supabase CLI parses config.toml", async () => {
       cwd: work,
       stdout: "piped",
       stderr: "piped",
-      env: { CI: "true", DO_NOT_TRACK: "1" },
+      // The hook secret a user puts in supabase/.env (npm run dev writes it): the
+      // CLI validates `env(AUTH_HOOK_SECRET)` of the enabled auth hooks.
+      env: { CI: "true", DO_NOT_TRACK: "1", AUTH_HOOK_SECRET: `v1,whsec_${btoa("k".repeat(32))}` },
     }).output();
     const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
     assert.doesNotMatch(text, /failed to (read|load|parse) config|Invalid TOML|unknown field|invalid/i, text);

@@ -2,6 +2,7 @@
 // `webhook-id` is stored with the work it did, in one transaction, and a
 // replay of that id gets the stored answer without acting again (migration
 // 20261202000300). Called only after the signature over id and body holds.
+import type postgres from "npm:postgres@3.4.9";
 import type { Sql } from "../_shared/connect_postgres.ts";
 
 /** A hook's answer: what Supabase Auth reads (status and JSON body). */
@@ -30,7 +31,7 @@ export async function answerOnce(
   work: (tx: Sql) => Promise<HookAnswer>,
   refusal: (e: unknown) => HookAnswer | undefined,
 ): Promise<HookAnswer> {
-  return await sql.begin(async (tx) => {
+  return await sql.begin(async (tx: postgres.TransactionSql) => {
     const t = tx as unknown as Sql;
     const fresh = await t`
       with purge as (delete from private.auth_hook_deliveries where created_at < now() - ${KEEP}::interval)
@@ -46,7 +47,7 @@ export async function answerOnce(
     }
     let answer: HookAnswer;
     try {
-      answer = await t.savepoint((sp) => work(sp as unknown as Sql)) as HookAnswer;
+      answer = await tx.savepoint((sp) => work(sp as unknown as Sql)) as HookAnswer;
     } catch (e) {
       const refused = refusal(e);
       if (!refused) throw e;

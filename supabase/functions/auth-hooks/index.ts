@@ -32,7 +32,10 @@ const fetch = guard(policy, async (req, ctx) => {
     if (decision.code === "INVALID_SIGNATURE") {
       recordWebhookFailure({ endpoint: "auth_hook", route: ctx.route, code: decision.code, reason: decision.reason, requestId: ctx.requestId });
     }
-    return respondHook(hookRefusal(new GuardError(decision.code, decision.reason), ctx.requestId)!, ctx.requestId);
+    const refused = new GuardError(decision.code, decision.reason);
+    const answer = hookRefusal(refused, ctx.requestId);
+    if (!answer) throw refused; // MISCONFIGURED: a real 500
+    return respondHook(answer, ctx.requestId);
   }
   const hook: Hook = ctx.route === "POST /auth-hooks/custom-access-token" ? "custom-access-token" : "password-verification";
   const webhookId = req.headers.get("webhook-id") ?? ""; // covered by the signature just verified

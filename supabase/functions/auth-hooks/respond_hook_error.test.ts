@@ -18,8 +18,9 @@ Deno.test("hookRefusal: 200 with Supabase Auth's error object beside the SPEC bo
   eq(body.error.message, body.message, "error.message");
 });
 
-Deno.test("hookRefusal: other errors are not refusals (guard answers them 500 without details)", () => {
+Deno.test("hookRefusal: other errors and server faults are not refusals (guard answers them 500 without details)", () => {
   eq(hookRefusal(new Error("db down at /srv/x.ts:1"), "req-2"), undefined, "not a refusal");
+  eq(hookRefusal(new GuardError("MISCONFIGURED", "AUTH_HOOK_SECRET is missing"), "req-2"), undefined, "a server fault");
 });
 
 Deno.test("hookUnavailable: 503 with Retry-After, which Auth retries", async () => {

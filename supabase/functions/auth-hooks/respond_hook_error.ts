@@ -6,10 +6,15 @@
 import { errorBody, GuardError, respondError } from "../_shared/respond_error.ts";
 import type { HookAnswer } from "./answer_once.ts";
 
-/** The answer for a handled refusal (a GuardError), or undefined for anything else. */
+/**
+ * The answer for a handled refusal (a GuardError with a 4xx code), or
+ * undefined for anything else: a server fault (MISCONFIGURED, INTERNAL) stays
+ * a real 5xx for guard() to answer, so operators see it as one.
+ */
 export function hookRefusal(e: unknown, requestId: string): HookAnswer | undefined {
   if (!(e instanceof GuardError)) return undefined;
   const { status, body } = errorBody(e.code, { requestId, reason: e.reason, details: e.details });
+  if (status >= 500) return undefined;
   body.error = { http_code: status, message: body.message };
   return { status: 200, body };
 }
