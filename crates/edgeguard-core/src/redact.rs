@@ -79,6 +79,11 @@ pub fn redact<'a>(line: &'a str, opts: &RedactOptions) -> Cow<'a, str> {
     let mut copied = 0;
     let mut i = 0;
     while i < b.len() {
+        // Inside an alphanumeric run no pattern starts, except `://` after a scheme.
+        if i > 0 && b[i - 1].is_ascii_alphanumeric() && b[i] != b':' {
+            i += 1;
+            continue;
+        }
         match detect(b, i, opts) {
             Some(hit) => {
                 let o = out.get_or_insert_with(|| String::with_capacity(line.len()));
@@ -273,8 +278,9 @@ fn named_value_after(b: &[u8], end: usize, header: bool, quote: Quote) -> Option
         (k + 2, escaped_string_end(b, k + 2))
     } else if at(b, k) == b'"' {
         (k + 1, json_string_end(b, k + 1))
-    } else if quote != Quote::None {
-        return None; // a JSON number, object, array or literal: not a secret string
+    } else if quote != Quote::None || matches!(at(b, k), b'{' | b'[') {
+        // A JSON number, object, array or literal: its strings are scanned on their own.
+        return None;
     } else if header && sep == b':' {
         (k, run(b, k, usize::MAX, |c| !matches!(c, b'"' | b'\\' | b'\r' | b'\n')))
     } else {
@@ -289,7 +295,7 @@ fn named_value_after(b: &[u8], end: usize, header: bool, quote: Quote) -> Option
 
 /// A byte of an unquoted `name=value` value (logfmt, query strings).
 fn is_plain_value(c: u8) -> bool {
-    !c.is_ascii_whitespace() && !matches!(c, b'&' | b'"' | b'\\' | b',' | b';')
+    !c.is_ascii_whitespace() && !matches!(c, b'&' | b'"' | b'\\' | b';')
 }
 
 /// Where the JSON string whose content starts at `from` ends (its closing
@@ -649,8 +655,12 @@ fn number(b: &[u8], i: usize) -> Option<Hit> {
         return None;
     }
     let d = scan_digits(b, i)?;
-    // Try the whole run first, then shorter runs cut at a space.
+    // Try the whole run first, then shorter runs cut at a space; fewer than
+    // 8 digits are neither a card nor a phone number.
     for n in (1..=d.groups).rev() {
+        if d.digits(n) < 8 {
+            break;
+        }
         let end = d.end[n - 1];
         let cut_ok = if n == d.groups {
             ends_number(b, end) && at(b, end) != b')'
