@@ -8,6 +8,7 @@
 //! ```
 #![forbid(unsafe_code)]
 
+mod doctor;
 mod sign_webhook;
 
 use jwt_simple::prelude::*;
@@ -17,6 +18,7 @@ use std::process::ExitCode;
 
 const USAGE: &str = "usage:
   edgeguard sign-webhook ...   sign a webhook body and print the headers
+  edgeguard doctor [--root DIR] [--env-file FILE]... [--json]   check the project (docs/doctor.md)
   edgeguard keygen [--kid KID] [--private-out FILE] [--jwks-out FILE]
       ES256 dev key pair: prints {\"private_jwk\":{..},\"jwks\":{\"keys\":[..]}} (or writes the files)
   edgeguard token (--key PRIVATE_JWK_FILE | --secret SECRET) [--sub ID] [--role authenticated]
@@ -215,6 +217,7 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("keygen") => keygen(&args[1..]),
         Some("token") => token(&args[1..]),
+        Some("doctor") => return ExitCode::from(doctor::main(&args[1..]).clamp(0, 2) as u8),
         Some("sign-webhook") => {
             let code = sign_webhook::main(args.get(1..).unwrap_or_default());
             return ExitCode::from(u8::try_from(code).unwrap_or(1));

@@ -1,3 +1,4 @@
+// doctor: allow function.public liveness probe, answers anyone by design (SPEC §5)
 // health: liveness for anyone; never rate limited.
 import { guard } from "../_shared/guard.ts";
 import { loadWasm } from "../_shared/load_wasm.ts";
