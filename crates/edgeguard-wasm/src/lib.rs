@@ -28,3 +28,22 @@ pub fn error_message(code: &str) -> String {
         .default_message()
         .to_string()
 }
+
+/// One log line with personal data and credentials replaced by markers
+/// (`[email]`, `[jwt]`, …); IP addresses too when `ip` is true.
+#[wasm_bindgen(js_name = redactLogLine)]
+pub fn redact_log_line(line: &str, ip: bool) -> String {
+    edgeguard_core::redact::redact(line, &edgeguard_core::redact::RedactOptions { ip }).into_owned()
+}
+
+/// Whether log lines should redact IP addresses, from `EDGEGUARD_LOG_IPS`
+/// (`keep` | `redact`), `APP_ENV` and whether the platform markers are set.
+#[wasm_bindgen(js_name = logRedactsIps)]
+pub fn log_redacts_ips(log_ips: Option<String>, app_env: Option<String>, hosted: bool) -> bool {
+    edgeguard_core::redact::RedactOptions::from_settings(
+        log_ips.as_deref(),
+        app_env.as_deref(),
+        hosted,
+    )
+    .ip
+}
