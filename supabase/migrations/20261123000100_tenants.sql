@@ -212,7 +212,9 @@ revoke all on table public.roles, public.role_permissions, public.tenants, publi
 -- roles / role_permissions: reference data every signed-in user may read;
 -- changed only by the service (migrations, the service role).
 grant select on table public.roles, public.role_permissions to authenticated;
+-- doctor: allow sql.permissive_policy reference data (roles and their permissions) every signed-in user may read
 create policy roles_select on public.roles for select to authenticated using (true);
+-- doctor: allow sql.permissive_policy reference data (roles and their permissions) every signed-in user may read
 create policy role_permissions_select on public.role_permissions for select to authenticated using (true);
 
 -- tenants: members read their tenants; tenant admins rename them. Creating and

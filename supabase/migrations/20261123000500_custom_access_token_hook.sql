@@ -73,9 +73,12 @@ grant execute on function public.custom_access_token_hook(jsonb) to supabase_aut
 revoke execute on function public.custom_access_token_hook(jsonb) from authenticated, anon, public;
 
 grant select on table public.tenant_members, public.roles, public.role_permissions to supabase_auth_admin;
+-- doctor: allow sql.permissive_policy the access-token hook (supabase_auth_admin) reads every membership
 create policy tenant_members_auth_admin_select on public.tenant_members
   as permissive for select to supabase_auth_admin using (true);
+-- doctor: allow sql.permissive_policy the access-token hook (supabase_auth_admin) reads every membership
 create policy roles_auth_admin_select on public.roles
   as permissive for select to supabase_auth_admin using (true);
+-- doctor: allow sql.permissive_policy the access-token hook (supabase_auth_admin) reads every membership
 create policy role_permissions_auth_admin_select on public.role_permissions
   as permissive for select to supabase_auth_admin using (true);

@@ -11,6 +11,7 @@
 #![forbid(unsafe_code)]
 
 mod audit;
+mod doctor;
 mod sign_webhook;
 
 use jwt_simple::prelude::*;
@@ -22,6 +23,7 @@ const USAGE: &str = "usage:
   edgeguard sign-webhook ...   sign a webhook body and print the headers
   edgeguard audit keygen       a new AUDIT_SIGNING_KEY and its public AUDIT_VERIFY_KEY
   edgeguard audit verify ...   verify an audit export against its signed checkpoints
+  edgeguard doctor [--root DIR] [--env-file FILE]... [--json]   check the project (docs/doctor.md)
   edgeguard keygen [--kid KID] [--private-out FILE] [--jwks-out FILE]
       ES256 dev key pair: prints {\"private_jwk\":{..},\"jwks\":{\"keys\":[..]}} (or writes the files)
   edgeguard token (--key PRIVATE_JWK_FILE | --secret SECRET) [--sub ID] [--role authenticated]
@@ -221,6 +223,7 @@ fn main() -> ExitCode {
         Some("keygen") => keygen(&args[1..]),
         Some("token") => token(&args[1..]),
         Some("audit") => return ExitCode::from(audit::main(args.get(1..).unwrap_or_default())),
+        Some("doctor") => return ExitCode::from(doctor::main(&args[1..]).clamp(0, 2) as u8),
         Some("sign-webhook") => {
             let code = sign_webhook::main(args.get(1..).unwrap_or_default());
             return ExitCode::from(u8::try_from(code).unwrap_or(1));

@@ -22,6 +22,7 @@ pub mod error;
 pub mod headers;
 pub mod policy;
 pub mod ratelimit;
+pub mod redact;
 pub mod request_id;
 pub mod schema;
 pub mod strict_json;

@@ -43,3 +43,17 @@ pub fn app_env(env_json: &str) -> String {
         .name()
         .to_string()
 }
+
+/// One log line with personal data and credentials replaced by markers
+/// (`[email]`, `[jwt]`, …); IP addresses too when `ip` is true.
+#[wasm_bindgen(js_name = redactLogLine)]
+pub fn redact_log_line(line: &str, ip: bool) -> String {
+    edgeguard_core::redact::redact(line, &edgeguard_core::redact::RedactOptions { ip }).into_owned()
+}
+
+/// Whether log lines should redact IP addresses, from `EDGEGUARD_LOG_IPS`
+/// (`keep` | `redact`) and whether the function runs in production (`appEnv`).
+#[wasm_bindgen(js_name = logRedactsIps)]
+pub fn log_redacts_ips(log_ips: Option<String>, production: bool) -> bool {
+    edgeguard_core::redact::RedactOptions::from_settings(log_ips.as_deref(), production).ip
+}

@@ -1,41 +1,58 @@
 // Structured JSON log lines, one per event. Callers pass only safe fields
-// (never headers, bodies or credentials); as a second line of defence, fields
-// whose name says credential and values shaped like one are redacted.
+// (never headers, bodies or credentials); as a second line of defence every
+// formatted line goes once through the core's redactor (docs/logging.md):
+// e-mails, phone numbers, card numbers, JWTs, API keys, credential-named
+// values and, in production, IP addresses become markers before the line is
+// written. Without the redactor no line is written but a fixed notice.
+import { loadWasm } from "./load_wasm.ts";
+import { isProduction } from "./app_env.ts";
+
 export type LogLevel = "debug" | "info" | "warn" | "error";
 
-/** Field names whose values are never logged. */
-const SECRET_NAME = /authorization|cookie|token|secret|password|passwd|api[-_]?key|apikey|signature|credential|private|jwt|session/i;
-
-/** Values that look like a credential wherever they appear. */
-const SECRET_VALUE = [
-  /\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}(\.[A-Za-z0-9_-]*)?/g, // JWT / JWS
-  /\b(sb_(publishable|secret)_|egk_|sk_(live|test)_|whsec_|ghp_|github_pat_)[A-Za-z0-9_-]+/g, // API keys, webhook secrets
-  /\bBearer\s+\S+/gi,
-  /postgres(ql)?:\/\/[^\s"']+/gi, // connection strings carry passwords
-];
-
-const REDACTED = "[redacted]";
-
-/** Redacts credential-like content from `value` (deeply, for objects). */
-export function redact(value: unknown, depth = 0): unknown {
-  if (typeof value === "string") {
-    let s = value;
-    for (const re of SECRET_VALUE) s = s.replace(re, REDACTED);
-    return s;
+function env(name: string): string | undefined {
+  try {
+    return Deno.env.get(name);
+  } catch {
+    return undefined; // no env permission: the defaults apply
   }
-  if (depth > 8 || value === null || typeof value !== "object") return value;
-  if (Array.isArray(value)) return value.map((v) => redact(v, depth + 1));
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) {
-    out[k] = SECRET_NAME.test(k) ? REDACTED : redact(v, depth + 1);
+}
+
+/** Whether IPs are redacted: `EDGEGUARD_LOG_IPS`, else production (decided in the core). */
+function redactsIps(): boolean {
+  let production = true;
+  try {
+    production = isProduction(Deno.env.toObject());
+  } catch {
+    // no env permission: the safe reading
   }
-  return out;
+  return loadWasm().logRedactsIps(env("EDGEGUARD_LOG_IPS"), production);
+}
+
+function redactLine(line: string): string {
+  return loadWasm().redactLogLine(line, redactsIps());
+}
+
+/** Redacts personal data and credentials from `value` (strings, and objects through their JSON). */
+export function redact(value: unknown): unknown {
+  if (typeof value === "string") return redactLine(value);
+  if (value === null || typeof value !== "object") return value;
+  try {
+    return JSON.parse(redactLine(JSON.stringify(value)));
+  } catch {
+    return "[unloggable]";
+  }
 }
 
 /** Writes one JSON log line: `{level, msg, time, ...fields}` (`request_id` among them when known). */
 export function log(level: LogLevel, msg: string, fields: Record<string, unknown> = {}): void {
-  const safe = redact(fields) as Record<string, unknown>;
-  const line = JSON.stringify({ level, msg: redact(msg), time: new Date().toISOString(), ...safe });
+  const time = new Date().toISOString();
+  let line: string;
+  try {
+    line = redactLine(JSON.stringify({ level, msg, time, ...fields }));
+  } catch {
+    // Unserialisable fields or no redactor: never write the unredacted line.
+    line = JSON.stringify({ level, msg: "edgeguard: log line dropped (not serialisable or redactor unavailable)", time });
+  }
   if (level === "error" || level === "warn") console.error(line);
   else console.log(line);
 }

@@ -1,3 +1,4 @@
+// doctor: allow function.public Supabase Auth calls it; every route verifies the Standard Webhooks signature (AUTH_HOOK_SECRET)
 // auth-hooks: Supabase Auth HTTP hooks, Standard-Webhooks-signed with
 // AUTH_HOOK_SECRET (`v1,whsec_…`, several during rotation).
 //   POST /auth-hooks/custom-access-token     adds user_role, tenant_id, permissions

@@ -1,3 +1,4 @@
+// doctor: allow function.public liveness probe, answers anyone by design (docs/doctor.md)
 // health: liveness for anyone (never rate limited); `/health/ip` shows secret-key
 // callers how the client IP resolves on this deploy, and nothing else.
 import { guard } from "../_shared/guard.ts";

@@ -1,3 +1,4 @@
+// doctor: allow function.public callers are providers; every route verifies the provider's signature over the raw body
 // webhooks: POST /webhooks/{stripe,shopify,github,standard}.
 // guard (size limit, rate limit) → verify the raw bytes in wasm → parse and
 // check the body (deferred until signed) → claim the delivery once in
