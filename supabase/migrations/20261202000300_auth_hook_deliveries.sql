@@ -21,6 +21,5 @@ create index auth_hook_deliveries_created_at_idx on private.auth_hook_deliveries
 
 alter table private.auth_hook_deliveries enable row level security;
 revoke all on table private.auth_hook_deliveries from public, anon, authenticated;
+-- service_role bypasses RLS; no policy lets any other role in
 grant select, insert, update, delete on table private.auth_hook_deliveries to service_role;
-create policy auth_hook_deliveries_service on private.auth_hook_deliveries
-  for all to service_role using (true) with check (true);
