@@ -95,7 +95,8 @@ Deno.test("admin changes a member's role (200); audit_logs records the admin as 
     const res = await call(`${A}/members/${member}`, await tokenFor(A, 1), {
       method: "PATCH",
       body: JSON.stringify({ role: "moderator" }),
-      headers: { "content-type": "application/json", "x-request-id": requestId },
+      // a client-set address on the left, the trusted proxy's hop on the right
+      headers: { "content-type": "application/json", "x-request-id": requestId, "x-forwarded-for": "6.6.6.6, 198.51.100.7" },
     });
     const body = await res.json();
     assert.equal(res.status, 200, JSON.stringify(body));
@@ -106,7 +107,7 @@ Deno.test("admin changes a member's role (200); audit_logs records the admin as 
     assert.equal(row.role, "moderator");
 
     const audit = await sql`
-      select actor_id, actor_role, db_role, tenant_id, request_id, old_record ->> 'role' as old_role,
+      select actor_id, actor_role, db_role, tenant_id, request_id, host(client_ip) as ip, old_record ->> 'role' as old_role,
              new_record ->> 'role' as new_role, actor_claims ->> 'tenant_id' as actor_tenant
       from public.audit_logs
       where table_name = 'tenant_members' and operation = 'UPDATE' and row_pk ->> 'user_id' = ${member}`;
@@ -117,6 +118,7 @@ Deno.test("admin changes a member's role (200); audit_logs records the admin as 
     assert.equal(a.db_role, "authenticated", "written under RLS as the caller");
     assert.equal(a.tenant_id, A);
     assert.equal(a.request_id, requestId);
+    assert.equal(a.ip, "198.51.100.7", "the client IP from the trusted hop (the limiter's rule), never the leftmost");
     assert.deepEqual([a.old_role, a.new_role], ["customer", "moderator"]);
     assert.equal(a.actor_tenant, A);
 

@@ -5,5 +5,7 @@ import type { Claims } from "../_shared/db.ts";
 export interface Caller {
   claims: Claims;
   requestId: string;
+  /** The client IP the core resolved from the trusted hop (audit rows record it). */
+  clientIp?: string;
   userAgent?: string;
 }

@@ -15,8 +15,13 @@ import { type InvitationRequest, inviteMember } from "./invite_member.ts";
 import { listInvitations } from "./list_invitations.ts";
 import { revokeInvitation } from "./revoke_invitation.ts";
 
-const fetch = guard(policy, async (req, { route, identity, params, body, requestId }) => {
-  const caller = { claims: identity.claims ?? {}, requestId, userAgent: req.headers.get("user-agent") ?? undefined };
+const fetch = guard(policy, async (req, { route, identity, params, body, requestId, clientIp }) => {
+  const caller = {
+    claims: identity.claims ?? {},
+    requestId,
+    clientIp: clientIp().client_ip ?? undefined,
+    userAgent: req.headers.get("user-agent") ?? undefined,
+  };
   switch (route) {
     case "GET /admin-users/:tenant_id/members":
       return Response.json(await listMembers(caller, params.tenant_id, new URL(req.url).searchParams));

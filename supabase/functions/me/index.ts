@@ -9,9 +9,9 @@ import { listMyInvitations } from "./list_my_invitations.ts";
 import { acceptInvitation } from "./accept_invitation.ts";
 import { declineInvitation } from "./decline_invitation.ts";
 
-const fetch = guard(policy, async (req, { route, identity, params, requestId }) => {
+const fetch = guard(policy, async (req, { route, identity, params, requestId, clientIp }) => {
   const claims = identity.claims ?? {};
-  const ctx = { requestId, userAgent: req.headers.get("user-agent") ?? undefined };
+  const ctx = { requestId, clientIp: clientIp().client_ip ?? undefined, userAgent: req.headers.get("user-agent") ?? undefined };
   switch (route) {
     case "GET /me":
       return Response.json(await showMe(identity, ctx));

@@ -105,13 +105,14 @@ select set_config('edgeguard.user_agent', '', true);
 select set_config('request.headers',
   '{"x-request-id": "req-hdr-7", "x-forwarded-for": "203.0.113.7, 10.0.0.1", "user-agent": "curl/8"}', true);
 update public.tenants set name = 'Tenant A' where id = 'aaaaaaaa-0000-4000-8000-000000000000';
-select is((select request_id || ' ' || host(client_ip) || ' ' || user_agent from public.audit_logs
+select is((select request_id || ' ' || coalesce(host(client_ip), 'no-ip') || ' ' || user_agent from public.audit_logs
            where table_name = 'tenants' order by id desc limit 1),
-  'req-hdr-7 203.0.113.7 curl/8', 'request.headers fallback: request id, first forwarded address, user agent');
-select set_config('request.headers', '{"x-forwarded-for": "not-an-ip"}', true);
+  'req-hdr-7 no-ip curl/8', 'request.headers fallback: request id and user agent; never the client-set leftmost forwarded address');
+select set_config('edgeguard.client_ip', 'not-an-ip', true);
 update public.tenants set name = 'Tenant A.' where id = 'aaaaaaaa-0000-4000-8000-000000000000';
 select is((select client_ip from public.audit_logs where table_name = 'tenants' order by id desc limit 1), null::inet,
-  'a malformed forwarded address is recorded as null, not an error');
+  'a malformed client address is recorded as null, not an error');
+select set_config('edgeguard.client_ip', '', true);
 select set_config('request.headers', '', true);
 
 -- no claims at all: the database role is still recorded
