@@ -5,6 +5,7 @@
 #   guard overhead  bare handler vs guard() with headers, CORS, limits, body
 #   webhooks        wasm verification vs stripe / standardwebhooks SDKs
 #   limiter         Postgres limiter checks/s at 1, 16, 64 clients (own database)
+#   auth hook cold start  a fresh process answers one signed hook request (same database)
 # Output is also written to .local/bench/results.md.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -45,6 +46,7 @@ bench_env=(env EDGEGUARD_STATE_DIR="$bench_state" EDGEGUARD_DB_PORT="$port" EDGE
 trap '"${bench_env[@]}" bash scripts/pg.sh stop >/dev/null 2>&1 || true' EXIT
 if "${bench_env[@]}" bash scripts/pg.sh start >/dev/null && "${bench_env[@]}" bash scripts/pg.sh recreate-db postgres >/dev/null; then
   run "limiter" "$EG_DENO" run -A scripts/bench/limiter.ts --db "postgresql://postgres:postgres@127.0.0.1:$port/postgres" || status=1
+  run "auth hook cold start" "$EG_DENO" run -A scripts/bench/hook_cold_start.ts --db "postgresql://postgres:postgres@127.0.0.1:$port/postgres" || status=1
 else
   echo "bench: could not start the limiter's database" >&2
   status=1
