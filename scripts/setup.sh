@@ -101,4 +101,12 @@ if [ "$want_test" = 1 ]; then
     status "pgTAP + pg_prove" "installing (apt-get install postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl)"
     apt_install postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl
   fi
+  # Chromium for the browser test (tests/browser): Debian's package, no browser
+  # download at run time. When it cannot be installed the browser suite says so.
+  if command -v chromium >/dev/null 2>&1; then
+    status "chromium" "present"
+  else
+    status "chromium" "installing (apt-get install chromium)"
+    apt_install chromium || status "chromium" "could not be installed: the browser suite will report it"
+  fi
 fi

@@ -5,6 +5,8 @@
 #   pgtap  pg_prove of supabase/tests/database/*.test.sql on a throw-away database
 #   e2e    deno test tests/e2e/ against a stack started on its own ports and
 #          state dir (.local/test-stack), so a running `npm run dev` is untouched
+#   browser  tests/browser/ (node --test): Debian's Chromium via puppeteer-core
+#          drives a web page calling the functions with supabase-js
 #   profiles  tests/platform/ once per platform profile (start-legacy,
 #          start-signing-keys, hosted): the same stack restarted with the
 #          environment Supabase really gives a function (docs/platform.md)
@@ -74,6 +76,9 @@ count_cargo() { # log -> "passed failed"
 count_deno() {
   awk '/^(ok|FAILED) \| [0-9]+ passed/ { p += $3; for (i = 1; i <= NF; i++) if ($(i) ~ /^failed/) f += $(i-1) }
        END { print p + 0, f + 0 }' "$1"
+}
+count_node() { # node --test summary lines
+  awk '/^# pass [0-9]+/ { p += $3 } /^# fail [0-9]+/ { f += $3 } END { print p + 0, f + 0 }' "$1"
 }
 count_tap() { # ok / not ok lines, plus one per file that died or broke its plan
   awk '/^[[:space:]]*ok [0-9]+/ { p++ } /^[[:space:]]*not ok [0-9]+/ { f++ }
@@ -196,6 +201,11 @@ if [ "$rc" != 0 ] && [ -f "$test_state/serve.log" ]; then
   tail -n 30 "$test_state/serve.log"
 fi
 suite_result e2e "$rc" count_deno "$logs/e2e.log" "$((SECONDS - t))"
+
+# --- browser ---------------------------------------------------------------------
+t=$SECONDS
+run_limited browser 300 "${test_env[@]}" node --test tests/browser/
+suite_result browser $? count_node "$logs/browser.log" "$((SECONDS - t))"
 
 # --- platform profiles -------------------------------------------------------
 t=$SECONDS
