@@ -28,7 +28,7 @@ import * as jose from "npm:jose@6.2.17";
 import { type DevKeys, ensureDevKeys } from "./dev_keys.ts";
 import { gatewayAlgorithms, gatewayAuthorization, legacyKeyJwt, profileEnv, profileName } from "./lib/platform_profile.ts";
 import { parseDotEnv } from "./lib/parse_dot_env.ts";
-import { readVerifyJwt } from "./lib/read_verify_jwt.ts";
+import { type FunctionConfig, readFunctionsConfig } from "./lib/read_functions_config.ts";
 
 type FetchHandler = (req: Request, info?: unknown) => Response | Promise<Response>;
 
@@ -176,17 +176,18 @@ async function main() {
   const vars = await functionEnv(keys);
   for (const [k, v] of Object.entries(vars)) Deno.env.set(k, v);
 
-  let verifyJwt = new Map<string, boolean>();
+  let config = new Map<string, FunctionConfig>();
   try {
-    verifyJwt = readVerifyJwt(await Deno.readTextFile(configPath));
+    config = readFunctionsConfig(await Deno.readTextFile(configPath));
   } catch (e) {
     logLine(`cannot read ${configPath} (${e instanceof Error ? e.message : e}); verify_jwt defaults to true`);
   }
 
-  const found = await discover();
+  // Like `functions serve` and deploy: a function with `enabled = false` is not served.
+  const found = new Map([...await discover()].filter(([n]) => config.get(n)?.enabled !== false));
   const names = [...found.keys()];
   const functions = new Map<string, LoadedFunction>();
-  const loads = [...found].map(([n, { dir, extra }]) => load(n, dir, verifyJwt.get(n) ?? !extra));
+  const loads = [...found].map(([n, { dir, extra }]) => load(n, dir, config.get(n)?.verifyJwt ?? !extra));
   for (const fn of await Promise.all(loads)) {
     functions.set(fn.name, fn);
     if (fn.failure) logLine(`function "${fn.name}" ${fn.failure}; it answers 500 MISCONFIGURED`);

@@ -3,6 +3,8 @@
 // (the root package.json and node_modules are ignored), so every npm:
 // specifier must carry its exact version, and every function must import
 // without them and export `default { fetch }`.
+import { readFunctionsConfig } from "./read_functions_config.ts";
+
 const root = decodeURIComponent(new URL("../..", import.meta.url).pathname).replace(/\/$/, "");
 const functionsDir = `${root}/supabase/functions`;
 
@@ -57,8 +59,8 @@ Deno.test("every npm: specifier a function ships is pinned to the exact version 
 
 Deno.test("the deployable functions are exactly the ones in config.toml, and no test-only function is among them", async () => {
   const names = await functionNames();
-  const toml = await Deno.readTextFile(`${root}/supabase/config.toml`);
-  const configured = [...toml.matchAll(/^\[functions\.([A-Za-z0-9_-]+)\]/gm)].map((m) => m[1]).sort();
+  const config = readFunctionsConfig(await Deno.readTextFile(`${root}/supabase/config.toml`));
+  const configured = [...config.keys()].sort();
   assert(JSON.stringify(names) === JSON.stringify(configured), `functions ${names} vs config ${configured}`);
   assert(!names.includes("hardening-probe"), "the test-only probe is never deployable");
 });
