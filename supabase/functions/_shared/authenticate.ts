@@ -19,39 +19,55 @@ export interface Identity {
 }
 
 export type Decision =
-  | { ok: true; route: string; params: Record<string, string>; identity: Identity }
+  | {
+    ok: true;
+    route: string;
+    params: Record<string, string>;
+    /** "body": the route's tenant is a body field; call checkBodyTenant() with the checked body before the handler. */
+    tenant_check?: "body";
+    identity: Identity;
+  }
   | { ok: false; code: string; status?: number; reason: string; refetch_jwks?: boolean; actor?: string | null };
 
 /**
  * Decides `req` with `gate`, fetching the JWKS when the core asks for it.
- * `bodyJson` is the parsed body, passed only when the route's tenant comes
- * from the body; the query string and the headers the policy names as a
- * tenant source are handed over as they are. `url` is `new URL(req.url)`
- * when the caller has parsed it already.
+ * The query string and the headers the policy names as a tenant source are
+ * handed over as they are; the body never is (a body tenant comes back as
+ * `tenant_check: "body"`, for {@link checkBodyTenant}). `url` is
+ * `new URL(req.url)` when the caller has parsed it already.
  *
  * Synchronous unless a JWKS fetch is needed (a Promise then): the common
  * path costs no microtask. The identity in an allow is frozen: it may be
  * shared by every request that presents the same token.
  */
-export function authenticate(
-  gate: Gate,
-  req: Request,
-  bodyJson?: unknown,
-  url = new URL(req.url),
-): Decision | Promise<Decision> {
+export function authenticate(gate: Gate, req: Request, url = new URL(req.url)): Decision | Promise<Decision> {
   const now = Date.now();
-  const run = () => decideWithRefetch(gate, req, bodyJson, url, now);
+  const run = () => decideWithRefetch(gate, req, url, now);
   return gate.needsJwks(now) ? loadJwks(gate, now).then(run) : run();
 }
 
-/** One decision; when the core asks for a JWKS refetch (unknown kid), one refetch and one retry. */
-function decideWithRefetch(gate: Gate, req: Request, bodyJson: unknown, url: URL, now: number): Decision | Promise<Decision> {
-  const decision = decide(gate, req, bodyJson, url, now);
-  if (decision.ok || !decision.refetch_jwks) return decision;
-  return loadJwks(gate, now).then(() => decide(gate, req, bodyJson, url, now));
+/**
+ * The step an allow with `tenant_check: "body"` left pending, decided by the
+ * core: `body` (as the body checks parsed it) must name the identity's
+ * tenant in the route's tenant field. A refusal is 403 TENANT_MISMATCH.
+ */
+export function checkBodyTenant(
+  gate: Gate,
+  route: string,
+  identity: Identity,
+  body: unknown,
+): { ok: true } | { ok: false; code: string; reason: string } {
+  return JSON.parse(gate.checkBodyTenant(route, identity.tenant_id ?? undefined, JSON.stringify(body ?? null)));
 }
 
-function decide(gate: Gate, req: Request, bodyJson: unknown, url: URL, now: number): Decision {
+/** One decision; when the core asks for a JWKS refetch (unknown kid), one refetch and one retry. */
+function decideWithRefetch(gate: Gate, req: Request, url: URL, now: number): Decision | Promise<Decision> {
+  const decision = decide(gate, req, url, now);
+  if (decision.ok || !decision.refetch_jwks) return decision;
+  return loadJwks(gate, now).then(() => decide(gate, req, url, now));
+}
+
+function decide(gate: Gate, req: Request, url: URL, now: number): Decision {
   const answer = gate.checkParts(
     req.method,
     url.pathname,
@@ -59,7 +75,6 @@ function decide(gate: Gate, req: Request, bodyJson: unknown, url: URL, now: numb
     req.headers.get("authorization") ?? undefined,
     req.headers.get("apikey") ?? undefined,
     tenantHeaders(gate, req.headers),
-    bodyJson === undefined ? undefined : JSON.stringify(bodyJson),
     now,
   );
   return parseDecision(gate, answer);
