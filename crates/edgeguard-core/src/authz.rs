@@ -14,7 +14,9 @@
 //! runs. An unauthenticated caller's body is therefore never read.
 
 use crate::auth::apikey::{KeyKind, NamedKeys};
-use crate::auth::cache::{JwksCache, TokenCache};
+use crate::auth::cache::{
+    approx_map_bytes, JwksCache, TokenCache, TOKEN_CACHE_MAX_BYTES, TOKEN_CACHE_MAX_ENTRY_BYTES,
+};
 use crate::auth::jwt::{self, ClaimRules, SigOutcome};
 use crate::auth::{AuthConfig, JwksSource};
 use crate::policy::{AuthMode, KeySel, Policy, Route, TenantFrom};
@@ -42,7 +44,9 @@ fn bare(kind: IdentityKind, key_name: Option<String>) -> Authed {
     (Arc::new(Identity::bare(kind, key_name)), None)
 }
 
-/// Capacity of the verified-token cache.
+/// Capacity of the verified-token cache, in tokens; its byte budget is
+/// [`TOKEN_CACHE_MAX_BYTES`], its largest entry [`TOKEN_CACHE_MAX_ENTRY_BYTES`]
+/// (docs/memory.md).
 pub const TOKEN_CACHE_CAP: usize = 4096;
 
 /// The request essentials the shim hands over.
@@ -131,6 +135,34 @@ pub struct Identity {
 }
 
 impl Identity {
+    /// An estimate, on the high side, of the memory this identity holds:
+    /// its own size, its strings and permissions, and its claims as parsed
+    /// JSON (what the token cache accounts, docs/memory.md).
+    pub fn approx_bytes(&self) -> usize {
+        use std::mem::size_of;
+        let text = [
+            &self.key_name,
+            &self.sub,
+            &self.role,
+            &self.email,
+            &self.user_role,
+            &self.tenant_id,
+            &self.aal,
+        ]
+        .iter()
+        .map(|s| s.as_ref().map_or(0, String::len))
+        .sum::<usize>();
+        let permissions = self
+            .permissions
+            .iter()
+            .map(|p| size_of::<String>() + p.len())
+            .sum::<usize>();
+        size_of::<Identity>()
+            .saturating_add(text)
+            .saturating_add(permissions)
+            .saturating_add(approx_map_bytes(&self.claims))
+    }
+
     fn bare(kind: IdentityKind, key_name: Option<String>) -> Self {
         Identity {
             kind,
@@ -398,7 +430,11 @@ impl Gate {
             config,
             jwks_url,
             jwks,
-            tokens: TokenCache::new(TOKEN_CACHE_CAP),
+            tokens: TokenCache::new(
+                TOKEN_CACHE_CAP,
+                TOKEN_CACHE_MAX_BYTES,
+                TOKEN_CACHE_MAX_ENTRY_BYTES,
+            ),
             next_identity_key: 1,
         })
     }
@@ -452,6 +488,14 @@ impl Gate {
     /// Number of cached verified tokens.
     pub fn cached_tokens(&self) -> usize {
         self.tokens.len()
+    }
+    /// The verified-token cache's accounted bytes (at most [`TOKEN_CACHE_MAX_BYTES`]).
+    pub fn cached_token_bytes(&self) -> usize {
+        self.tokens.bytes()
+    }
+    /// The estimated memory of the verification keys in use (docs/memory.md).
+    pub fn jwks_bytes(&self) -> usize {
+        self.jwks.approx_bytes()
     }
 
     /// Decides one request at `now_ms` (milliseconds since the epoch).
@@ -639,12 +683,12 @@ impl Gate {
         };
         let generation = self.jwks.generation();
         let (identity, json) = match self.tokens.get(token, generation) {
-            Some(hit) => {
+            Some((identity, json)) => {
                 // Every hit re-checks every claim rule at the current time.
-                if let Err(e) = jwt::check_claims(&hit.0.claims, &rules, now) {
+                if let Err(e) = jwt::check_claims(&identity.claims, &rules, now) {
                     return Err(Decision::deny(ErrorCode::InvalidJwt, e));
                 }
-                hit
+                (identity, Some(json))
             }
             None => {
                 if token.len() > jwt::MAX_TOKEN_BYTES {
@@ -668,15 +712,23 @@ impl Gate {
                         };
                         let key = self.next_identity_key;
                         self.next_identity_key += 1;
-                        let entry = (
-                            identity,
-                            PrebuiltIdentity {
-                                key,
-                                json: Arc::from(json),
-                            },
-                        );
-                        self.tokens.put(token, entry.clone(), generation);
-                        entry
+                        // The identity, its JSON, and the two reference counts of each Arc.
+                        let bytes = identity
+                            .approx_bytes()
+                            .saturating_add(json.len())
+                            .saturating_add(4 * std::mem::size_of::<usize>());
+                        let prebuilt = PrebuiltIdentity {
+                            key,
+                            json: Arc::from(json),
+                        };
+                        let entry = (identity.clone(), prebuilt.clone());
+                        if self.tokens.put(token, entry, bytes, generation) {
+                            (identity, Some(prebuilt))
+                        } else {
+                            // Too large to cache: verified on every request, and the
+                            // shim is not asked to keep it either (no key).
+                            (identity, None)
+                        }
                     }
                     SigOutcome::Refused(e) => return Err(Decision::deny(ErrorCode::InvalidJwt, e)),
                     SigOutcome::UnknownKid => {
@@ -700,7 +752,7 @@ impl Gate {
                 actor: identity.sub.clone(),
             });
         }
-        Ok((identity, Some(json)))
+        Ok((identity, json))
     }
 
     /// The identity of verified, time-checked `claims`. It depends only on the

@@ -36,6 +36,13 @@ impl Gate {
         self.inner.jwks_url().map(str::to_owned)
     }
 
+    /// The largest JWKS document the core accepts, in bytes: the shim stops
+    /// reading a fetched document past it (docs/memory.md).
+    #[wasm_bindgen(js_name = jwksMaxBytes)]
+    pub fn jwks_max_bytes(&self) -> u32 {
+        u32::try_from(edgeguard_core::auth::keys::MAX_JWKS_BYTES).unwrap_or(u32::MAX)
+    }
+
     /// Whether the shim should fetch the JWKS now (stale or never fetched).
     #[wasm_bindgen(js_name = needsJwks)]
     pub fn needs_jwks(&self, now_ms: f64) -> bool {

@@ -223,3 +223,51 @@ Deno.test("checkParts: a token keeps its identity key while cached; another toke
   const after = ask(t1);
   assert(after.ok && after.identity_key !== a.identity_key && after.identity_key !== b.identity_key, JSON.stringify(after));
 });
+
+Deno.test("authenticate: a fetched JWKS larger than the core's limit is refused unread past it; the keys in use stay", async () => {
+  const a = await key("a");
+  const gate = new (loadWasm().Gate)(JSON.stringify(policy), JSON.stringify({ SUPABASE_JWKS_URL: "http://127.0.0.1:1/x" }));
+  eq(gate.jwksMaxBytes(), 64 * 1024);
+  // A valid key set, padded past the limit with whitespace (valid JSON all the same).
+  const padded = JSON.stringify({ keys: [a.jwk] }) + " ".repeat(gate.jwksMaxBytes());
+  let served = 0;
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, () => {
+    served++;
+    return new Response(padded, { headers: { "content-type": "application/json" } });
+  });
+  try {
+    const url = `http://127.0.0.1:${server.addr.port}/auth/v1/.well-known/jwks.json`;
+    const big = new (loadWasm().Gate)(JSON.stringify(policy), JSON.stringify({ SUPABASE_JWKS_URL: url, APP_ENV: "development" }));
+    const d = await authenticate(big, get("/me", await a.sign()));
+    eq(served, 1, "fetched once");
+    eq(d.ok ? "" : d.code, "MISCONFIGURED", "no key was installed from the oversized document");
+    // The same document within the limit is used.
+    const exact = JSON.stringify({ keys: [a.jwk] });
+    big.setJwks(exact, 600, Date.now());
+    eq((await authenticate(big, get("/me", await a.sign()))).ok, true);
+  } finally {
+    await server.shutdown();
+  }
+});
+
+Deno.test("authenticate: kept identities are bounded by their JSON bytes, not only by count", async () => {
+  const k = await key("big");
+  const gate = new (loadWasm().Gate)(JSON.stringify(policy), JSON.stringify({ SUPABASE_JWKS: JSON.stringify({ keys: [k.jwk] }) }));
+  const bio = "b".repeat(5_000);
+  const first = await k.sign({ user_metadata: { bio } });
+  const sync = (t: string) => {
+    const d = authenticate(gate, get("/me", t));
+    if (d instanceof Promise || !d.ok) throw new Error("expected a synchronous allow");
+    return d.identity;
+  };
+  const keyOf = (t: string) => JSON.parse(gate.checkParts("GET", "/me", "", `Bearer ${t}`, undefined, "{}", Date.now())).identity_key;
+  const one = sync(first);
+  assert(one === sync(first), "kept while the budget holds");
+  const coreKey = keyOf(first);
+  // ~5 KB of JSON each: 500 of them are far below 1024 identities but above 2 MiB.
+  for (let i = 0; i < 500; i++) sync(await k.sign({ user_metadata: { bio }, email: `u${i}@example.com` }));
+  eq(keyOf(first), coreKey, "the core still caches the token");
+  const again = sync(first);
+  assert(again !== one, "the byte budget started the shim's map afresh");
+  eq(again.sub, one.sub);
+});

@@ -83,9 +83,12 @@ function decide(gate: Gate, req: Request, url: URL, now: number): Decision {
 // Per gate: identities by the key the core gives a verified token's identity
 // (`identity_key`, never reused), so an identity crosses from wasm and is
 // parsed once; later answers for the same token carry only the key. Frozen
-// (shared by every request with that token), bounded.
-const identities = new WeakMap<Gate, Map<number, Identity>>();
+// (shared by every request with that token). Bounded by count and by the
+// bytes of their JSON (the parsed objects take a small multiple of it,
+// docs/memory.md): past either, the map starts afresh.
+const identities = new WeakMap<Gate, { byKey: Map<number, Identity>; jsonBytes: number }>();
 const IDENTITIES_MAX = 1024;
+const IDENTITIES_MAX_JSON_BYTES = 2 * 1024 * 1024;
 
 function parseDecision(gate: Gate, answer: string): Decision {
   const d = JSON.parse(answer) as Decision & { identity_key?: number };
@@ -95,15 +98,19 @@ function parseDecision(gate: Gate, answer: string): Decision {
     return d;
   }
   let known = identities.get(gate);
-  if (!known) identities.set(gate, known = new Map());
-  let identity = known.get(d.identity_key);
+  if (!known) identities.set(gate, known = { byKey: new Map(), jsonBytes: 0 });
+  let identity = known.byKey.get(d.identity_key);
   if (!identity) {
     const json = gate.identityJson();
     if (json === undefined) throw new Error("edgeguard: the core named an identity it did not keep");
     identity = JSON.parse(json) as Identity;
     deepFreeze(identity);
-    if (known.size >= IDENTITIES_MAX) known.clear();
-    known.set(d.identity_key, identity);
+    if (known.byKey.size >= IDENTITIES_MAX || known.jsonBytes + json.length > IDENTITIES_MAX_JSON_BYTES) {
+      known.byKey.clear();
+      known.jsonBytes = 0;
+    }
+    known.byKey.set(d.identity_key, identity);
+    known.jsonBytes += json.length;
   }
   delete d.identity_key;
   d.identity = identity;
@@ -121,7 +128,7 @@ async function loadJwks(gate: Gate, now: number): Promise<void> {
   const url = gate.jwksUrl();
   if (!url) return;
   try {
-    const { text, maxAge } = await fetchJwks(url);
+    const { text, maxAge } = await fetchJwks(url, gate.jwksMaxBytes());
     gate.setJwks(text, maxAge, now);
   } catch (e) {
     gate.jwksFetchFailed(now);
