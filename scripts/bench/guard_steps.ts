@@ -33,7 +33,7 @@ const { routes, hardening: h } = setup;
 const gate = new wasm.Gate(JSON.stringify(policy), JSON.stringify(env));
 const edge = guard(policy, () => new Response("ok"), { env });
 const route = "GET /bench";
-const facts = JSON.stringify({ method: "GET", path: "/bench", query: "", headers: { authorization: `Bearer ${token}` }, body_json: null });
+const facts = JSON.stringify({ method: "GET", path: "/bench", query: "", headers: { authorization: `Bearer ${token}` } });
 const ok = new Response("ok");
 
 const opts = { batch: 200, rounds: 30, warmup: 500 };

@@ -5,9 +5,18 @@
 //! (no silent downgrade: a present Bearer JWT on a `user` route must verify
 //! even when a valid `apikey` is also sent) → anonymous / aal → tenant →
 //! roles → permissions.
+//!
+//! A route whose tenant comes from the body is decided in two steps
+//! (docs/policy.md): [`Gate::check`] runs every check above except the tenant
+//! comparison and answers an allow that names the pending step
+//! ([`TenantCheck::Body`]); the shim reads and checks the body only then, and
+//! [`Gate::check_body_tenant`] compares the body's tenant before the handler
+//! runs. An unauthenticated caller's body is therefore never read.
 
 use crate::auth::apikey::{KeyKind, NamedKeys};
-use crate::auth::cache::{JwksCache, TokenCache};
+use crate::auth::cache::{
+    approx_map_bytes, JwksCache, TokenCache, TOKEN_CACHE_MAX_BYTES, TOKEN_CACHE_MAX_ENTRY_BYTES,
+};
 use crate::auth::jwt::{self, ClaimRules, SigOutcome};
 use crate::auth::{AuthConfig, JwksSource};
 use crate::policy::{AuthMode, KeySel, Policy, Route, TenantFrom};
@@ -35,7 +44,9 @@ fn bare(kind: IdentityKind, key_name: Option<String>) -> Authed {
     (Arc::new(Identity::bare(kind, key_name)), None)
 }
 
-/// Capacity of the verified-token cache.
+/// Capacity of the verified-token cache, in tokens; its byte budget is
+/// [`TOKEN_CACHE_MAX_BYTES`], its largest entry [`TOKEN_CACHE_MAX_ENTRY_BYTES`]
+/// (docs/memory.md).
 pub const TOKEN_CACHE_CAP: usize = 4096;
 
 /// The request essentials the shim hands over.
@@ -49,8 +60,6 @@ pub struct Request {
     pub query: String,
     /// Lower-case header name → value (only the ones identity needs).
     pub headers: BTreeMap<String, String>,
-    /// Parsed JSON body, when the route's tenant comes from the body.
-    pub body_json: Option<Value>,
 }
 
 impl Request {
@@ -72,13 +81,11 @@ impl Request {
                 }
             }
         }
-        let body_json = v.get("body_json").filter(|b| !b.is_null()).cloned();
         Ok(Request {
             method,
             path,
             query,
             headers,
-            body_json,
         })
     }
 }
@@ -128,6 +135,34 @@ pub struct Identity {
 }
 
 impl Identity {
+    /// An estimate, on the high side, of the memory this identity holds:
+    /// its own size, its strings and permissions, and its claims as parsed
+    /// JSON (what the token cache accounts, docs/memory.md).
+    pub fn approx_bytes(&self) -> usize {
+        use std::mem::size_of;
+        let text = [
+            &self.key_name,
+            &self.sub,
+            &self.role,
+            &self.email,
+            &self.user_role,
+            &self.tenant_id,
+            &self.aal,
+        ]
+        .iter()
+        .map(|s| s.as_ref().map_or(0, String::len))
+        .sum::<usize>();
+        let permissions = self
+            .permissions
+            .iter()
+            .map(|p| size_of::<String>() + p.len())
+            .sum::<usize>();
+        size_of::<Identity>()
+            .saturating_add(text)
+            .saturating_add(permissions)
+            .saturating_add(approx_map_bytes(&self.claims))
+    }
+
     fn bare(kind: IdentityKind, key_name: Option<String>) -> Self {
         Identity {
             kind,
@@ -146,6 +181,15 @@ impl Identity {
     }
 }
 
+/// A check an allow leaves for later, because its input is not known yet.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TenantCheck {
+    /// The route's tenant is a body field: the shim must call
+    /// [`Gate::check_body_tenant`] with the checked body before the handler.
+    Body,
+}
+
 /// The outcome of [`Gate::check`].
 #[derive(Clone, Debug)]
 pub enum Decision {
@@ -155,6 +199,9 @@ pub enum Decision {
         route: String,
         /// Path captures of the route.
         params: BTreeMap<String, String>,
+        /// The tenant comparison still to run once the body is read
+        /// (`"tenant_check":"body"` on the wire); `None`: nothing pending.
+        tenant_check: Option<TenantCheck>,
         /// Who.
         identity: Arc<Identity>,
         /// `identity` already serialised (a verified token's), written as is by [`Decision::to_json`].
@@ -172,12 +219,20 @@ pub enum Decision {
     },
 }
 
-/// `{"ok":true,"route":…,"params":…` — the start of an allow's wire JSON,
-/// in the field order of the derived serialisation.
-fn allow_head(route: &str, params: &BTreeMap<String, String>) -> Option<String> {
+/// `{"ok":true,"route":…,"params":…[,"tenant_check":…]` — the start of an
+/// allow's wire JSON, in the field order of the derived serialisation.
+fn allow_head(
+    route: &str,
+    params: &BTreeMap<String, String>,
+    tenant_check: Option<TenantCheck>,
+) -> Option<String> {
     let r = serde_json::to_string(route).ok()?;
     let p = serde_json::to_string(params).ok()?;
-    Some(format!("{{\"ok\":true,\"route\":{r},\"params\":{p}"))
+    let t = match tenant_check {
+        Some(t) => format!(",\"tenant_check\":{}", serde_json::to_string(&t).ok()?),
+        None => String::new(),
+    };
+    Some(format!("{{\"ok\":true,\"route\":{r},\"params\":{p}{t}"))
 }
 
 impl Decision {
@@ -195,11 +250,12 @@ impl Decision {
         if let Decision::Allow {
             route,
             params,
+            tenant_check,
             identity_json: Some(PrebuiltIdentity { key, json }),
             ..
         } = self
         {
-            if let Some(head) = allow_head(route, params) {
+            if let Some(head) = allow_head(route, params, *tenant_check) {
                 return (
                     format!("{head},\"identity_key\":{key}}}"),
                     Some(json.clone()),
@@ -214,12 +270,13 @@ impl Decision {
             Decision::Allow {
                 route,
                 params,
+                tenant_check,
                 identity,
                 identity_json,
             } => {
                 if let Some(PrebuiltIdentity { json, .. }) = identity_json {
                     // Same bytes as the derived serialisation below, with the identity prebuilt.
-                    if let Some(head) = allow_head(route, params) {
+                    if let Some(head) = allow_head(route, params, *tenant_check) {
                         return format!("{head},\"identity\":{json}}}");
                     }
                 }
@@ -229,12 +286,15 @@ impl Decision {
                     ok: bool,
                     route: &'a str,
                     params: &'a BTreeMap<String, String>,
+                    #[serde(skip_serializing_if = "Option::is_none")]
+                    tenant_check: Option<TenantCheck>,
                     identity: &'a Identity,
                 }
                 let allow = Allow {
                     ok: true,
                     route,
                     params,
+                    tenant_check: *tenant_check,
                     identity: identity.as_ref(),
                 };
                 return serde_json::to_string(&allow).unwrap_or_else(|_| {
@@ -370,7 +430,11 @@ impl Gate {
             config,
             jwks_url,
             jwks,
-            tokens: TokenCache::new(TOKEN_CACHE_CAP),
+            tokens: TokenCache::new(
+                TOKEN_CACHE_CAP,
+                TOKEN_CACHE_MAX_BYTES,
+                TOKEN_CACHE_MAX_ENTRY_BYTES,
+            ),
             next_identity_key: 1,
         })
     }
@@ -425,6 +489,14 @@ impl Gate {
     pub fn cached_tokens(&self) -> usize {
         self.tokens.len()
     }
+    /// The verified-token cache's accounted bytes (at most [`TOKEN_CACHE_MAX_BYTES`]).
+    pub fn cached_token_bytes(&self) -> usize {
+        self.tokens.bytes()
+    }
+    /// The estimated memory of the verification keys in use (docs/memory.md).
+    pub fn jwks_bytes(&self) -> usize {
+        self.jwks.approx_bytes()
+    }
 
     /// Decides one request at `now_ms` (milliseconds since the epoch).
     pub fn check(&mut self, req: &Request, now_ms: f64) -> Decision {
@@ -446,9 +518,10 @@ impl Gate {
         };
         match self.authenticate(route, req, now, now_ms) {
             Ok((identity, identity_json)) => match self.authorize(route, req, &params, &identity) {
-                Ok(()) => Decision::Allow {
+                Ok(tenant_check) => Decision::Allow {
                     route: route.label(),
                     params,
+                    tenant_check,
                     identity,
                     identity_json,
                 },
@@ -610,12 +683,12 @@ impl Gate {
         };
         let generation = self.jwks.generation();
         let (identity, json) = match self.tokens.get(token, generation) {
-            Some(hit) => {
+            Some((identity, json)) => {
                 // Every hit re-checks every claim rule at the current time.
-                if let Err(e) = jwt::check_claims(&hit.0.claims, &rules, now) {
+                if let Err(e) = jwt::check_claims(&identity.claims, &rules, now) {
                     return Err(Decision::deny(ErrorCode::InvalidJwt, e));
                 }
-                hit
+                (identity, Some(json))
             }
             None => {
                 if token.len() > jwt::MAX_TOKEN_BYTES {
@@ -639,15 +712,23 @@ impl Gate {
                         };
                         let key = self.next_identity_key;
                         self.next_identity_key += 1;
-                        let entry = (
-                            identity,
-                            PrebuiltIdentity {
-                                key,
-                                json: Arc::from(json),
-                            },
-                        );
-                        self.tokens.put(token, entry.clone(), generation);
-                        entry
+                        // The identity, its JSON, and the two reference counts of each Arc.
+                        let bytes = identity
+                            .approx_bytes()
+                            .saturating_add(json.len())
+                            .saturating_add(4 * std::mem::size_of::<usize>());
+                        let prebuilt = PrebuiltIdentity {
+                            key,
+                            json: Arc::from(json),
+                        };
+                        let entry = (identity.clone(), prebuilt.clone());
+                        if self.tokens.put(token, entry, bytes, generation) {
+                            (identity, Some(prebuilt))
+                        } else {
+                            // Too large to cache: verified on every request, and the
+                            // shim is not asked to keep it either (no key).
+                            (identity, None)
+                        }
                     }
                     SigOutcome::Refused(e) => return Err(Decision::deny(ErrorCode::InvalidJwt, e)),
                     SigOutcome::UnknownKid => {
@@ -671,7 +752,7 @@ impl Gate {
                 actor: identity.sub.clone(),
             });
         }
-        Ok((identity, Some(json)))
+        Ok((identity, json))
     }
 
     /// The identity of verified, time-checked `claims`. It depends only on the
@@ -735,15 +816,18 @@ impl Gate {
         })
     }
 
+    /// Everything but credentials: aal, tenant, roles, permissions. A body
+    /// tenant is not compared here (the body is not read yet): it is returned
+    /// as pending, for [`Gate::check_body_tenant`].
     fn authorize(
         &self,
         route: &Route,
         req: &Request,
         params: &BTreeMap<String, String>,
         id: &Identity,
-    ) -> Result<(), Denial> {
+    ) -> Result<Option<TenantCheck>, Denial> {
         if id.kind != IdentityKind::User {
-            return Ok(());
+            return Ok(None);
         }
         if route.require_aal2 && id.aal.as_deref() != Some("aal2") {
             return Err(Denial::new(
@@ -751,7 +835,14 @@ impl Gate {
                 "this route requires aal2 (multi-factor authentication)",
             ));
         }
-        if let Some(t) = &route.tenant {
+        let mut pending = None;
+        if route
+            .tenant
+            .as_ref()
+            .is_some_and(|t| t.from == TenantFrom::Body)
+        {
+            pending = Some(TenantCheck::Body);
+        } else if let Some(t) = &route.tenant {
             let target: Option<String> = match t.from {
                 TenantFrom::Path => params.get(&t.name).cloned(),
                 TenantFrom::Query => query_param(&req.query, &t.name).map_err(|_| {
@@ -761,15 +852,7 @@ impl Gate {
                     )
                 })?,
                 TenantFrom::Header => req.headers.get(&t.name.to_ascii_lowercase()).cloned(),
-                TenantFrom::Body => req
-                    .body_json
-                    .as_ref()
-                    .and_then(|b| b.get(&t.name))
-                    .and_then(|v| match v {
-                        Value::String(s) => Some(s.clone()),
-                        Value::Number(n) => Some(n.to_string()),
-                        _ => None,
-                    }),
+                TenantFrom::Body => None, // deferred above; never reached
             };
             let Some(target) = target else {
                 return Err(Denial::new(
@@ -781,21 +864,7 @@ impl Gate {
                     ),
                 ));
             };
-            match &id.tenant_id {
-                None => {
-                    return Err(Denial::new(
-                        ErrorCode::TenantMismatch,
-                        "token has no tenant_id",
-                    ))
-                }
-                Some(mine) if *mine != target => {
-                    return Err(Denial::new(
-                        ErrorCode::TenantMismatch,
-                        "the request targets another tenant",
-                    ))
-                }
-                Some(_) => {}
-            }
+            same_tenant(id.tenant_id.as_deref(), &target)?;
         }
         if !route.roles.is_empty() {
             let roles = &self.policy.roles;
@@ -825,7 +894,62 @@ impl Gate {
                 ));
             }
         }
-        Ok(())
+        Ok(pending)
+    }
+
+    /// The step an allow with [`TenantCheck::Body`] left pending: the body's
+    /// top-level tenant field (the route's `tenant.name`) must be a string
+    /// equal to the identity's `tenant_id`. `route` is the allow's route label,
+    /// `tenant_id` its identity's, `body` the body as the body checks parsed
+    /// it (`null` when empty). Denials are `TENANT_MISMATCH` with a precise
+    /// reason; a route without a body tenant has nothing pending and passes.
+    pub fn check_body_tenant(
+        &self,
+        route: &str,
+        tenant_id: Option<&str>,
+        body: &Value,
+    ) -> Result<(), Denial> {
+        let Some(r) = self.policy.routes.iter().find(|r| r.key == route) else {
+            return Err(Denial::new(
+                ErrorCode::Internal,
+                "body tenant check for a route the policy does not have",
+            ));
+        };
+        let Some(t) = r.tenant.as_ref().filter(|t| t.from == TenantFrom::Body) else {
+            return Ok(());
+        };
+        let mismatch = |reason: String| Denial::new(ErrorCode::TenantMismatch, reason);
+        let Value::Object(fields) = body else {
+            return Err(mismatch(format!(
+                "body is not a JSON object (it must name the tenant in \"{}\")",
+                t.name
+            )));
+        };
+        match fields.get(&t.name) {
+            None | Some(Value::Null) => {
+                Err(mismatch(format!("body field \"{}\" is missing", t.name)))
+            }
+            Some(Value::String(target)) => same_tenant(tenant_id, target),
+            Some(_) => Err(mismatch(format!(
+                "body field \"{}\" is not a string",
+                t.name
+            ))),
+        }
+    }
+}
+
+/// The request's tenant `target` against the identity's `tenant_id`.
+fn same_tenant(mine: Option<&str>, target: &str) -> Result<(), Denial> {
+    match mine {
+        None => Err(Denial::new(
+            ErrorCode::TenantMismatch,
+            "token has no tenant_id",
+        )),
+        Some(mine) if mine != target => Err(Denial::new(
+            ErrorCode::TenantMismatch,
+            "the request targets another tenant",
+        )),
+        Some(_) => Ok(()),
     }
 }
 
@@ -866,6 +990,7 @@ mod tests {
         let decide = |json: Option<Arc<str>>| Decision::Allow {
             route: "GET /notes/:id".into(),
             params: params.clone(),
+            tenant_check: None,
             identity: identity.clone(),
             identity_json: json.map(|json| PrebuiltIdentity { key: 7, json }),
         };

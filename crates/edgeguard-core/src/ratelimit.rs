@@ -48,8 +48,10 @@
 //!   `UNAVAILABLE` 503 when the database cannot answer) or `open` (the request
 //!   proceeds under the local limits only).
 //! - `max_keys`: the most (rule, key) pairs tracked in one isolate (default
-//!   10000, at most 1000000); when full the least recently used pair is
+//!   10000, at most 100000); when full the least recently used pair is
 //!   forgotten, which can only make the limiter more lenient for that key.
+//!   Each pair takes at most [`LIMITER_MAX_BYTES_PER_KEY`] bytes: about
+//!   3.3 MiB at the default, at most 46 MiB at the cap (docs/memory.md).
 //!
 //! # Client IP
 //!
@@ -94,8 +96,27 @@ use crate::{Denial, ErrorCode};
 
 /// The default cap on tracked (rule, key) pairs.
 pub const DEFAULT_MAX_KEYS: usize = 10_000;
-/// The largest accepted `max_keys`.
-pub const MAX_MAX_KEYS: usize = 1_000_000;
+/// The largest accepted `max_keys`: at [`LIMITER_MAX_BYTES_PER_KEY`] bytes a
+/// key, 100 000 keys stay under 46 MiB (a million would not fit the
+/// platform's 256 MB worker, docs/memory.md).
+pub const MAX_MAX_KEYS: usize = 100_000;
+
+/// The most memory one tracked (rule, key) pair of the [`Limiter`] takes, as
+/// [`Limiter::approx_bytes`] accounts it: its hash-table slots (a table more
+/// than half full that churns is grown to twice its size, then rounded up to
+/// a power of two: up to 4.6 buckets a key) and its place in the recency
+/// order (B-tree nodes at least half full).
+pub const LIMITER_MAX_BYTES_PER_KEY: usize = 480;
+
+/// The memory of a hash table holding `capacity` entries of `T`: its buckets
+/// (a power of two, 8/7 of the capacity) of one `T` and one control byte each.
+fn hash_table_bytes<T>(capacity: usize) -> usize {
+    if capacity == 0 {
+        return 0;
+    }
+    let buckets = (capacity.saturating_mul(8) / 7).next_power_of_two();
+    buckets.saturating_mul(std::mem::size_of::<T>() + 1)
+}
 /// The largest accepted `limit`.
 pub const MAX_LIMIT: u32 = 1_000_000;
 /// The longest accepted window (one week).
@@ -288,7 +309,9 @@ impl LimitsConfig {
         };
         let max_keys = s.max_keys.unwrap_or(DEFAULT_MAX_KEYS);
         if max_keys == 0 || max_keys > MAX_MAX_KEYS {
-            return Err(misconfigured("limits.max_keys must be 1..=1000000"));
+            return Err(misconfigured(format!(
+                "limits.max_keys must be 1..={MAX_MAX_KEYS}"
+            )));
         }
         let classes = match s.classes {
             None => default_classes(),
@@ -780,6 +803,15 @@ impl Limiter {
         self.slots.len()
     }
 
+    /// The memory the tracked pairs take, on the high side: the hash table
+    /// as allocated, and the recency order with its nodes half full. At most
+    /// `max_keys ×` [`LIMITER_MAX_BYTES_PER_KEY`].
+    pub fn approx_bytes(&self) -> usize {
+        let order_entry = 2 * (std::mem::size_of::<u64>() + std::mem::size_of::<[u8; 32]>());
+        hash_table_bytes::<([u8; 32], Slot)>(self.slots.capacity())
+            .saturating_add(self.order.len().saturating_mul(order_entry))
+    }
+
     /// The key material of a rule for a request, or `None` if the rule does not apply.
     fn key_for(&self, rule: &Rule, limit: u32, facts: &Facts) -> Option<[u8; 32]> {
         let mut h = Sha256::new();
@@ -1078,6 +1110,12 @@ pub const IDENTITY_DENIAL_CODES: [&str; 5] = [
 /// How many (route, code, client) keys the denial recorder tracks at most.
 pub const DENIAL_EVENT_MAX_KEYS: usize = 10_000;
 
+/// The most memory the denial recorder takes (1.5 MiB): its keys are
+/// fixed-size hashes (32 bytes and a time), so [`DENIAL_EVENT_MAX_KEYS`] of
+/// them in a hash table of at most 32 768 buckets take ≤ 1.3 MiB, whatever
+/// the routes, codes or clients (docs/memory.md).
+pub const DENIAL_EVENT_MAX_BYTES: usize = 3 * 512 * 1024;
+
 /// Decides which identity denials become security events: at most one per
 /// (route, code, client IP key) per [`DENIAL_EVENT_WINDOW_MS`], so a flood of
 /// bad credentials writes one row, not one per request. Memory is bounded by
@@ -1097,6 +1135,12 @@ impl DenialRecorder {
     /// How many keys are tracked.
     pub fn tracked_keys(&self) -> usize {
         self.last.len()
+    }
+
+    /// The memory the tracked keys take (the hash table as allocated); at
+    /// most [`DENIAL_EVENT_MAX_BYTES`].
+    pub fn approx_bytes(&self) -> usize {
+        hash_table_bytes::<([u8; 32], i64)>(self.last.capacity())
     }
 
     /// Whether the denial `code` on `route` from `client` (an IP key, or

@@ -3,7 +3,7 @@
 //! asserted with its code and precise reason.
 
 use edgeguard_core::auth::b64;
-use edgeguard_core::authz::{Decision, Gate, Request};
+use edgeguard_core::authz::{Decision, Gate, Request, TenantCheck};
 use jwt_simple::prelude::*;
 use p256::ecdsa::signature::Signer as _;
 use serde_json::{json, Value};
@@ -851,17 +851,126 @@ fn roles_permissions_tenants_aal_anonymous() {
         "TENANT_MISMATCH",
         "",
     );
-    let mut b = req("POST", "/b", &[("authorization", &t)]);
-    b.body_json = Some(json!({"tenant_id": "t1"}));
-    allowed(&g.check(&b, NOW_MS));
-    b.body_json = Some(json!({"tenant_id": "t2"}));
-    denied(&g.check(&b, NOW_MS), "TENANT_MISMATCH", "another tenant");
-    b.body_json = None;
-    denied(
-        &g.check(&b, NOW_MS),
-        "TENANT_MISMATCH",
-        "request names no tenant (body",
+    // A body tenant is left pending by `check` (see body_tenant_is_compared_after_the_body).
+    let b = g.check(&req("POST", "/b", &[("authorization", &t)]), NOW_MS);
+    assert!(matches!(
+        b,
+        Decision::Allow {
+            tenant_check: Some(TenantCheck::Body),
+            ..
+        }
+    ));
+}
+
+#[test]
+fn body_tenant_is_compared_after_the_body() {
+    let k = Es::new("k1");
+    let mut g = inline_gate(&[&k]);
+    let bearer = |c: Value| format!("Bearer {}", k.token(&with(claims(), c)));
+    let post = |g: &mut Gate, auth: Option<&str>| {
+        let h: Vec<(&str, &str)> = auth.map(|a| ("authorization", a)).into_iter().collect();
+        g.check(&req("POST", "/b", &h), NOW_MS)
+    };
+
+    // Step 1, before the body is read: credentials decide alone; no body is needed or taken.
+    denied(&post(&mut g, None), "MISSING_CREDENTIALS", "Bearer");
+    denied(&post(&mut g, Some("Bearer x.y.z")), "INVALID_JWT", "");
+    let t1 = bearer(json!({}));
+    let d = post(&mut g, Some(&t1));
+    let id = allowed(&d);
+    let wire: Value = serde_json::from_str(&d.to_json()).unwrap();
+    assert_eq!(
+        wire["tenant_check"], "body",
+        "the allow names the pending step"
     );
+    let Decision::Allow {
+        route,
+        tenant_check: Some(TenantCheck::Body),
+        ..
+    } = &d
+    else {
+        panic!(
+            "expected an allow with the body tenant pending: {}",
+            d.to_json()
+        );
+    };
+    assert_eq!(route, "POST /b");
+    assert_eq!(id["tenant_id"], "t1");
+    // Other checks are not deferred: an anonymous caller is refused before any body.
+    denied(
+        &post(&mut g, Some(&bearer(json!({"is_anonymous": true})))),
+        "FORBIDDEN",
+        "anonymous",
+    );
+    // Routes with another tenant source, or none, leave nothing pending.
+    let me = g.check(&req("GET", "/me", &[("authorization", &t1)]), NOW_MS);
+    assert!(matches!(
+        me,
+        Decision::Allow {
+            tenant_check: None,
+            ..
+        }
+    ));
+    assert!(!me.to_json().contains("tenant_check"));
+
+    // Step 2, after the body checks: the body's top-level field against the identity's tenant.
+    let check = |tenant: Option<&str>, body: Value| g.check_body_tenant("POST /b", tenant, &body);
+    assert_eq!(
+        check(Some("t1"), json!({"tenant_id": "t1", "x": 1})),
+        Ok(())
+    );
+    let refused = |tenant: Option<&str>, body: Value, reason: &str| {
+        let e = check(tenant, body.clone()).expect_err(&body.to_string());
+        assert_eq!(e.code.as_str(), "TENANT_MISMATCH", "{body}");
+        assert_eq!(e.reason, reason, "{body}");
+    };
+    refused(
+        Some("t1"),
+        json!({"tenant_id": "t2"}),
+        "the request targets another tenant",
+    );
+    refused(
+        Some("t1"),
+        json!({"x": "t1"}),
+        "body field \"tenant_id\" is missing",
+    );
+    refused(
+        Some("t1"),
+        json!({"tenant_id": null}),
+        "body field \"tenant_id\" is missing",
+    );
+    refused(
+        Some("t1"),
+        json!({"tenant_id": 1}),
+        "body field \"tenant_id\" is not a string",
+    );
+    refused(
+        Some("t1"),
+        json!({"tenant_id": ["t1"]}),
+        "body field \"tenant_id\" is not a string",
+    );
+    refused(
+        Some("t1"),
+        json!({"nested": {"tenant_id": "t1"}}),
+        "body field \"tenant_id\" is missing",
+    );
+    for not_object in [json!(null), json!([{"tenant_id": "t1"}]), json!("t1")] {
+        refused(
+            Some("t1"),
+            not_object,
+            "body is not a JSON object (it must name the tenant in \"tenant_id\")",
+        );
+    }
+    refused(None, json!({"tenant_id": "t1"}), "token has no tenant_id");
+    // Nothing is pending on other routes; an unknown route is the shim's error, never an allow.
+    assert_eq!(
+        g.check_body_tenant("GET /me", Some("t1"), &json!(null)),
+        Ok(())
+    );
+    let e = g
+        .check_body_tenant("POST /nope", Some("t1"), &json!({"tenant_id": "t1"}))
+        .expect_err("unknown route");
+    assert_eq!(e.code.as_str(), "INTERNAL");
 }
 
 #[test]

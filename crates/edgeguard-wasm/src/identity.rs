@@ -36,6 +36,13 @@ impl Gate {
         self.inner.jwks_url().map(str::to_owned)
     }
 
+    /// The largest JWKS document the core accepts, in bytes: the shim stops
+    /// reading a fetched document past it (docs/memory.md).
+    #[wasm_bindgen(js_name = jwksMaxBytes)]
+    pub fn jwks_max_bytes(&self) -> u32 {
+        u32::try_from(edgeguard_core::auth::keys::MAX_JWKS_BYTES).unwrap_or(u32::MAX)
+    }
+
     /// Whether the shim should fetch the JWKS now (stale or never fetched).
     #[wasm_bindgen(js_name = needsJwks)]
     pub fn needs_jwks(&self, now_ms: f64) -> bool {
@@ -61,8 +68,11 @@ impl Gate {
         self.inner.jwks_fetch_failed(now_ms)
     }
 
-    /// Decides one request. `request_json`: `{"method","path","query","headers":{..},"body_json"?}`.
-    /// Returns `{"ok":true,"route","params","identity"}` or `{"ok":false,"code","status","reason","refetch_jwks"}`.
+    /// Decides one request. `request_json`: `{"method","path","query","headers":{..}}`.
+    /// Returns `{"ok":true,"route","params","tenant_check"?,"identity"}` or
+    /// `{"ok":false,"code","status","reason","refetch_jwks"}`. `"tenant_check":"body"`:
+    /// the route's tenant is a body field, to be compared by [`Gate::check_body_tenant`]
+    /// once the body is read and checked, before the handler runs.
     pub fn check(&mut self, request_json: &str, now_ms: f64) -> String {
         match Request::from_json(request_json) {
             Ok(req) => self.inner.check(&req, now_ms).to_json(),
@@ -78,8 +88,8 @@ impl Gate {
     /// Decides one request from its parts, without a request JSON (the shim's
     /// hot path): the credentials as they arrived, `headers_json` the other
     /// headers a policy may name as tenant source (`{"x-tenant-id":"..."}`,
-    /// usually `{}`), `body_json` the parsed body as JSON text when the route's
-    /// tenant comes from the body. Same answer as [`Gate::check`], except that
+    /// usually `{}`). The body is never needed here: a body tenant is left
+    /// pending (`"tenant_check":"body"`). Same answer as [`Gate::check`], except that
     /// an allow for a verified token names its identity by key
     /// (`"identity_key":K`); the shim keeps identities it has parsed and asks
     /// [`Gate::identity_json`] only for a key it has not seen. A key names the
@@ -94,18 +104,9 @@ impl Gate {
         authorization: Option<String>,
         apikey: Option<String>,
         headers_json: &str,
-        body_json: Option<String>,
         now_ms: f64,
     ) -> String {
-        match request_from_parts(
-            method,
-            path,
-            query,
-            authorization,
-            apikey,
-            headers_json,
-            body_json,
-        ) {
+        match request_from_parts(method, path, query, authorization, apikey, headers_json) {
             Ok(req) => {
                 let (answer, identity) = self.inner.check(&req, now_ms).to_keyed_json();
                 self.last_identity = identity;
@@ -117,6 +118,31 @@ impl Gate {
                 actor: None,
             }
             .to_json(),
+        }
+    }
+
+    /// The step an allow with `"tenant_check":"body"` left pending: the
+    /// checked body's top-level tenant field against the identity's
+    /// `tenant_id`. `route` is the allow's route, `body_json` the body as the
+    /// body checks parsed it, as JSON text (`null` when empty). Returns
+    /// `{"ok":true}` or `{"ok":false,"code":"TENANT_MISMATCH","status":403,"reason"}`.
+    #[wasm_bindgen(js_name = checkBodyTenant)]
+    pub fn check_body_tenant(
+        &self,
+        route: &str,
+        tenant_id: Option<String>,
+        body_json: &str,
+    ) -> String {
+        let verdict = match serde_json::from_str::<serde_json::Value>(body_json) {
+            Ok(body) => self
+                .inner
+                .check_body_tenant(route, tenant_id.as_deref(), &body),
+            Err(_) => Err(Denial::new(ErrorCode::Internal, "body is not JSON")),
+        };
+        match verdict {
+            Ok(()) => r#"{"ok":true}"#.to_owned(),
+            Err(d) => serde_json::json!({"ok": false, "code": d.code.as_str(), "status": d.code.status(), "reason": d.reason})
+                .to_string(),
         }
     }
 
@@ -143,7 +169,7 @@ impl Gate {
 
 /// The core's `Request` from the parts `checkParts` receives, with the same
 /// normalisation as `Request::from_json` (upper-case method, lower-case header
-/// names, non-string header values ignored, a `null` body is no body).
+/// names, non-string header values ignored).
 fn request_from_parts(
     method: &str,
     path: &str,
@@ -151,7 +177,6 @@ fn request_from_parts(
     authorization: Option<String>,
     apikey: Option<String>,
     headers_json: &str,
-    body_json: Option<String>,
 ) -> Result<Request, &'static str> {
     let mut headers = std::collections::BTreeMap::new();
     let extra: serde_json::Map<String, serde_json::Value> =
@@ -167,18 +192,10 @@ fn request_from_parts(
     if let Some(k) = apikey {
         headers.insert("apikey".to_owned(), k);
     }
-    let body_json = match body_json {
-        None => None,
-        Some(b) => {
-            Some(serde_json::from_str::<serde_json::Value>(&b).map_err(|_| "body is not JSON")?)
-                .filter(|b| !b.is_null())
-        }
-    };
     Ok(Request {
         method: method.to_ascii_uppercase(),
         path: path.to_owned(),
         query: query.to_owned(),
         headers,
-        body_json,
     })
 }

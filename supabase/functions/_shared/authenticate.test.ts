@@ -1,6 +1,6 @@
 // authenticate(): real wasm Gate, a real JWKS endpoint on loopback, tokens made with jose.
 import { exportJWK, generateKeyPair, SignJWT } from "npm:jose@6.2.17";
-import { authenticate } from "./authenticate.ts";
+import { authenticate, checkBodyTenant } from "./authenticate.ts";
 import { loadWasm } from "./load_wasm.ts";
 import { assert, eq } from "./test_assert.ts";
 
@@ -80,7 +80,7 @@ Deno.test("authenticate: fetches the JWKS once, refetches once on a new kid, no 
   }
 });
 
-Deno.test("authenticate: hands query, tenant header and body to the core", async () => {
+Deno.test("authenticate: hands query and tenant header to the core; a body tenant is left to checkBodyTenant", async () => {
   const a = await key("a");
   const gate = new (loadWasm().Gate)(JSON.stringify(policy), JSON.stringify({ SUPABASE_JWKS: JSON.stringify({ keys: [a.jwk] }) }));
   const t = await a.sign();
@@ -90,10 +90,16 @@ Deno.test("authenticate: hands query, tenant header and body to the core", async
   eq((await authenticate(gate, get("/h", t, { "x-tenant-id": "t1" }))).ok, true);
   const h2 = await authenticate(gate, get("/h", t, { "x-tenant-id": "t9" }));
   eq(h2.ok ? "" : h2.code, "TENANT_MISMATCH");
-  const post = (body: unknown) => authenticate(gate, new Request("http://localhost/b", { method: "POST", headers: { authorization: `Bearer ${t}` } }), body);
-  eq((await post({ tenant_id: "t1" })).ok, true);
-  const b2 = await post({ tenant_id: "t2" });
+  const post = await authenticate(gate, new Request("http://localhost/b", { method: "POST", headers: { authorization: `Bearer ${t}` } }));
+  assert(post.ok, "credentials pass before the body is read");
+  eq(post.tenant_check, "body");
+  eq(checkBodyTenant(gate, post.route, post.identity, { tenant_id: "t1" }).ok, true);
+  const b2 = checkBodyTenant(gate, post.route, post.identity, { tenant_id: "t2" });
   eq(b2.ok ? "" : b2.code, "TENANT_MISMATCH");
+  const b3 = checkBodyTenant(gate, post.route, post.identity, null);
+  eq(b3.ok ? "" : b3.reason, "body is not a JSON object (it must name the tenant in \"tenant_id\")");
+  const me = await authenticate(gate, get("/me", t));
+  assert(me.ok && me.tenant_check === undefined, "nothing pending on a route without a body tenant");
   const none = await authenticate(gate, get("/me"));
   eq(none.ok ? "" : none.code, "MISSING_CREDENTIALS");
 });
@@ -119,7 +125,7 @@ Deno.test("checkParts (the shim's path) answers exactly what check answers for t
   const b = new wasm.Gate(JSON.stringify(policy), JSON.stringify(env));
   const good = await k.sign();
   const anon = await k.sign({ is_anonymous: true });
-  const cases: { method: string; path: string; query: string; headers: Record<string, string>; body?: unknown }[] = [
+  const cases: { method: string; path: string; query: string; headers: Record<string, string> }[] = [
     { method: "GET", path: "/me", query: "", headers: { authorization: `Bearer ${good}` } },
     { method: "get", path: "/me", query: "", headers: { authorization: `Bearer ${anon}` } },
     { method: "GET", path: "/me", query: "", headers: {} },
@@ -130,25 +136,21 @@ Deno.test("checkParts (the shim's path) answers exactly what check answers for t
     { method: "GET", path: "/t", query: "tenant=t2", headers: { authorization: `Bearer ${good}` } },
     { method: "GET", path: "/h", query: "", headers: { authorization: `Bearer ${good}`, "x-tenant-id": "t1" } },
     { method: "GET", path: "/h", query: "", headers: { authorization: `Bearer ${good}`, "x-tenant-id": "t9" } },
-    { method: "POST", path: "/b", query: "", headers: { authorization: `Bearer ${good}` }, body: { tenant_id: "t1" } },
-    { method: "POST", path: "/b", query: "", headers: { authorization: `Bearer ${good}` }, body: null },
+    { method: "POST", path: "/b", query: "", headers: { authorization: `Bearer ${good}` } },
     { method: "DELETE", path: "/me", query: "", headers: { authorization: `Bearer ${good}` } },
     { method: "GET", path: "/nope", query: "", headers: { authorization: `Bearer ${good}` } },
   ];
   const now = Date.now();
   for (const c of cases) {
-    const viaJson = a.check(JSON.stringify({ ...c, body_json: c.body ?? null }), now);
+    const viaJson = a.check(JSON.stringify(c), now);
     const { authorization, apikey, ...rest } = c.headers;
-    const viaParts = b.checkParts(
-      c.method, c.path, c.query, authorization, apikey, JSON.stringify(rest),
-      c.body === undefined ? undefined : JSON.stringify(c.body), now,
-    );
+    const viaParts = b.checkParts(c.method, c.path, c.query, authorization, apikey, JSON.stringify(rest), now);
     // checkParts names a verified token's identity by key; expanded, the bytes are check's.
     const key = viaParts.match(/"identity_key":(\d+)\}$/);
     const expanded = key ? viaParts.replace(`"identity_key":${key[1]}`, `"identity":${b.identityJson()}`) : viaParts;
     eq(expanded, viaJson, `${c.method} ${c.path} ${JSON.stringify(Object.keys(c.headers))}`);
   }
-  const refusals = [b.checkParts("GET", "/me", "", undefined, undefined, "[1]", undefined, now), b.checkParts("GET", "/me", "", undefined, undefined, "{}", "{", now)];
+  const refusals = [b.checkParts("GET", "/me", "", undefined, undefined, "[1]", now)];
   for (const r of refusals) eq(JSON.parse(r).code, "INTERNAL", r);
 });
 
@@ -199,7 +201,7 @@ Deno.test("checkParts: a token keeps its identity key while cached; another toke
   const env = { SUPABASE_JWKS: JSON.stringify({ keys: [k.jwk] }), JWT_SECRET: "x".repeat(40) };
   const gate = new (loadWasm().Gate)(JSON.stringify(policy), JSON.stringify(env));
   const now = Date.now();
-  const ask = (t: string) => JSON.parse(gate.checkParts("GET", "/me", "", `Bearer ${t}`, undefined, "{}", undefined, now));
+  const ask = (t: string) => JSON.parse(gate.checkParts("GET", "/me", "", `Bearer ${t}`, undefined, "{}", now));
   const t1 = await k.sign();
   const t2 = await k.sign({ email: "b@example.com" });
   const a = ask(t1);
@@ -213,11 +215,59 @@ Deno.test("checkParts: a token keeps its identity key while cached; another toke
   eq(identityA.sub, "user-1");
   // An API key identity is not a cached token: sent inline, never keyed.
   const apikeyGate = new (loadWasm().Gate)(JSON.stringify({ auth: ["publishable"], routes: [{ method: "GET", path: "/p" }] }), JSON.stringify({ SUPABASE_PUBLISHABLE_KEY: "sb_publishable_abc" }));
-  const p = JSON.parse(apikeyGate.checkParts("GET", "/p", "", undefined, "sb_publishable_abc", "{}", undefined, now));
+  const p = JSON.parse(apikeyGate.checkParts("GET", "/p", "", undefined, "sb_publishable_abc", "{}", now));
   assert(p.ok && p.identity?.kind === "publishable" && !("identity_key" in p), JSON.stringify(p));
   // Rotation: the key set changes, the cache is flushed, the token is verified again under a new key.
   const k2 = await key("keyed-2");
   gate.setJwks(JSON.stringify({ keys: [k.jwk, k2.jwk] }), 600, now);
   const after = ask(t1);
   assert(after.ok && after.identity_key !== a.identity_key && after.identity_key !== b.identity_key, JSON.stringify(after));
+});
+
+Deno.test("authenticate: a fetched JWKS larger than the core's limit is refused unread past it; the keys in use stay", async () => {
+  const a = await key("a");
+  const gate = new (loadWasm().Gate)(JSON.stringify(policy), JSON.stringify({ SUPABASE_JWKS_URL: "http://127.0.0.1:1/x" }));
+  eq(gate.jwksMaxBytes(), 64 * 1024);
+  // A valid key set, padded past the limit with whitespace (valid JSON all the same).
+  const padded = JSON.stringify({ keys: [a.jwk] }) + " ".repeat(gate.jwksMaxBytes());
+  let served = 0;
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, () => {
+    served++;
+    return new Response(padded, { headers: { "content-type": "application/json" } });
+  });
+  try {
+    const url = `http://127.0.0.1:${server.addr.port}/auth/v1/.well-known/jwks.json`;
+    const big = new (loadWasm().Gate)(JSON.stringify(policy), JSON.stringify({ SUPABASE_JWKS_URL: url, APP_ENV: "development" }));
+    const d = await authenticate(big, get("/me", await a.sign()));
+    eq(served, 1, "fetched once");
+    eq(d.ok ? "" : d.code, "MISCONFIGURED", "no key was installed from the oversized document");
+    // The same document within the limit is used.
+    const exact = JSON.stringify({ keys: [a.jwk] });
+    big.setJwks(exact, 600, Date.now());
+    eq((await authenticate(big, get("/me", await a.sign()))).ok, true);
+  } finally {
+    await server.shutdown();
+  }
+});
+
+Deno.test("authenticate: kept identities are bounded by their JSON bytes, not only by count", async () => {
+  const k = await key("big");
+  const gate = new (loadWasm().Gate)(JSON.stringify(policy), JSON.stringify({ SUPABASE_JWKS: JSON.stringify({ keys: [k.jwk] }) }));
+  const bio = "b".repeat(5_000);
+  const first = await k.sign({ user_metadata: { bio } });
+  const sync = (t: string) => {
+    const d = authenticate(gate, get("/me", t));
+    if (d instanceof Promise || !d.ok) throw new Error("expected a synchronous allow");
+    return d.identity;
+  };
+  const keyOf = (t: string) => JSON.parse(gate.checkParts("GET", "/me", "", `Bearer ${t}`, undefined, "{}", Date.now())).identity_key;
+  const one = sync(first);
+  assert(one === sync(first), "kept while the budget holds");
+  const coreKey = keyOf(first);
+  // ~5 KB of JSON each: 500 of them are far below 1024 identities but above 2 MiB.
+  for (let i = 0; i < 500; i++) sync(await k.sign({ user_metadata: { bio }, email: `u${i}@example.com` }));
+  eq(keyOf(first), coreKey, "the core still caches the token");
+  const again = sync(first);
+  assert(again !== one, "the byte budget started the shim's map afresh");
+  eq(again.sub, one.sub);
 });

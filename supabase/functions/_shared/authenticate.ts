@@ -19,39 +19,55 @@ export interface Identity {
 }
 
 export type Decision =
-  | { ok: true; route: string; params: Record<string, string>; identity: Identity }
+  | {
+    ok: true;
+    route: string;
+    params: Record<string, string>;
+    /** "body": the route's tenant is a body field; call checkBodyTenant() with the checked body before the handler. */
+    tenant_check?: "body";
+    identity: Identity;
+  }
   | { ok: false; code: string; status?: number; reason: string; refetch_jwks?: boolean; actor?: string | null };
 
 /**
  * Decides `req` with `gate`, fetching the JWKS when the core asks for it.
- * `bodyJson` is the parsed body, passed only when the route's tenant comes
- * from the body; the query string and the headers the policy names as a
- * tenant source are handed over as they are. `url` is `new URL(req.url)`
- * when the caller has parsed it already.
+ * The query string and the headers the policy names as a tenant source are
+ * handed over as they are; the body never is (a body tenant comes back as
+ * `tenant_check: "body"`, for {@link checkBodyTenant}). `url` is
+ * `new URL(req.url)` when the caller has parsed it already.
  *
  * Synchronous unless a JWKS fetch is needed (a Promise then): the common
  * path costs no microtask. The identity in an allow is frozen: it may be
  * shared by every request that presents the same token.
  */
-export function authenticate(
-  gate: Gate,
-  req: Request,
-  bodyJson?: unknown,
-  url = new URL(req.url),
-): Decision | Promise<Decision> {
+export function authenticate(gate: Gate, req: Request, url = new URL(req.url)): Decision | Promise<Decision> {
   const now = Date.now();
-  const run = () => decideWithRefetch(gate, req, bodyJson, url, now);
+  const run = () => decideWithRefetch(gate, req, url, now);
   return gate.needsJwks(now) ? loadJwks(gate, now).then(run) : run();
 }
 
-/** One decision; when the core asks for a JWKS refetch (unknown kid), one refetch and one retry. */
-function decideWithRefetch(gate: Gate, req: Request, bodyJson: unknown, url: URL, now: number): Decision | Promise<Decision> {
-  const decision = decide(gate, req, bodyJson, url, now);
-  if (decision.ok || !decision.refetch_jwks) return decision;
-  return loadJwks(gate, now).then(() => decide(gate, req, bodyJson, url, now));
+/**
+ * The step an allow with `tenant_check: "body"` left pending, decided by the
+ * core: `body` (as the body checks parsed it) must name the identity's
+ * tenant in the route's tenant field. A refusal is 403 TENANT_MISMATCH.
+ */
+export function checkBodyTenant(
+  gate: Gate,
+  route: string,
+  identity: Identity,
+  body: unknown,
+): { ok: true } | { ok: false; code: string; reason: string } {
+  return JSON.parse(gate.checkBodyTenant(route, identity.tenant_id ?? undefined, JSON.stringify(body ?? null)));
 }
 
-function decide(gate: Gate, req: Request, bodyJson: unknown, url: URL, now: number): Decision {
+/** One decision; when the core asks for a JWKS refetch (unknown kid), one refetch and one retry. */
+function decideWithRefetch(gate: Gate, req: Request, url: URL, now: number): Decision | Promise<Decision> {
+  const decision = decide(gate, req, url, now);
+  if (decision.ok || !decision.refetch_jwks) return decision;
+  return loadJwks(gate, now).then(() => decide(gate, req, url, now));
+}
+
+function decide(gate: Gate, req: Request, url: URL, now: number): Decision {
   const answer = gate.checkParts(
     req.method,
     url.pathname,
@@ -59,7 +75,6 @@ function decide(gate: Gate, req: Request, bodyJson: unknown, url: URL, now: numb
     req.headers.get("authorization") ?? undefined,
     req.headers.get("apikey") ?? undefined,
     tenantHeaders(gate, req.headers),
-    bodyJson === undefined ? undefined : JSON.stringify(bodyJson),
     now,
   );
   return parseDecision(gate, answer);
@@ -68,9 +83,12 @@ function decide(gate: Gate, req: Request, bodyJson: unknown, url: URL, now: numb
 // Per gate: identities by the key the core gives a verified token's identity
 // (`identity_key`, never reused), so an identity crosses from wasm and is
 // parsed once; later answers for the same token carry only the key. Frozen
-// (shared by every request with that token), bounded.
-const identities = new WeakMap<Gate, Map<number, Identity>>();
+// (shared by every request with that token). Bounded by count and by the
+// bytes of their JSON (the parsed objects take a small multiple of it,
+// docs/memory.md): past either, the map starts afresh.
+const identities = new WeakMap<Gate, { byKey: Map<number, Identity>; jsonBytes: number }>();
 const IDENTITIES_MAX = 1024;
+const IDENTITIES_MAX_JSON_BYTES = 2 * 1024 * 1024;
 
 function parseDecision(gate: Gate, answer: string): Decision {
   const d = JSON.parse(answer) as Decision & { identity_key?: number };
@@ -80,15 +98,19 @@ function parseDecision(gate: Gate, answer: string): Decision {
     return d;
   }
   let known = identities.get(gate);
-  if (!known) identities.set(gate, known = new Map());
-  let identity = known.get(d.identity_key);
+  if (!known) identities.set(gate, known = { byKey: new Map(), jsonBytes: 0 });
+  let identity = known.byKey.get(d.identity_key);
   if (!identity) {
     const json = gate.identityJson();
     if (json === undefined) throw new Error("edgeguard: the core named an identity it did not keep");
     identity = JSON.parse(json) as Identity;
     deepFreeze(identity);
-    if (known.size >= IDENTITIES_MAX) known.clear();
-    known.set(d.identity_key, identity);
+    if (known.byKey.size >= IDENTITIES_MAX || known.jsonBytes + json.length > IDENTITIES_MAX_JSON_BYTES) {
+      known.byKey.clear();
+      known.jsonBytes = 0;
+    }
+    known.byKey.set(d.identity_key, identity);
+    known.jsonBytes += json.length;
   }
   delete d.identity_key;
   d.identity = identity;
@@ -106,7 +128,7 @@ async function loadJwks(gate: Gate, now: number): Promise<void> {
   const url = gate.jwksUrl();
   if (!url) return;
   try {
-    const { text, maxAge } = await fetchJwks(url);
+    const { text, maxAge } = await fetchJwks(url, gate.jwksMaxBytes());
     gate.setJwks(text, maxAge, now);
   } catch (e) {
     gate.jwksFetchFailed(now);

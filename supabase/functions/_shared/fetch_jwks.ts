@@ -1,14 +1,21 @@
 // Fetches a JWKS document for the core to parse. The core chose and checked
 // the URL (its one JWKS-URL rule, docs/platform.md) and validates every key;
-// redirects are refused.
+// redirects are refused. At most `maxBytes` (the core's limit) are read: a
+// larger document is refused without buffering the rest (docs/memory.md).
+import { readBody } from "./read_body.ts";
 
 const TIMEOUT_MS = 3000;
 
 /** Returns the JWKS body text and its max-age, or throws. */
-export async function fetchJwks(url: string): Promise<{ text: string; maxAge: number }> {
+export async function fetchJwks(url: string, maxBytes: number): Promise<{ text: string; maxAge: number }> {
   const res = await fetch(url, { signal: AbortSignal.timeout(TIMEOUT_MS), redirect: "error" });
-  if (!res.ok) throw new Error(`JWKS fetch answered ${res.status}`);
-  const text = await res.text();
+  if (!res.ok) {
+    await res.body?.cancel().catch(() => {});
+    throw new Error(`JWKS fetch answered ${res.status}`);
+  }
+  const read = await readBody(res, maxBytes);
+  if (!read.ok) throw new Error(`JWKS document larger than ${maxBytes} bytes`);
+  const text = new TextDecoder().decode(read.bytes);
   const m = /max-age=(\d+)/.exec(res.headers.get("cache-control") ?? "");
   return { text, maxAge: m ? Math.min(Number(m[1]), 86400) : 600 };
 }

@@ -359,3 +359,96 @@ Deno.test("deferBodyChecks does not defer a route that requires CSRF: its body i
   eq((await res.json()).code, "INVALID_BODY");
   eq(ran, 0, "the handler never ran");
 });
+
+// A route whose tenant is a top-level body field (docs/policy.md): the core
+// checks credentials before the body is read and the body's tenant after the
+// body checks, before the handler.
+const bodyTenantPolicy = {
+  auth: ["user"],
+  routes: [
+    {
+      method: "POST",
+      path: "/t/orders",
+      tenant: { from: "body", name: "tenant_id" },
+      body: { schema: { type: "object", properties: { n: { type: "integer" } } } },
+    },
+  ],
+};
+const JWT_SECRET = secret();
+
+async function hsToken(claims: Record<string, unknown>): Promise<string> {
+  const enc = (v: unknown) =>
+    btoa(JSON.stringify(v)).replaceAll("+", "-").replaceAll("/", "_").replaceAll("=", "");
+  const input = `${enc({ alg: "HS256", typ: "JWT" })}.${enc({
+    sub: "user-1",
+    role: "authenticated",
+    aud: "authenticated",
+    exp: Math.floor(Date.now() / 1000) + 3600,
+    ...claims,
+  })}`;
+  const key = await crypto.subtle.importKey("raw", new TextEncoder().encode(JWT_SECRET), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+  const sig = new Uint8Array(await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(input)));
+  return `${input}.${btoa(String.fromCharCode(...sig)).replaceAll("+", "-").replaceAll("/", "_").replaceAll("=", "")}`;
+}
+
+/** A request body that notes whether anyone pulled a byte from it. */
+function watchedBody(text: string): { body: ReadableStream<Uint8Array>; read: () => boolean } {
+  let pulled = false;
+  const body = new ReadableStream<Uint8Array>({
+    pull(c) {
+      pulled = true;
+      c.enqueue(new TextEncoder().encode(text));
+      c.close();
+    },
+  }, { highWaterMark: 0 }); // no eager pull: only a reader pulls
+  return { body, read: () => pulled };
+}
+
+for (const deferBodyChecks of [false, true]) {
+  Deno.test(`body tenant${deferBodyChecks ? " (deferBodyChecks: checked up front all the same)" : ""}: credentials before the body, the tenant field before the handler`, async () => {
+    let ran = 0;
+    const f = guard(bodyTenantPolicy, (_req, ctx) => {
+      ran++;
+      return Response.json({ body: ctx.body, checked: ctx.checkBody(), tenant: ctx.identity.tenant_id });
+    }, { env: env({ JWT_SECRET }), deferBodyChecks });
+    const t1 = await hsToken({ tenant_id: "t1" });
+    const send = (text: string, token?: string) => {
+      const w = watchedBody(text);
+      const res = f(new Request("http://fn.local/t/orders", {
+        method: "POST",
+        body: w.body,
+        headers: { "x-forwarded-for": ip(), "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      }));
+      return res.then((r) => ({ res: r, read: w.read() }));
+    };
+
+    const ok = await send('{"tenant_id":"t1","n":1}', t1);
+    eq(ok.res.status, 200, "same tenant");
+    eq(ok.read, true, "an authenticated caller's body is read");
+    eq(JSON.stringify(await ok.res.json()), '{"body":{"n":1,"tenant_id":"t1"},"checked":{"n":1,"tenant_id":"t1"},"tenant":"t1"}');
+
+    const refusals: [string, string | undefined, number, string, string][] = [
+      ['{"tenant_id":"t2"}', t1, 403, "TENANT_MISMATCH", "another tenant"],
+      ['{"n":1}', t1, 403, "TENANT_MISMATCH", 'body field "tenant_id" is missing'],
+      ['{"tenant_id":1}', t1, 403, "TENANT_MISMATCH", 'body field "tenant_id" is not a string'],
+      ['{"tenant_id":"t1"}', await hsToken({}), 403, "TENANT_MISMATCH", "token has no tenant_id"],
+      // The body checks come first: a broken body is refused as such.
+      ['{"tenant_id":', t1, 400, "INVALID_BODY", ""],
+      ['{"tenant_id":"t1","n":"x"}', t1, 422, "VALIDATION_FAILED", ""],
+    ];
+    for (const [text, token, status, code, hint] of refusals) {
+      const r = await send(text, token);
+      const body = await assertError(r.res, status, code);
+      assert(String(body.hint ?? "").includes(hint), `${text}: hint ${JSON.stringify(body.hint)} lacks ${hint}`);
+    }
+    eq(ran, 1, "the handler ran only for the same tenant");
+
+    // No credentials, or bad ones: refused before a byte of the body is read.
+    for (const token of [undefined, `${t1}x`]) {
+      const r = await send('{"tenant_id":"t1"}', token);
+      await assertError(r.res, 401, token ? "INVALID_JWT" : "MISSING_CREDENTIALS");
+      eq(r.read, false, "the body of an unauthenticated caller is never read");
+    }
+    eq(ran, 1, "the handler never ran for a refusal");
+  });
+}

@@ -7,7 +7,10 @@
 //   1. request id: a well-formed incoming `x-request-id` is kept, else a UUID
 //   2. CORS preflight: answered here (204 or 403), the handler never runs
 //   3. route: matched by the core (404 / 405)
-//   4. authenticate: credentials and roles (the identity Gate)
+//   4. authenticate: credentials, roles, permissions and the tenant (the
+//      identity Gate); the body is not read yet. A route whose tenant is a
+//      body field gets an allow with that one comparison pending
+//      (`tenant_check: "body"`)
 //   5. in-isolate rate limit (GCRA in wasm): once per request, keyed by what
 //      is known: IP always; user, API key, tenant and role once verified. A
 //      request whose credentials fail is still counted by IP (brute force
@@ -18,8 +21,10 @@
 //      media type, JSON and schema checks; the parsed value is `ctx.body`
 //      (with `deferBodyChecks`, only when the handler has verified the
 //      signature and calls `ctx.checkBody()`)
-//   8. CSRF for routes that require it (cookie / form callers)
-//   9. the handler
+//   8. the body's tenant, when step 4 left it pending: the core compares the
+//      checked body's tenant field with the identity's (403 TENANT_MISMATCH)
+//   9. CSRF for routes that require it (cookie / form callers)
+//  10. the handler
 // Every response, errors included, gets the security headers, CORS headers
 // for an allowed Origin, the RateLimit headers and `x-request-id`.
 //
@@ -32,7 +37,7 @@
 // request reaches an unprotected handler.
 import { loadWasm } from "./load_wasm.ts";
 import { isProduction } from "./app_env.ts";
-import { authenticate, type Identity } from "./authenticate.ts";
+import { authenticate, checkBodyTenant, type Identity } from "./authenticate.ts";
 import { GuardError, respondError } from "./respond_error.ts";
 import { requestIdFor } from "./request_id.ts";
 import { log } from "./log.ts";
@@ -110,8 +115,10 @@ export interface GuardOptions {
    * and schema are checked only when the handler calls `ctx.checkBody()`,
    * after it has verified the signature over `ctx.rawBody`. An unsigned
    * request is then refused as unsigned, and its body never parsed. The size
-   * limit still applies while reading; routes that require CSRF are checked
-   * up front as always.
+   * limit still applies while reading; routes that require CSRF, and routes
+   * whose tenant is a body field (their caller is authenticated by then),
+   * are checked up front as always: the handler never runs before the
+   * body's tenant is compared.
    */
   deferBodyChecks?: boolean;
 }
@@ -168,18 +175,19 @@ export function guard(policy: unknown, handler: Handler, options: GuardOptions =
     }
     const route = match.route;
 
-    const pending = authenticate(s.gate, req, undefined, url);
+    const pending = authenticate(s.gate, req, url);
     const auth = pending instanceof Promise ? await pending : pending;
     const caller: Caller = auth.ok ? callerOf(auth.identity) : {};
     const local = limitRoute(h, route, () => limitFacts(req, peer, caller));
     enforce(local, rateHeaders, requestId, route);
-    if (!auth.ok) {
+    const denyAuth = (code: string, reason: string, actor: string | null): never => {
       // The core decides which denials become rows: one per (route, code, client IP) per minute.
-      if (h.recordDenial(route, auth.code, JSON.stringify(limitFacts(req, peer)), Date.now())) {
-        recordAuthDeniedEvent(requestId, route, auth.code, auth.reason, auth.actor ?? null);
+      if (h.recordDenial(route, code, JSON.stringify(limitFacts(req, peer)), Date.now())) {
+        recordAuthDeniedEvent(requestId, route, code, reason, actor);
       }
-      throw new GuardError(auth.code, auth.reason);
-    }
+      throw new GuardError(code, reason);
+    };
+    if (!auth.ok) return denyAuth(auth.code, auth.reason, auth.actor ?? null);
 
     // Most routes have no global rule: no database round trip and no microtask then.
     if (local.decision?.global.length) {
@@ -204,7 +212,12 @@ export function guard(policy: unknown, handler: Handler, options: GuardOptions =
     };
     // The core says whether the route checks CSRF at all; when not, its check accepts every request.
     const csrf = h.csrfRequired(route);
-    const body = options.deferBodyChecks && !csrf ? undefined : checkedBody();
+    const bodyTenant = auth.tenant_check === "body";
+    const body = options.deferBodyChecks && !csrf && !bodyTenant ? undefined : checkedBody();
+    if (bodyTenant) {
+      const t = checkBodyTenant(s.gate, route, auth.identity, body);
+      if (!t.ok) return denyAuth(t.code, t.reason, auth.identity.sub);
+    }
 
     const userId = auth.identity.sub;
     if (csrf) checkCsrf(h, route, req, { userId, body, selfOrigin: url.origin });

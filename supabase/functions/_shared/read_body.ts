@@ -5,8 +5,8 @@
 /** The body's bytes, or `tooLarge` when it exceeded `limit`. */
 export type BodyRead = { ok: true; bytes: Uint8Array } | { ok: false; tooLarge: true };
 
-/** Reads at most `limit` bytes of `req`'s body. */
-export async function readBody(req: Request, limit: number): Promise<BodyRead> {
+/** Reads at most `limit` bytes of `req`'s body (a Request's, or a fetched Response's). */
+export async function readBody(req: Pick<Request, "headers" | "body">, limit: number): Promise<BodyRead> {
   const declared = req.headers.get("content-length");
   if (declared !== null && /^[0-9]{1,16}$/.test(declared) && Number(declared) > limit) {
     await req.body?.cancel().catch(() => {});

@@ -42,6 +42,12 @@ impl JwksCache {
     pub fn keys(&self) -> &[Key] {
         &self.keys
     }
+    /// The estimated memory of the cached keys (at most [`super::keys::MAX_KEYS`]
+    /// keys; while a new document is installed the old keys live beside the
+    /// new ones for a moment, docs/memory.md).
+    pub fn approx_bytes(&self) -> usize {
+        self.keys.iter().map(Key::approx_bytes).sum()
+    }
     /// Bumped whenever the key set changes; token-cache entries of older generations are dropped.
     pub fn generation(&self) -> u64 {
         self.generation
@@ -106,6 +112,63 @@ struct Entry<V> {
     claims: V,
     generation: u64,
     tick: u64,
+    /// What this entry is accounted as (see [`TokenCache::bytes`]).
+    bytes: usize,
+}
+
+/// The default byte budget of a [`TokenCache`]: 16 MiB, about 6 % of the
+/// platform's 256 MB per-worker memory (docs/memory.md). At a typical ~6 KiB
+/// per Supabase access token (token, identity, claims), 16 MiB holds ~2 700
+/// tokens: the count cap and the byte budget bind at similar sizes, and a
+/// cache of users with huge metadata holds fewer of them instead of more
+/// memory.
+pub const TOKEN_CACHE_MAX_BYTES: usize = 16 * 1024 * 1024;
+
+/// The default largest entry a [`TokenCache`] keeps: 64 KiB. An 8 KiB token
+/// with ordinary claims accounts for 10–30 KiB; a larger entry (claims built
+/// to expand in memory) is not cached at all, so its token is verified on
+/// every request and evicts nobody.
+pub const TOKEN_CACHE_MAX_ENTRY_BYTES: usize = 64 * 1024;
+
+/// An estimate, on the high side, of the heap a parsed JSON value takes:
+/// every node's `Value`, string bytes, object entries with the B-tree's slack
+/// (nodes at least half full), and arrays with up to half their capacity
+/// unused. Iterative, so any depth is safe.
+pub fn approx_value_bytes(v: &Value) -> usize {
+    let node = std::mem::size_of::<Value>();
+    let entry = 2 * (std::mem::size_of::<String>() + node);
+    let mut total = 0usize;
+    let mut stack = vec![v];
+    while let Some(v) = stack.pop() {
+        total = total.saturating_add(node);
+        match v {
+            Value::String(s) => total = total.saturating_add(s.len()),
+            Value::Array(a) => {
+                total = total.saturating_add(a.len().saturating_mul(node));
+                stack.extend(a.iter());
+            }
+            Value::Object(m) => {
+                total = total.saturating_add(approx_map_bytes_shallow(m, entry));
+                stack.extend(m.values());
+            }
+            Value::Null | Value::Bool(_) | Value::Number(_) => {}
+        }
+    }
+    total
+}
+
+/// [`approx_value_bytes`] of an object's claims (the map itself is not a node).
+pub fn approx_map_bytes(m: &Map<String, Value>) -> usize {
+    let entry = 2 * (std::mem::size_of::<String>() + std::mem::size_of::<Value>());
+    m.values().fold(approx_map_bytes_shallow(m, entry), |t, v| {
+        t.saturating_add(approx_value_bytes(v))
+    })
+}
+
+fn approx_map_bytes_shallow(m: &Map<String, Value>, entry: usize) -> usize {
+    m.keys().fold(0usize, |t, k| {
+        t.saturating_add(entry).saturating_add(k.len())
+    })
 }
 
 /// Bounded LRU of verified tokens keyed by the whole token.
@@ -120,27 +183,55 @@ struct Entry<V> {
 ///
 /// `V` is what is kept per token: the verified claims, or a value built only
 /// from them (the gate keeps the identity and its serialised JSON).
+///
+/// Bounded by count and by bytes (docs/memory.md): each entry is accounted
+/// as its token's length, the value's bytes the caller states, and a fixed
+/// overhead for the map, the recency order and the shared key (see
+/// [`TokenCache::entry_overhead`]). Least recently used entries are evicted
+/// until both the count cap and the byte budget hold; an entry larger than
+/// the per-entry cap is not cached.
 #[derive(Debug)]
 pub struct TokenCache<V = Map<String, Value>> {
     map: HashMap<Arc<str>, Entry<V>>,
     order: BTreeMap<u64, Arc<str>>,
     cap: usize,
+    max_bytes: usize,
+    max_entry_bytes: usize,
+    bytes: usize,
     tick: u64,
 }
 
 impl<V: Clone> TokenCache<V> {
-    /// A cache holding at most `cap` tokens.
-    pub fn new(cap: usize) -> Self {
+    /// A cache holding at most `cap` tokens, at most `max_bytes` accounted
+    /// bytes, and no entry above `max_entry_bytes` (itself at most `max_bytes`).
+    pub fn new(cap: usize, max_bytes: usize, max_entry_bytes: usize) -> Self {
         TokenCache {
             map: HashMap::new(),
             order: BTreeMap::new(),
             cap: cap.max(1),
+            max_bytes,
+            max_entry_bytes: max_entry_bytes.min(max_bytes),
+            bytes: 0,
             tick: 0,
         }
+    }
+    /// What every entry costs besides its token and value: its slot in the
+    /// hash map (with the table's unused slack, up to half), its place in the
+    /// recency order (B-tree nodes at least half full), and the reference
+    /// counts of the shared key.
+    pub fn entry_overhead() -> usize {
+        use std::mem::size_of;
+        2 * (size_of::<(Arc<str>, Entry<V>)>() + 1)
+            + 2 * (size_of::<u64>() + size_of::<Arc<str>>())
+            + 2 * size_of::<usize>()
     }
     /// Number of cached tokens.
     pub fn len(&self) -> usize {
         self.map.len()
+    }
+    /// The accounted bytes of every cached entry; never above the budget.
+    pub fn bytes(&self) -> usize {
+        self.bytes
     }
     /// Whether the cache is empty.
     pub fn is_empty(&self) -> bool {
@@ -150,31 +241,49 @@ impl<V: Clone> TokenCache<V> {
     pub fn clear(&mut self) {
         self.map.clear();
         self.order.clear();
+        self.bytes = 0;
+    }
+    fn remove(&mut self, token: &str) {
+        if let Some(e) = self.map.remove(token) {
+            self.order.remove(&e.tick);
+            self.bytes = self.bytes.saturating_sub(e.bytes);
+        }
     }
     /// The cached claims for `token` if verified under `generation`.
     pub fn get(&mut self, token: &str, generation: u64) -> Option<V> {
         self.tick += 1;
         let tick = self.tick;
         let e = self.map.get_mut(token)?;
-        self.order.remove(&e.tick);
         if e.generation != generation {
-            self.map.remove(token);
+            self.remove(token);
             return None;
         }
+        self.order.remove(&e.tick);
         e.tick = tick;
         self.order.insert(tick, e.key.clone());
         Some(e.claims.clone())
     }
-    /// Stores verified claims, evicting the least recently used entry when full.
-    pub fn put(&mut self, token: &str, claims: V, generation: u64) {
-        self.tick += 1;
-        if let Some(old) = self.map.get(token) {
-            self.order.remove(&old.tick);
-        } else if self.map.len() >= self.cap {
-            if let Some((_, oldest)) = self.order.pop_first() {
-                self.map.remove(&oldest);
+    /// Stores verified claims, `value_bytes` being what the value takes
+    /// besides its inline size (its heap). Least recently used entries are
+    /// evicted until the count cap and the byte budget hold. Returns whether
+    /// the entry was cached: an entry above the per-entry cap is not.
+    pub fn put(&mut self, token: &str, claims: V, value_bytes: usize, generation: u64) -> bool {
+        self.remove(token);
+        let bytes = Self::entry_overhead()
+            .saturating_add(token.len())
+            .saturating_add(value_bytes);
+        if bytes > self.max_entry_bytes {
+            return false;
+        }
+        while self.map.len() >= self.cap || self.bytes.saturating_add(bytes) > self.max_bytes {
+            let Some((_, oldest)) = self.order.pop_first() else {
+                break;
+            };
+            if let Some(e) = self.map.remove(&oldest) {
+                self.bytes = self.bytes.saturating_sub(e.bytes);
             }
         }
+        self.tick += 1;
         let key: Arc<str> = token.into();
         self.order.insert(self.tick, key.clone());
         self.map.insert(
@@ -184,8 +293,11 @@ impl<V: Clone> TokenCache<V> {
                 claims,
                 generation,
                 tick: self.tick,
+                bytes,
             },
         );
+        self.bytes = self.bytes.saturating_add(bytes);
+        true
     }
 }
 
@@ -201,8 +313,8 @@ mod tests {
 
     #[test]
     fn exact_token_match_and_generation() {
-        let mut c = TokenCache::new(8);
-        c.put("a.b.c", claims("u1"), 1);
+        let mut c = TokenCache::new(8, 1 << 20, 1 << 16);
+        c.put("a.b.c", claims("u1"), 0, 1);
         assert_eq!(
             c.get("a.b.c", 1).and_then(|m| m.get("sub").cloned()),
             Some(Value::String("u1".into()))
@@ -217,20 +329,74 @@ mod tests {
 
     #[test]
     fn bounded_and_evicts_least_recently_used() {
-        let mut c = TokenCache::new(16);
+        let mut c = TokenCache::new(16, 1 << 20, 1 << 16);
         for i in 0..16 {
-            c.put(&format!("t{i}"), claims("u"), 0);
+            c.put(&format!("t{i}"), claims("u"), 0, 0);
         }
         assert!(c.get("t0", 0).is_some(), "t0 used again: now the newest");
-        c.put("new", claims("u"), 0);
+        c.put("new", claims("u"), 0, 0);
         assert!(c.len() <= 16, "bounded: {}", c.len());
         assert!(c.get("t0", 0).is_some(), "recently used survives");
         assert!(c.get("new", 0).is_some(), "new entry present");
         assert!(c.get("t1", 0).is_none(), "least recently used evicted");
         for i in 0..1000 {
-            c.put(&format!("x{i}"), claims("u"), 0);
+            c.put(&format!("x{i}"), claims("u"), 0, 0);
             assert_eq!(c.len(), 16);
         }
         assert_eq!(c.order.len(), 16, "recency order tracks the map");
+    }
+
+    #[test]
+    fn bounded_by_bytes_and_oversized_entries_are_not_cached() {
+        let o = TokenCache::<Map<String, Value>>::entry_overhead();
+        // Room for three entries of 1 000 value bytes (and a 1-byte token each).
+        let mut c = TokenCache::new(100, 3 * (o + 1_001), 2 * (o + 1_001));
+        for t in ["a", "b", "c"] {
+            assert!(c.put(t, claims("u"), 1_000, 0));
+        }
+        assert_eq!((c.len(), c.bytes()), (3, 3 * (o + 1_001)));
+        assert!(c.get("a", 0).is_some(), "a used again");
+        assert!(c.put("d", claims("u"), 1_000, 0));
+        assert!(
+            c.get("b", 0).is_none(),
+            "the least recently used went for the bytes"
+        );
+        assert_eq!((c.len(), c.bytes()), (3, 3 * (o + 1_001)));
+        // One large entry takes the room of two.
+        assert!(c.put("e", claims("u"), 2_001 + o, 0));
+        assert!(c.bytes() <= 3 * (o + 1_001));
+        assert_eq!(c.len(), 2, "two evicted for it");
+        // Above the per-entry cap: not cached, nothing evicted.
+        let before = (c.len(), c.bytes());
+        assert!(!c.put("f", claims("u"), 10_000, 0));
+        assert!(c.get("f", 0).is_none());
+        assert_eq!((c.len(), c.bytes()), before);
+        // Replacing, dropping a stale generation and clearing keep the account exact.
+        assert!(c.put("e", claims("u"), 10, 0));
+        assert_eq!(c.bytes(), before.1 - (o + 1 + 2_001 + o) + (o + 1 + 10));
+        let sum: usize = c.map.values().map(|e| e.bytes).sum();
+        assert_eq!(c.bytes(), sum);
+        assert!(c.get("e", 1).is_none());
+        assert_eq!(c.bytes(), c.map.values().map(|e| e.bytes).sum::<usize>());
+        c.clear();
+        assert_eq!((c.len(), c.bytes()), (0, 0));
+    }
+
+    #[test]
+    fn value_bytes_count_what_parsing_builds() {
+        let small = approx_value_bytes(&serde_json::json!({"a": "x"}));
+        let text = approx_value_bytes(&serde_json::json!({"a": "x".repeat(5_000)}));
+        assert!(text >= small + 4_999, "string bytes counted");
+        // Small values cost far more than their JSON: 2 bytes of "0," are a whole Value.
+        let zeros = approx_value_bytes(&serde_json::json!(vec![0; 3_000]));
+        assert!(zeros >= 3_000 * std::mem::size_of::<Value>(), "{zeros}");
+        // Deep nesting is counted without recursion.
+        let mut deep = Value::Null;
+        for _ in 0..100_000 {
+            deep = Value::Array(vec![deep]);
+        }
+        assert!(approx_value_bytes(&deep) >= 100_000 * std::mem::size_of::<Value>());
+        // Dropping a 100 000-deep value recurses in serde_json; leak it in the test instead.
+        std::mem::forget(deep);
     }
 }

@@ -202,6 +202,31 @@ pub struct Key {
     pub material: KeyMaterial,
 }
 
+/// The largest JWKS document accepted, in bytes (64 KiB), checked before it
+/// is parsed. Supabase's JWKS holds a few keys of a few hundred bytes each;
+/// [`MAX_KEYS`] RSA-4096 keys take about 12 KiB.
+pub const MAX_JWKS_BYTES: usize = 64 * 1024;
+
+/// The most usable keys a JWKS contributes (16). Keys past the 16th are
+/// ignored with a note, unparsed (so no table is built for them): a token
+/// naming one of them is refused as `unknown kid`. A Supabase project
+/// publishes its current, standby and recently rotated keys: a handful.
+pub const MAX_KEYS: usize = 16;
+
+impl Key {
+    /// An estimate of the memory this key holds (docs/memory.md): an ES256
+    /// key's precomputed table (≈ 0.5 MiB) dominates; an RSA key is
+    /// accounted as four copies of its modulus plus 1 KiB of bookkeeping.
+    pub fn approx_bytes(&self) -> usize {
+        let own = std::mem::size_of::<Key>() + self.kid.as_ref().map_or(0, String::len);
+        own + match &self.material {
+            KeyMaterial::Es256(_, table) => table.bytes(),
+            KeyMaterial::Rs256(pk) => 4 * pk.to_components().n.len() + 1024,
+            KeyMaterial::Hs256(_) | KeyMaterial::EdDsa(_) => 0,
+        }
+    }
+}
+
 /// A validated JWKS: the usable keys plus notes about skipped entries.
 #[derive(Clone, Debug, Default)]
 pub struct KeySet {
@@ -231,13 +256,21 @@ fn b64_field(jwk: &Value, name: &str, i: usize) -> Result<Vec<u8>, String> {
 }
 
 impl KeySet {
+    /// The estimated memory of every key (see [`Key::approx_bytes`]); at most
+    /// [`MAX_KEYS`] keys, so at most ≈ 8 MiB for sixteen ES256 keys.
+    pub fn approx_bytes(&self) -> usize {
+        self.keys.iter().map(Key::approx_bytes).sum()
+    }
+
     /// Parses and validates a fetched JWKS document (`{"keys":[...]}`, or a
     /// single JWK).
     ///
     /// ES256 (P-256), RS256 (≥ 2048 bits) and EdDSA (Ed25519) keys are kept;
     /// `use: "enc"`, unknown `kty`/`crv` and private keys are ignored with a
     /// note; a malformed key of a supported type is an error. Symmetric
-    /// (`oct`) keys are ignored: a secret is never taken from a URL.
+    /// (`oct`) keys are ignored: a secret is never taken from a URL. A
+    /// document larger than [`MAX_JWKS_BYTES`] is refused unparsed; keys past
+    /// the first [`MAX_KEYS`] usable ones are ignored with a note.
     pub fn from_json(json: &str) -> Result<KeySet, JwksError> {
         Self::parse(json, false)
     }
@@ -252,6 +285,12 @@ impl KeySet {
     }
 
     fn parse(json: &str, shared_keys: bool) -> Result<KeySet, JwksError> {
+        if json.len() > MAX_JWKS_BYTES {
+            return Err(JwksError(format!(
+                "JWKS: document of {} bytes is larger than {MAX_JWKS_BYTES}",
+                json.len()
+            )));
+        }
         let v = crate::strict_json::parse(json.as_bytes())
             .map_err(|e| JwksError(format!("JWKS: {e}")))?;
         let list: Vec<Value> = match v.get("keys") {
@@ -262,6 +301,12 @@ impl KeySet {
         };
         let mut set = KeySet::default();
         for (i, jwk) in list.iter().enumerate() {
+            if set.keys.len() >= MAX_KEYS {
+                set.notes.push(format!(
+                    "ignored keys[{i}]: only the first {MAX_KEYS} usable keys are kept"
+                ));
+                continue;
+            }
             match Self::parse_jwk(jwk, i, shared_keys) {
                 Ok(Some(k)) => {
                     if k.kid.is_some() && set.keys.iter().any(|o| o.kid == k.kid) {

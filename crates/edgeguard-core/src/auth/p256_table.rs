@@ -205,6 +205,12 @@ impl core::fmt::Debug for P256Table {
 }
 
 impl P256Table {
+    /// The memory this table holds: ≈ 0.5 MiB (32 windows × 255 affine
+    /// points of 64 bytes), the dominant cost of an ES256 key (docs/memory.md).
+    pub fn bytes(&self) -> usize {
+        core::mem::size_of::<P256Table>() + self.0.capacity() * core::mem::size_of::<Affine>()
+    }
+
     /// Builds the table of a public key given as SEC1 bytes; `None` when the
     /// bytes are not a valid point.
     pub fn from_sec1(bytes: &[u8]) -> Option<P256Table> {
