@@ -18,6 +18,7 @@ pub mod auth;
 pub mod authz;
 pub mod cors;
 pub mod csrf;
+pub mod erasure;
 pub mod error;
 pub mod headers;
 pub mod policy;

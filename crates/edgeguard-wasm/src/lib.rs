@@ -5,6 +5,7 @@
 use wasm_bindgen::prelude::*;
 
 pub mod audit;
+pub mod erasure;
 pub mod hardening;
 pub mod identity;
 pub mod webhook;
