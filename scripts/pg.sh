@@ -4,6 +4,7 @@
 #
 #   bash scripts/pg.sh start            init on first use, start, wait until ready
 #   bash scripts/pg.sh migrate [DB]     bootstrap + pending migrations + seed (once)
+#                                       (then those of EDGEGUARD_EXTRA_MIGRATIONS_DIRS, below)
 #   bash scripts/pg.sh stop | status | url
 #   bash scripts/pg.sh psql [ARGS...]   psql connected to the cluster
 #   bash scripts/pg.sh reset            wipe the cluster, start, migrate
@@ -21,6 +22,10 @@ cd "$EG_ROOT"
 
 # Migrations and seed come from here (tests point it elsewhere).
 SB_DIR="${EDGEGUARD_SUPABASE_DIR:-$EG_ROOT/supabase}"
+# Colon-separated folders whose *.sql migrations apply after ours, tracked the
+# same way (the recipes of examples/: scripts/test.sh sets it; `npm run dev`
+# honours it too). Their versions must not collide with ours.
+IFS=: read -r -a EXTRA_MIGRATIONS <<<"${EDGEGUARD_EXTRA_MIGRATIONS_DIRS:-}"
 PG_LINK="$EG_STATE/pg"
 if [ "$(id -u)" = 0 ]; then
   PG_HOME="/var/tmp/edgeguard-$(eg_hash "$EG_STATE")"
@@ -145,7 +150,11 @@ SQL
   local applied count=0 file base version name
   applied="$(psql_ -d "$db" -At -c 'select version from supabase_migrations.schema_migrations')"
   shopt -s nullglob
-  for file in "$SB_DIR"/migrations/*.sql; do
+  local dir files=("$SB_DIR"/migrations/*.sql)
+  for dir in "${EXTRA_MIGRATIONS[@]}"; do
+    [ -n "$dir" ] && files+=("$dir"/*.sql)
+  done
+  for file in "${files[@]}"; do
     base="$(basename "$file" .sql)"
     version="${base%%_*}"
     name="${base#*_}"

@@ -3,8 +3,10 @@
 #   rust   cargo test --workspace (--no-fail-fast: every test binary runs)
 #   deno   deno test of supabase/functions/**/*.test.ts and scripts/**/*.test.ts
 #   pgtap  pg_prove of supabase/tests/database/*.test.sql on a throw-away database
-#   e2e    deno test tests/e2e/ against a stack started on its own ports and
-#          state dir (.local/test-stack), so a running `npm run dev` is untouched
+#          (and examples/*/tests/database/*.test.sql on one with the recipes' migrations)
+#   e2e    deno test tests/e2e/ (and examples/*/*.test.ts) against a stack started
+#          on its own ports and state dir (.local/test-stack), so a running
+#          `npm run dev` is untouched; it also serves the recipes of examples/
 #   browser  tests/browser/ (node --test): Debian's Chromium via puppeteer-core
 #          drives a web page calling the functions with supabase-js
 #   profiles  tests/platform/ once per platform profile (start-legacy,
@@ -145,8 +147,17 @@ pick_ports() {
   eg_die "no free port pair for the test stack (set EDGEGUARD_TEST_API_PORT / EDGEGUARD_TEST_DB_PORT)"
 }
 read -r test_api_port test_db_port < <(pick_ports)
+# The recipes of examples/ (each: functions/, migrations/, tests/database/,
+# *.test.ts) run on the test stack beside the test-only functions.
+shopt -s nullglob
+recipe_fn_dirs=("$EG_ROOT"/examples/*/functions)
+recipe_sql_dirs=("$EG_ROOT"/examples/*/migrations)
+shopt -u nullglob
+extra_fn_dirs="$EG_ROOT/tests/fixtures/functions"
+for d in "${recipe_fn_dirs[@]}"; do extra_fn_dirs+=":$d"; done
+extra_sql_dirs="$(IFS=:; echo "${recipe_sql_dirs[*]}")"
 test_env=(env EDGEGUARD_STATE_DIR="$test_state" EDGEGUARD_API_PORT="$test_api_port" EDGEGUARD_DB_PORT="$test_db_port" EDGEGUARD_PG_FAST=1
-  EDGEGUARD_EXTRA_FUNCTIONS_DIRS="$EG_ROOT/tests/fixtures/functions")
+  EDGEGUARD_EXTRA_FUNCTIONS_DIRS="$extra_fn_dirs" EDGEGUARD_EXTRA_MIGRATIONS_DIRS="$extra_sql_dirs")
 
 stop_test_stack() {
   "${test_env[@]}" bash scripts/stop.sh >/dev/null 2>&1 || true
@@ -155,28 +166,43 @@ trap 'stop_test_stack' EXIT
 trap 'stop_test_stack; exit 130' INT TERM
 
 # --- pgTAP -------------------------------------------------------------------
+# Ours on a database with our migrations only (our schema guards list our
+# tables); the recipes' on a second one that also has theirs, after our
+# shared helpers (00000_test_helpers.test.sql).
 t=$SECONDS
 shopt -s nullglob
 sql_tests=(supabase/tests/database/*.test.sql)
+recipe_sql_tests=(examples/*/tests/database/*.test.sql)
 shopt -u nullglob
 if [ "${#sql_tests[@]}" = 0 ]; then
   : > "$logs/pgtap.log"
   record pgtap 0 0 "$((SECONDS - t))" "(no test files)"
 else
   db="edgeguard_test_$(od -An -N4 -tx4 /dev/urandom | tr -d ' \n')"
-  run_pgtap() {
-    "${test_env[@]}" bash scripts/pg.sh start || return 1
-    "${test_env[@]}" bash scripts/pg.sh recreate-db "$db" || return 1
-    PGPASSWORD=postgres "$EG_PG_BIN/psql" -X -q -h 127.0.0.1 -p "$test_db_port" -U postgres -d "$db" \
+  pgtap_on() { # db extra-migration-dirs test-files...
+    local on="$1" extra="$2"
+    shift 2
+    "${test_env[@]}" EDGEGUARD_EXTRA_MIGRATIONS_DIRS="$extra" bash scripts/pg.sh recreate-db "$on" || return 1
+    PGPASSWORD=postgres "$EG_PG_BIN/psql" -X -q -h 127.0.0.1 -p "$test_db_port" -U postgres -d "$on" \
       -v ON_ERROR_STOP=1 -c 'create schema if not exists extensions' \
       -c 'create extension if not exists pgtap with schema extensions' \
-      -c "alter database \"$db\" set search_path = \"\$user\", public, extensions" || return 1
+      -c "alter database \"$on\" set search_path = \"\$user\", public, extensions" || return 1
     PGPASSWORD=postgres timeout -k 15 "${EDGEGUARD_TIMEOUT_PGTAP:-600}" pg_prove --verbose --psql-bin "$EG_PG_BIN/psql" \
-      -h 127.0.0.1 -p "$test_db_port" -U postgres -d "$db" "${sql_tests[@]}"
+      -h 127.0.0.1 -p "$test_db_port" -U postgres -d "$on" "$@"
+  }
+  run_pgtap() {
+    local rc=0
+    "${test_env[@]}" bash scripts/pg.sh start || return 1
+    pgtap_on "$db" "" "${sql_tests[@]}" || rc=1
+    if [ "${#recipe_sql_tests[@]}" -gt 0 ]; then
+      pgtap_on "${db}_recipes" "$extra_sql_dirs" supabase/tests/database/00000_test_helpers.test.sql "${recipe_sql_tests[@]}" || rc=1
+    fi
+    return "$rc"
   }
   run_logged pgtap run_pgtap
   rc=$?
   "${test_env[@]}" bash scripts/pg.sh drop-db "$db" >/dev/null 2>&1 || true
+  "${test_env[@]}" bash scripts/pg.sh drop-db "${db}_recipes" >/dev/null 2>&1 || true
   suite_result pgtap "$rc" count_tap "$logs/pgtap.log" "$((SECONDS - t))"
 fi
 
@@ -189,8 +215,11 @@ run_e2e() {
   "${test_env[@]}" bash scripts/dev.sh --detach --no-setup --no-build >/dev/null || return 1
   "${test_env[@]}" EDGEGUARD_API_URL="http://127.0.0.1:$test_api_port" \
     EDGEGUARD_DB_URL="postgresql://postgres:postgres@127.0.0.1:$test_db_port/postgres" \
-    timeout -k 15 "${EDGEGUARD_TIMEOUT_E2E:-1200}" "$EG_DENO" test -A --no-prompt tests/e2e/
+    timeout -k 15 "${EDGEGUARD_TIMEOUT_E2E:-1200}" "$EG_DENO" test -A --no-prompt tests/e2e/ "${recipe_tests[@]}"
 }
+shopt -s nullglob
+recipe_tests=(examples/*/*.test.ts)
+shopt -u nullglob
 run_logged e2e run_e2e
 rc=$?
 if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then

@@ -3,12 +3,18 @@ import * as assert from "./assert.ts";
 import postgres from "npm:postgres@3.4.9";
 import { dbUrl, root } from "./stack.ts";
 
-function migrationFiles(): { version: string; name: string }[] {
-  return [...Deno.readDirSync(`${root}/supabase/migrations`)]
+function migrationFiles(dir = `${root}/supabase/migrations`): { version: string; name: string }[] {
+  return [...Deno.readDirSync(dir)]
     .filter((e) => e.isFile && e.name.endsWith(".sql"))
     .map((e) => e.name.slice(0, -4))
     .sort()
     .map((base) => ({ version: base.split("_")[0], name: base.includes("_") ? base.slice(base.indexOf("_") + 1) : "" }));
+}
+
+/** The recipes' migrations the stack also applied (EDGEGUARD_EXTRA_MIGRATIONS_DIRS, set by scripts/test.sh). */
+function extraMigrationFiles(): { version: string; name: string }[] {
+  const dirs = (Deno.env.get("EDGEGUARD_EXTRA_MIGRATIONS_DIRS") ?? "").split(":").filter((d) => d !== "");
+  return dirs.flatMap((d) => migrationFiles(d));
 }
 
 function exists(path: string): boolean {
@@ -30,11 +36,12 @@ Deno.test("the database is Postgres 15 on the stack's DB URL, reachable as postg
   }
 });
 
-Deno.test("every supabase/migrations file is recorded once in supabase_migrations.schema_migrations", async () => {
+Deno.test("every supabase/migrations file (and extra one) is recorded once in supabase_migrations.schema_migrations", async () => {
   const sql = postgres(dbUrl, { max: 1, onnotice: () => {} });
   try {
     const rows = await sql`select version, name from supabase_migrations.schema_migrations order by version`;
-    const expected = exists(`${root}/supabase/migrations`) ? migrationFiles() : [];
+    const ours = exists(`${root}/supabase/migrations`) ? migrationFiles() : [];
+    const expected = [...ours, ...extraMigrationFiles()].sort((a, b) => a.version.localeCompare(b.version));
     assert.deepEqual(rows.map((r) => ({ version: r.version, name: r.name })), expected);
   } finally {
     await sql.end();

@@ -23,6 +23,7 @@ Deno.test("pg.sh migrate: in order, once each, atomically; seed once; failures n
     EDGEGUARD_DB_PORT: String(port),
     EDGEGUARD_SUPABASE_DIR: `${work}/supabase`,
     EDGEGUARD_PG_FAST: "1",
+    EDGEGUARD_EXTRA_MIGRATIONS_DIRS: "",
   };
   await Deno.mkdir(`${work}/supabase/migrations`, { recursive: true });
   const write = (path: string, text: string) => Deno.writeTextFile(`${work}/supabase/${path}`, text);
@@ -56,6 +57,18 @@ Deno.test("pg.sh migrate: in order, once each, atomically; seed once; failures n
       assert.equal(again.code, 0, again.text);
       assert.match(again.text, /0 migration\(s\) applied/);
       assert.deepEqual(await values(), [2, 100], "neither migrations nor seed run twice");
+
+      // EDGEGUARD_EXTRA_MIGRATIONS_DIRS (the recipes of examples/): applied after ours, once,
+      // even with an older version; they build on our tables.
+      await Deno.mkdir(`${work}/recipe`, { recursive: true });
+      await Deno.writeTextFile(`${work}/recipe/20250101000000_recipe.sql`, "insert into public.t values (7);\n");
+      const extra = { ...env, EDGEGUARD_EXTRA_MIGRATIONS_DIRS: `${work}/nowhere:${work}/recipe` };
+      const withRecipe = await pg(extra, "migrate");
+      assert.equal(withRecipe.code, 0, withRecipe.text);
+      assert.match(withRecipe.text, /1 migration\(s\) applied/);
+      assert.deepEqual(await versions(), ["20250101000000", "20260101000000", "20260102000000"]);
+      assert.deepEqual(await values(), [2, 7, 100]);
+      assert.match((await pg(extra, "migrate")).text, /0 migration\(s\) applied/);
     } finally {
       await sql.end();
     }

@@ -38,6 +38,8 @@ pub enum ErrorCode {
     ValidationFailed,
     /// A rate limit was exceeded (429).
     RateLimited,
+    /// A usage quota (e.g. a tenant's monthly cost units) is spent until its reset (429).
+    QuotaExceeded,
     /// The function's configuration is unusable; never the caller's fault (500).
     Misconfigured,
     /// An unexpected failure inside the function (500).
@@ -48,7 +50,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, in SPEC order.
-    pub const ALL: [ErrorCode; 18] = [
+    pub const ALL: [ErrorCode; 19] = [
         ErrorCode::MissingCredentials,
         ErrorCode::InvalidJwt,
         ErrorCode::InvalidApiKey,
@@ -64,6 +66,7 @@ impl ErrorCode {
         ErrorCode::InvalidBody,
         ErrorCode::ValidationFailed,
         ErrorCode::RateLimited,
+        ErrorCode::QuotaExceeded,
         ErrorCode::Misconfigured,
         ErrorCode::Internal,
         ErrorCode::Unavailable,
@@ -87,6 +90,7 @@ impl ErrorCode {
             ErrorCode::InvalidBody => "INVALID_BODY",
             ErrorCode::ValidationFailed => "VALIDATION_FAILED",
             ErrorCode::RateLimited => "RATE_LIMITED",
+            ErrorCode::QuotaExceeded => "QUOTA_EXCEEDED",
             ErrorCode::Misconfigured => "MISCONFIGURED",
             ErrorCode::Internal => "INTERNAL",
             ErrorCode::Unavailable => "UNAVAILABLE",
@@ -115,7 +119,7 @@ impl ErrorCode {
             ErrorCode::UnsupportedMediaType => 415,
             ErrorCode::InvalidBody => 400,
             ErrorCode::ValidationFailed => 422,
-            ErrorCode::RateLimited => 429,
+            ErrorCode::RateLimited | ErrorCode::QuotaExceeded => 429,
             ErrorCode::Misconfigured | ErrorCode::Internal => 500,
             ErrorCode::Unavailable => 503,
         }
@@ -139,6 +143,7 @@ impl ErrorCode {
             ErrorCode::InvalidBody => "the body could not be parsed",
             ErrorCode::ValidationFailed => "the body is not valid",
             ErrorCode::RateLimited => "too many requests",
+            ErrorCode::QuotaExceeded => "usage quota exceeded",
             ErrorCode::Misconfigured => "the function is misconfigured",
             ErrorCode::Internal => "internal error",
             ErrorCode::Unavailable => "a dependency is unavailable",
@@ -196,6 +201,8 @@ mod tests {
         assert_eq!(ErrorCode::InvalidJwt.status(), 401);
         assert_eq!(ErrorCode::TenantMismatch.status(), 403);
         assert_eq!(ErrorCode::RateLimited.status(), 429);
+        assert_eq!(ErrorCode::from_name("QUOTA_EXCEEDED"), Some(ErrorCode::QuotaExceeded));
+        assert_eq!(ErrorCode::QuotaExceeded.status(), 429);
         assert_eq!(ErrorCode::Unavailable.status(), 503);
         assert_eq!(ErrorCode::from_name("NOPE"), None);
     }
