@@ -485,6 +485,7 @@ impl KeyRow {
             "revoked" => r("API key revoked"),
             "expired" => r("API key expired"),
             "exhausted" => r("API key has no uses left"),
+            "owner_removed" => r("API key owner is no longer a member of the key's tenant"),
             "rate_limited" => Some(Denial::new(
                 ErrorCode::RateLimited,
                 format!(
@@ -494,6 +495,55 @@ impl KeyRow {
             )),
             _ => Some(Denial::new(ErrorCode::Internal, "API key lookup answered an unknown status")),
         }
+    }
+}
+
+/// How long a verified key's answer is reused in one isolate: revocation,
+/// expiry and role changes reach every isolate within this time.
+pub const VERIFIED_KEY_TTL_MS: f64 = 1000.0;
+/// Most answers kept; past it the oldest half is dropped.
+pub const VERIFIED_KEYS_CAP: usize = 4096;
+
+/// Answers of `private.api_key_verify` by key hash, each kept
+/// [`VERIFIED_KEY_TTL_MS`]; a counted key's answer (uses or rate limit: the
+/// database counted this one request) serves exactly one check.
+#[derive(Debug, Default)]
+pub struct VerifiedKeys {
+    entries: std::collections::HashMap<String, (KeyRow, f64)>,
+}
+
+impl VerifiedKeys {
+    /// Keeps `row` for `key_hash`, fetched at `now_ms`.
+    pub fn put(&mut self, key_hash: &str, row: KeyRow, now_ms: f64) {
+        if self.entries.len() >= VERIFIED_KEYS_CAP {
+            let mut ages: Vec<f64> = self.entries.values().map(|(_, t)| *t).collect();
+            ages.sort_by(f64::total_cmp);
+            let cut = ages[ages.len() / 2];
+            self.entries.retain(|_, (_, t)| *t > cut);
+        }
+        self.entries.insert(key_hash.to_owned(), (row, now_ms));
+    }
+    /// The answer for `key_hash` if fetched less than [`VERIFIED_KEY_TTL_MS`]
+    /// before `now_ms` (and not in the future); a counted answer is removed.
+    pub fn take(&mut self, key_hash: &str, now_ms: f64) -> Option<KeyRow> {
+        let (row, at) = self.entries.get(key_hash)?;
+        let age = now_ms - at;
+        if !(0.0..VERIFIED_KEY_TTL_MS).contains(&age) {
+            self.entries.remove(key_hash);
+            return None;
+        }
+        if row.counted {
+            return self.entries.remove(key_hash).map(|(r, _)| r);
+        }
+        Some(row.clone())
+    }
+    /// Number of answers kept.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+    /// Whether none is kept.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
     }
 }
 
@@ -703,5 +753,38 @@ mod tests {
         let d = row("rate_limited").refusal(0).unwrap();
         assert_eq!((d.code, d.reason.as_str()), (ErrorCode::RateLimited, "API key rate limit reached; retry in 3 s"));
         assert_eq!(row("weird").refusal(0).unwrap().code, ErrorCode::Internal);
+        assert!(row("owner_removed").refusal(0).unwrap().reason.contains("no longer a member"));
+    }
+
+    #[test]
+    fn verified_keys_expire_after_a_second_and_counted_ones_serve_once() {
+        let row = |counted: bool| KeyRow {
+            status: "ok".into(),
+            key_id: Some("k".into()),
+            user_id: Some("u".into()),
+            tenant_id: None,
+            scopes: vec![],
+            user_role: None,
+            permissions: vec![],
+            expires_at: None,
+            counted,
+            retry_after_s: None,
+        };
+        let mut c = VerifiedKeys::default();
+        c.put("h", row(false), 1000.0);
+        assert!(c.take("h", 1000.0).is_some());
+        assert!(c.take("h", 1999.0).is_some());
+        assert!(c.take("h", 2000.0).is_none(), "gone after 1 s");
+        assert!(c.is_empty());
+        c.put("h", row(false), 1000.0);
+        assert!(c.take("h", 999.0).is_none(), "a clock going back does not extend it");
+        c.put("c", row(true), 1000.0);
+        assert!(c.take("c", 1001.0).is_some());
+        assert!(c.take("c", 1002.0).is_none(), "a counted answer serves one request");
+        for i in 0..VERIFIED_KEYS_CAP + 10 {
+            c.put(&format!("k{i}"), row(false), i as f64);
+        }
+        assert!(c.len() <= VERIFIED_KEYS_CAP);
+        assert!(c.take(&format!("k{}", VERIFIED_KEYS_CAP + 9), (VERIFIED_KEYS_CAP + 9) as f64).is_some());
     }
 }

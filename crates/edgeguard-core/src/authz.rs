@@ -6,6 +6,7 @@
 //! even when a valid `apikey` is also sent) → anonymous / aal → tenant →
 //! roles → permissions.
 
+use crate::api_keys::{self as user_keys, KeyEnv, KeyRow, Pepper, VerifiedKeys};
 use crate::auth::apikey::{KeyKind, NamedKeys};
 use crate::auth::cache::{JwksCache, TokenCache};
 use crate::auth::jwt::{self, ClaimRules, SigOutcome};
@@ -93,6 +94,8 @@ pub enum IdentityKind {
     Publishable,
     /// Secret API key.
     Secret,
+    /// User-issued API key (`egk_…`), acting as its owner within its scopes.
+    Apikey,
     /// No credential (`none` route).
     None,
 }
@@ -105,6 +108,9 @@ pub struct Identity {
     /// The matched API key's name.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub key_name: Option<String>,
+    /// The user-issued API key's id (`apikey` identities).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub api_key_id: Option<String>,
     /// `sub`.
     pub sub: Option<String>,
     /// Postgres role claim (`authenticated`, ...).
@@ -132,6 +138,7 @@ impl Identity {
         Identity {
             kind,
             key_name,
+            api_key_id: None,
             sub: None,
             role: None,
             email: None,
@@ -169,6 +176,15 @@ pub enum Decision {
         /// The verified `sub` when the credentials verified and authorization
         /// refused (for the security event's actor); never an unverified claim.
         actor: Option<String>,
+    },
+    /// A well-formed user API key not verified in the last second: the shim
+    /// calls `private.api_key_verify(key_hash, previous_hash)`, hands the row
+    /// to [`Gate::put_api_key`] and asks again (docs/api-keys.md).
+    LookupApiKey {
+        /// HMAC-SHA256 of the key under `SECRET_KEY` (what is stored).
+        key_hash: String,
+        /// The same under `SECRET_KEY_PREVIOUS`, during a pepper rotation.
+        previous_hash: Option<String>,
     },
 }
 
@@ -248,6 +264,13 @@ impl Decision {
             } => {
                 serde_json::json!({"ok": false, "code": denial.code.as_str(), "status": denial.code.status(), "reason": denial.reason, "refetch_jwks": refetch_jwks, "actor": actor})
             }
+            Decision::LookupApiKey {
+                key_hash,
+                previous_hash,
+            } => {
+                let code = ErrorCode::InvalidApiKey;
+                serde_json::json!({"ok": false, "code": code.as_str(), "status": code.status(), "reason": "API key not verified", "lookup_api_key": {"key_hash": key_hash, "previous_hash": previous_hash}})
+            }
         };
         v.to_string()
     }
@@ -263,6 +286,12 @@ pub struct Gate {
     jwks: JwksCache,
     tokens: TokenCache<(Arc<Identity>, PrebuiltIdentity)>,
     next_identity_key: u64,
+    /// `SECRET_KEY` (and `SECRET_KEY_PREVIOUS`), or why user API keys cannot be verified.
+    pepper: Result<Pepper, String>,
+    /// The environment of the user API keys this deployment accepts.
+    key_env: KeyEnv,
+    /// Verified user API keys, kept at most [`user_keys::VERIFIED_KEY_TTL_MS`].
+    verified_keys: VerifiedKeys,
 }
 
 /// A top-level claim; under `app_metadata` only when the policy opts in
@@ -339,6 +368,11 @@ impl Gate {
                     return Err(format!("env: {e}"));
                 }
             }
+            if let Err(e) = Pepper::from_env(env) {
+                if uses(&|m| *m == AuthMode::ApiKey) {
+                    return Err(format!("env: {e}"));
+                }
+            }
         }
         for (kind, keys, m) in [
             (KeyKind::Publishable, &config.publishable, 0),
@@ -367,11 +401,14 @@ impl Gate {
         }
         Ok(Gate {
             policy: Arc::new(policy),
-            config,
             jwks_url,
             jwks,
             tokens: TokenCache::new(TOKEN_CACHE_CAP),
             next_identity_key: 1,
+            pepper: Pepper::from_env(env),
+            key_env: KeyEnv::for_production(config.app_env.is_production()),
+            verified_keys: VerifiedKeys::default(),
+            config,
         })
     }
 
@@ -424,6 +461,15 @@ impl Gate {
     /// Number of cached verified tokens.
     pub fn cached_tokens(&self) -> usize {
         self.tokens.len()
+    }
+    /// Installs what `private.api_key_verify` answered for `key_hash` (after a
+    /// [`Decision::LookupApiKey`]), fetched at `now_ms`. The next check with
+    /// that key decides from it; a counted key's answer serves that one check only.
+    pub fn put_api_key(&mut self, key_hash: &str, row_json: &str, now_ms: f64) -> Result<(), String> {
+        let row: KeyRow = serde_json::from_str(row_json)
+            .map_err(|_| "api key row: not the shape private.api_key_verify answers".to_string())?;
+        self.verified_keys.put(key_hash, row, now_ms);
+        Ok(())
     }
 
     /// Decides one request at `now_ms` (milliseconds since the epoch).
@@ -493,6 +539,24 @@ impl Gate {
             .get("apikey")
             .map(|s| s.trim())
             .filter(|s| !s.is_empty());
+        // A user API key comes as `x-api-key`, or as `Authorization: Bearer egk_…`.
+        let mut user_key = req
+            .headers
+            .get("x-api-key")
+            .map(|s| s.trim())
+            .filter(|s| !s.is_empty());
+        if let Some(b) = bearer.filter(|b| b.starts_with(user_keys::KEY_PREFIX)) {
+            match user_key {
+                Some(k) if k != b => {
+                    return Err(Decision::deny(
+                        ErrorCode::InvalidApiKey,
+                        "Bearer API key differs from the x-api-key header",
+                    ))
+                }
+                _ => user_key = Some(b),
+            }
+            bearer = None;
+        }
         // supabase-js sends the publishable/secret key as Bearer too: that is an API key, not a JWT.
         let (bearer, apikey) = match bearer {
             Some(b) if b.starts_with("sb_") => match apikey {
@@ -512,12 +576,23 @@ impl Gate {
         // (docs/platform.md). Such a token names no user: with an API key
         // present, the key decides. No downgrade: a user token (any other
         // role) is still verified, and the key alone gives only what the key gives.
-        let bearer = match (bearer, apikey) {
+        let bearer = match (bearer, apikey.or(user_key)) {
             (Some(b), Some(_)) if is_gateway_key_token(b) => None,
             (b, _) => b,
         };
         if let (Some(token), true) = (bearer, wants_user) {
             return self.verify_user(token, route, now, now_ms);
+        }
+        if let Some(key) = user_key {
+            if route.auth.contains(&AuthMode::ApiKey) {
+                return self.verify_user_key(key, now, now_ms);
+            }
+            if apikey.is_none() {
+                return Err(Decision::deny(
+                    ErrorCode::InvalidApiKey,
+                    "egk_ API keys are not accepted on this route",
+                ));
+            }
         }
         if let Some(key) = apikey {
             if let Some(e) = &self.config.api_keys_error {
@@ -581,10 +656,90 @@ impl Gate {
             ErrorCode::MissingCredentials,
             if wants_user {
                 "a Bearer access token is required"
+            } else if route.auth.contains(&AuthMode::ApiKey) {
+                "an x-api-key is required"
             } else {
                 "an apikey is required"
             },
         ))
+    }
+
+    /// A user API key: format and checksum first (no I/O), then the verified
+    /// row (≤ 1 s old, or asked for with [`Decision::LookupApiKey`]).
+    fn verify_user_key(&mut self, key: &str, now: i64, now_ms: f64) -> Result<Authed, Decision> {
+        let pepper = match &self.pepper {
+            Ok(p) => p,
+            Err(e) => return Err(Decision::deny(ErrorCode::Misconfigured, e.clone())),
+        };
+        if let Err(e) = user_keys::check_format(key, self.key_env) {
+            let d = e.denial();
+            return Err(Decision::deny(d.code, d.reason));
+        }
+        let key_hash = pepper.hash(key);
+        let Some(row) = self.verified_keys.take(&key_hash, now_ms) else {
+            return Err(Decision::LookupApiKey {
+                previous_hash: pepper.previous_hash(key),
+                key_hash,
+            });
+        };
+        if let Some(d) = row.refusal(now) {
+            return Err(Decision::deny(d.code, d.reason));
+        }
+        let identity = self.key_identity(&row)?;
+        Ok((Arc::new(identity), None))
+    }
+
+    /// The identity of a verified user API key: its owner (`sub`), tenant, the
+    /// owner's current role, and the owner's permissions intersected with the
+    /// key's scopes. `claims` are what `asUser` sets for the owner under RLS.
+    fn key_identity(&self, row: &KeyRow) -> Result<Identity, Decision> {
+        let (Some(id), Some(sub)) = (&row.key_id, &row.user_id) else {
+            return Err(Decision::deny(ErrorCode::Internal, "API key row lacks its id or owner"));
+        };
+        let roles = &self.policy.roles;
+        let user_role = row.user_role.clone().filter(|r| roles.rank(r).is_some());
+        let mut owner: BTreeSet<String> = user_role
+            .as_deref()
+            .map(|r| roles.permissions_of(r))
+            .unwrap_or_default();
+        owner.extend(
+            row.permissions
+                .iter()
+                .filter(|p| crate::policy::permission_ok(p))
+                .cloned(),
+        );
+        let owner: Vec<String> = owner.into_iter().collect();
+        let permissions = user_keys::intersect(&owner, &row.scopes);
+        let mut claims = Map::new();
+        claims.insert("sub".into(), Value::String(sub.clone()));
+        claims.insert("role".into(), Value::String("authenticated".into()));
+        claims.insert("api_key_id".into(), Value::String(id.clone()));
+        if let Some(r) = &user_role {
+            claims.insert("user_role".into(), Value::String(r.clone()));
+        }
+        if let Some(t) = &row.tenant_id {
+            claims.insert("tenant_id".into(), Value::String(t.clone()));
+        }
+        claims.insert(
+            "permissions".into(),
+            Value::Array(permissions.iter().cloned().map(Value::String).collect()),
+        );
+        claims.insert("is_anonymous".into(), Value::Bool(false));
+        Ok(Identity {
+            kind: IdentityKind::Apikey,
+            key_name: None,
+            api_key_id: Some(id.clone()),
+            sub: Some(sub.clone()),
+            role: Some("authenticated".into()),
+            email: None,
+            user_role,
+            tenant_id: row.tenant_id.clone(),
+            permissions,
+            aal: None,
+            is_anonymous: false,
+            exp: row.expires_at,
+            claims,
+        })
     }
 
     fn verify_user(
@@ -719,6 +874,7 @@ impl Gate {
         Ok(Identity {
             kind: IdentityKind::User,
             key_name: None,
+            api_key_id: None,
             sub: Some(sub),
             role: claims
                 .get("role")
@@ -742,7 +898,7 @@ impl Gate {
         params: &BTreeMap<String, String>,
         id: &Identity,
     ) -> Result<(), Denial> {
-        if id.kind != IdentityKind::User {
+        if !matches!(id.kind, IdentityKind::User | IdentityKind::Apikey) {
             return Ok(());
         }
         if route.require_aal2 && id.aal.as_deref() != Some("aal2") {
@@ -850,6 +1006,7 @@ mod tests {
         let identity = Arc::new(Identity {
             kind: IdentityKind::User,
             key_name: None,
+            api_key_id: None,
             sub: Some("u-1 \"quoted\" é".into()),
             role: Some("authenticated".into()),
             email: None,

@@ -76,7 +76,8 @@ impl Gate {
     }
 
     /// Decides one request from its parts, without a request JSON (the shim's
-    /// hot path): the credentials as they arrived, `headers_json` the other
+    /// hot path): the credentials as they arrived (`authorization`, `apikey`,
+    /// `x-api-key`), `headers_json` the other
     /// headers a policy may name as tenant source (`{"x-tenant-id":"..."}`,
     /// usually `{}`), `body_json` the parsed body as JSON text when the route's
     /// tenant comes from the body. Same answer as [`Gate::check`], except that
@@ -93,6 +94,7 @@ impl Gate {
         query: &str,
         authorization: Option<String>,
         apikey: Option<String>,
+        x_api_key: Option<String>,
         headers_json: &str,
         body_json: Option<String>,
         now_ms: f64,
@@ -101,8 +103,7 @@ impl Gate {
             method,
             path,
             query,
-            authorization,
-            apikey,
+            [authorization, apikey, x_api_key],
             headers_json,
             body_json,
         ) {
@@ -118,6 +119,16 @@ impl Gate {
             }
             .to_json(),
         }
+    }
+
+    /// Installs what `private.api_key_verify` answered (its one row as JSON)
+    /// for the `key_hash` a `lookup_api_key` answer named, fetched at `now_ms`;
+    /// then ask again. Throws on a row of another shape.
+    #[wasm_bindgen(js_name = putApiKey)]
+    pub fn put_api_key(&mut self, key_hash: &str, row_json: &str, now_ms: f64) -> Result<(), JsError> {
+        self.inner
+            .put_api_key(key_hash, row_json, now_ms)
+            .map_err(|e| JsError::new(&e))
     }
 
     /// The identity JSON of the last `checkParts` allow that named an
@@ -148,8 +159,7 @@ fn request_from_parts(
     method: &str,
     path: &str,
     query: &str,
-    authorization: Option<String>,
-    apikey: Option<String>,
+    credentials: [Option<String>; 3],
     headers_json: &str,
     body_json: Option<String>,
 ) -> Result<Request, &'static str> {
@@ -161,11 +171,10 @@ fn request_from_parts(
             headers.insert(k.to_ascii_lowercase(), v);
         }
     }
-    if let Some(a) = authorization {
-        headers.insert("authorization".to_owned(), a);
-    }
-    if let Some(k) = apikey {
-        headers.insert("apikey".to_owned(), k);
+    for (name, value) in ["authorization", "apikey", "x-api-key"].into_iter().zip(credentials) {
+        if let Some(v) = value {
+            headers.insert(name.to_owned(), v);
+        }
     }
     let body_json = match body_json {
         None => None,
