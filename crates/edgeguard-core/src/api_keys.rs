@@ -504,38 +504,64 @@ pub const VERIFIED_KEY_TTL_MS: f64 = 1000.0;
 /// Most answers kept; past it the oldest half is dropped.
 pub const VERIFIED_KEYS_CAP: usize = 4096;
 
+/// One kept answer: the row, when it was fetched, and what the caller built
+/// from it (the gate keeps the identity, so a reuse costs no rebuild).
+#[derive(Debug)]
+pub struct VerifiedKey<T> {
+    /// What the database answered.
+    pub row: KeyRow,
+    /// When (ms since the epoch).
+    pub fetched_ms: f64,
+    /// Built from `row` on first use.
+    pub built: Option<T>,
+}
+
 /// Answers of `private.api_key_verify` by key hash, each kept
 /// [`VERIFIED_KEY_TTL_MS`]; a counted key's answer (uses or rate limit: the
 /// database counted this one request) serves exactly one check.
-#[derive(Debug, Default)]
-pub struct VerifiedKeys {
-    entries: std::collections::HashMap<String, (KeyRow, f64)>,
+#[derive(Debug)]
+pub struct VerifiedKeys<T> {
+    entries: std::collections::HashMap<String, VerifiedKey<T>>,
 }
 
-impl VerifiedKeys {
+impl<T> Default for VerifiedKeys<T> {
+    fn default() -> Self {
+        VerifiedKeys {
+            entries: std::collections::HashMap::new(),
+        }
+    }
+}
+
+impl<T> VerifiedKeys<T> {
     /// Keeps `row` for `key_hash`, fetched at `now_ms`.
     pub fn put(&mut self, key_hash: &str, row: KeyRow, now_ms: f64) {
         if self.entries.len() >= VERIFIED_KEYS_CAP {
-            let mut ages: Vec<f64> = self.entries.values().map(|(_, t)| *t).collect();
+            let mut ages: Vec<f64> = self.entries.values().map(|e| e.fetched_ms).collect();
             ages.sort_by(f64::total_cmp);
             let cut = ages[ages.len() / 2];
-            self.entries.retain(|_, (_, t)| *t > cut);
+            self.entries.retain(|_, e| e.fetched_ms > cut);
         }
-        self.entries.insert(key_hash.to_owned(), (row, now_ms));
+        let entry = VerifiedKey {
+            row,
+            fetched_ms: now_ms,
+            built: None,
+        };
+        self.entries.insert(key_hash.to_owned(), entry);
     }
     /// The answer for `key_hash` if fetched less than [`VERIFIED_KEY_TTL_MS`]
-    /// before `now_ms` (and not in the future); a counted answer is removed.
-    pub fn take(&mut self, key_hash: &str, now_ms: f64) -> Option<KeyRow> {
-        let (row, at) = self.entries.get(key_hash)?;
-        let age = now_ms - at;
+    /// before `now_ms` (and not in the future). A counted answer is removed
+    /// and handed over (`Err`); a reusable one is lent (`Ok`).
+    pub fn take(&mut self, key_hash: &str, now_ms: f64) -> Option<Result<&mut VerifiedKey<T>, VerifiedKey<T>>> {
+        let e = self.entries.get(key_hash)?;
+        let age = now_ms - e.fetched_ms;
         if !(0.0..VERIFIED_KEY_TTL_MS).contains(&age) {
             self.entries.remove(key_hash);
             return None;
         }
-        if row.counted {
-            return self.entries.remove(key_hash).map(|(r, _)| r);
+        if e.row.counted {
+            return self.entries.remove(key_hash).map(Err);
         }
-        Some(row.clone())
+        self.entries.get_mut(key_hash).map(Ok)
     }
     /// Number of answers kept.
     pub fn len(&self) -> usize {
@@ -770,16 +796,16 @@ mod tests {
             counted,
             retry_after_s: None,
         };
-        let mut c = VerifiedKeys::default();
+        let mut c = VerifiedKeys::<u32>::default();
         c.put("h", row(false), 1000.0);
-        assert!(c.take("h", 1000.0).is_some());
-        assert!(c.take("h", 1999.0).is_some());
+        c.take("h", 1000.0).unwrap().unwrap().built = Some(7);
+        assert_eq!(c.take("h", 1999.0).unwrap().unwrap().built, Some(7), "reused with what was built");
         assert!(c.take("h", 2000.0).is_none(), "gone after 1 s");
         assert!(c.is_empty());
         c.put("h", row(false), 1000.0);
         assert!(c.take("h", 999.0).is_none(), "a clock going back does not extend it");
         c.put("c", row(true), 1000.0);
-        assert!(c.take("c", 1001.0).is_some());
+        assert!(c.take("c", 1001.0).unwrap().is_err(), "handed over");
         assert!(c.take("c", 1002.0).is_none(), "a counted answer serves one request");
         for i in 0..VERIFIED_KEYS_CAP + 10 {
             c.put(&format!("k{i}"), row(false), i as f64);

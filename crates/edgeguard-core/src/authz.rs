@@ -291,7 +291,7 @@ pub struct Gate {
     /// The environment of the user API keys this deployment accepts.
     key_env: KeyEnv,
     /// Verified user API keys, kept at most [`user_keys::VERIFIED_KEY_TTL_MS`].
-    verified_keys: VerifiedKeys,
+    verified_keys: VerifiedKeys<(Arc<Identity>, PrebuiltIdentity)>,
 }
 
 /// A top-level claim; under `app_metadata` only when the policy opts in
@@ -676,17 +676,39 @@ impl Gate {
             return Err(Decision::deny(d.code, d.reason));
         }
         let key_hash = pepper.hash(key);
-        let Some(row) = self.verified_keys.take(&key_hash, now_ms) else {
-            return Err(Decision::LookupApiKey {
-                previous_hash: pepper.previous_hash(key),
-                key_hash,
-            });
+        let previous_hash = pepper.previous_hash(key);
+        let next_key = self.next_identity_key;
+        let (row, built) = match self.verified_keys.take(&key_hash, now_ms) {
+            None => {
+                return Err(Decision::LookupApiKey {
+                    previous_hash,
+                    key_hash,
+                })
+            }
+            Some(Ok(kept)) => (kept.row.clone(), kept.built.clone()),
+            Some(Err(once)) => (once.row, None),
         };
         if let Some(d) = row.refusal(now) {
             return Err(Decision::deny(d.code, d.reason));
         }
-        let identity = self.key_identity(&row)?;
-        Ok((Arc::new(identity), None))
+        if let Some((identity, json)) = built {
+            return Ok((identity, Some(json)));
+        }
+        let identity = Arc::new(self.key_identity(&row)?);
+        let Ok(json) = serde_json::to_string(identity.as_ref()) else {
+            return Err(Decision::deny(ErrorCode::Internal, "identity not serialisable"));
+        };
+        let prebuilt = PrebuiltIdentity {
+            key: next_key,
+            json: Arc::from(json),
+        };
+        self.next_identity_key += 1;
+        if !row.counted {
+            if let Some(Ok(kept)) = self.verified_keys.take(&key_hash, now_ms) {
+                kept.built = Some((identity.clone(), prebuilt.clone()));
+            }
+        }
+        Ok((identity, Some(prebuilt)))
     }
 
     /// The identity of a verified user API key: its owner (`sub`), tenant, the

@@ -136,6 +136,13 @@ fn a_verified_row_becomes_the_owners_identity_within_the_keys_scopes() {
     ));
     let (code, why) = denial(&g.check(&req("/users-only", &[("x-api-key", &key)]), NOW_MS));
     assert_eq!((code, why.as_str()), (ErrorCode::InvalidApiKey, "egk_ API keys are not accepted on this route"));
+    // reuse within the second keeps one prebuilt identity (named by the same key)
+    let keyed = |g: &mut Gate, t: f64| g.check(&req("/me", &[("x-api-key", &key)]), t).to_keyed_json();
+    let (first, json) = keyed(&mut g, NOW_MS + 6.0);
+    let (again, _) = keyed(&mut g, NOW_MS + 7.0);
+    assert!(first.contains("\"identity_key\":"), "{first}");
+    assert_eq!(first, again);
+    assert_eq!(serde_json::from_str::<Value>(&json.unwrap()).unwrap(), id);
     // after a second the key is looked up again
     lookup(&g.check(&req("/me", &[("x-api-key", &key)]), NOW_MS + 1000.0));
 }
