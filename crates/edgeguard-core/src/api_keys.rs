@@ -357,7 +357,9 @@ fn invalid(reason: impl Into<String>) -> Denial {
 
 fn in_range(v: Option<i64>, field: &str, lo: i64, hi: i64) -> Result<(), Denial> {
     match v {
-        Some(n) if n < lo || n > hi => Err(invalid(format!("{field} must be between {lo} and {hi}"))),
+        Some(n) if n < lo || n > hi => {
+            Err(invalid(format!("{field} must be between {lo} and {hi}")))
+        }
         _ => Ok(()),
     }
 }
@@ -378,14 +380,25 @@ impl CreateSpec {
         }
         spec.name = name.to_owned();
         if spec.scopes.is_empty() || spec.scopes.len() > MAX_SCOPES {
-            return Err(invalid(format!("scopes must name 1–{MAX_SCOPES} permissions")));
+            return Err(invalid(format!(
+                "scopes must name 1–{MAX_SCOPES} permissions"
+            )));
         }
         for s in &spec.scopes {
             if !permission_ok(s) {
-                return Err(invalid(format!("scope \"{}\" is not resource:action", s.escape_default())));
+                return Err(invalid(format!(
+                    "scope \"{}\" is not resource:action",
+                    s.escape_default()
+                )));
             }
         }
-        spec.scopes = spec.scopes.iter().cloned().collect::<BTreeSet<_>>().into_iter().collect();
+        spec.scopes = spec
+            .scopes
+            .iter()
+            .cloned()
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
         check_ceiling(&spec.scopes, held)?;
         in_range(spec.expires_in_s, "expires_in_s", 1, MAX_EXPIRES_IN_S)?;
         in_range(spec.uses, "uses", 0, 1_000_000_000)?;
@@ -493,7 +506,10 @@ impl KeyRow {
                     self.retry_after_s.unwrap_or(1).max(1)
                 ),
             )),
-            _ => Some(Denial::new(ErrorCode::Internal, "API key lookup answered an unknown status")),
+            _ => Some(Denial::new(
+                ErrorCode::Internal,
+                "API key lookup answered an unknown status",
+            )),
         }
     }
 }
@@ -551,7 +567,11 @@ impl<T> VerifiedKeys<T> {
     /// The answer for `key_hash` if fetched less than [`VERIFIED_KEY_TTL_MS`]
     /// before `now_ms` (and not in the future). A counted answer is removed
     /// and handed over (`Err`); a reusable one is lent (`Ok`).
-    pub fn take(&mut self, key_hash: &str, now_ms: f64) -> Option<Result<&mut VerifiedKey<T>, VerifiedKey<T>>> {
+    pub fn take(
+        &mut self,
+        key_hash: &str,
+        now_ms: f64,
+    ) -> Option<Result<&mut VerifiedKey<T>, VerifiedKey<T>>> {
         let e = self.entries.get(key_hash)?;
         let age = now_ms - e.fetched_ms;
         if !(0.0..VERIFIED_KEY_TTL_MS).contains(&age) {
@@ -598,9 +618,16 @@ mod tests {
             assert_eq!(check_format(&k.key, env), Ok(env));
             assert!(k.key.starts_with(&k.prefix));
             assert_eq!(k.prefix.len(), 17);
-            assert_eq!(format!("{k:?}").contains(&k.key), false, "Debug hides the key");
+            assert_eq!(
+                format!("{k:?}").contains(&k.key),
+                false,
+                "Debug hides the key"
+            );
         }
-        assert_ne!(mint(KeyEnv::Test).unwrap().key, mint(KeyEnv::Test).unwrap().key);
+        assert_ne!(
+            mint(KeyEnv::Test).unwrap().key,
+            mint(KeyEnv::Test).unwrap().key
+        );
     }
 
     #[test]
@@ -643,30 +670,62 @@ mod tests {
     fn malformed_and_mistyped_keys_are_refused_without_io() {
         let k = mint_with(KeyEnv::Test, counter(9)).unwrap().key;
         assert_eq!(check_format(&k, KeyEnv::Test), Ok(KeyEnv::Test));
-        assert_eq!(check_format(&k, KeyEnv::Live), Err(KeyFormatError::Environment));
+        assert_eq!(
+            check_format(&k, KeyEnv::Live),
+            Err(KeyFormatError::Environment)
+        );
         assert_eq!(check_format("", KeyEnv::Test), Err(KeyFormatError::Prefix));
-        assert_eq!(check_format("sb_secret_x", KeyEnv::Test), Err(KeyFormatError::Prefix));
-        assert_eq!(check_format("egk_prod_x", KeyEnv::Test), Err(KeyFormatError::Prefix));
-        assert_eq!(check_format(&k[..KEY_LEN - 1], KeyEnv::Test), Err(KeyFormatError::Length));
-        assert_eq!(check_format(&format!("{k}a"), KeyEnv::Test), Err(KeyFormatError::Length));
+        assert_eq!(
+            check_format("sb_secret_x", KeyEnv::Test),
+            Err(KeyFormatError::Prefix)
+        );
+        assert_eq!(
+            check_format("egk_prod_x", KeyEnv::Test),
+            Err(KeyFormatError::Prefix)
+        );
+        assert_eq!(
+            check_format(&k[..KEY_LEN - 1], KeyEnv::Test),
+            Err(KeyFormatError::Length)
+        );
+        assert_eq!(
+            check_format(&format!("{k}a"), KeyEnv::Test),
+            Err(KeyFormatError::Length)
+        );
         let mut bad = k.clone();
         bad.replace_range(20..21, "-");
-        assert_eq!(check_format(&bad, KeyEnv::Test), Err(KeyFormatError::Character));
+        assert_eq!(
+            check_format(&bad, KeyEnv::Test),
+            Err(KeyFormatError::Character)
+        );
         let mut multibyte = k[..KEY_LEN - 2].to_owned();
         multibyte.push('é');
-        assert_eq!(check_format(&multibyte, KeyEnv::Test), Err(KeyFormatError::Character));
+        assert_eq!(
+            check_format(&multibyte, KeyEnv::Test),
+            Err(KeyFormatError::Character)
+        );
         // every single-character typo in the random part is caught
         for i in 9..KEY_LEN - CHECKSUM_LEN {
             let mut t = k.clone().into_bytes();
             t[i] = if t[i] == b'a' { b'b' } else { b'a' };
             let t = String::from_utf8(t).unwrap();
-            assert_eq!(check_format(&t, KeyEnv::Test), Err(KeyFormatError::Checksum), "typo at {i}");
+            assert_eq!(
+                check_format(&t, KeyEnv::Test),
+                Err(KeyFormatError::Checksum),
+                "typo at {i}"
+            );
         }
         // a live key relabelled as test fails the checksum (it covers the env)
         let live = mint_with(KeyEnv::Live, counter(9)).unwrap().key;
         let relabelled = live.replacen("egk_live_", "egk_test_", 1);
-        assert_eq!(check_format(&relabelled, KeyEnv::Test), Err(KeyFormatError::Checksum));
-        for e in [KeyFormatError::Prefix, KeyFormatError::Checksum, KeyFormatError::Environment] {
+        assert_eq!(
+            check_format(&relabelled, KeyEnv::Test),
+            Err(KeyFormatError::Checksum)
+        );
+        for e in [
+            KeyFormatError::Prefix,
+            KeyFormatError::Checksum,
+            KeyFormatError::Environment,
+        ] {
             assert_eq!(e.denial().code, ErrorCode::InvalidApiKey);
         }
     }
@@ -681,20 +740,29 @@ mod tests {
         let p = Pepper::from_env(&env).unwrap();
         let h = p.hash("egk_test_x");
         assert_eq!(h.len(), 64);
-        assert!(h.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)));
+        assert!(h
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)));
         assert_eq!(p.previous_hash("egk_test_x"), None);
         assert!(!format!("{p:?}").contains("kkkk"));
         // RFC 4231-style check against an independent computation
         let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&[b'k'; 32]).unwrap();
         mac.update(b"egk_test_x");
-        let want: String = mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect();
+        let want: String = mac
+            .finalize()
+            .into_bytes()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
         assert_eq!(h, want);
         env.insert("SECRET_KEY_PREVIOUS".into(), "p".repeat(40));
         let rotated = Pepper::from_env(&env).unwrap();
         assert_eq!(rotated.hash("egk_test_x"), h);
         assert_ne!(rotated.previous_hash("egk_test_x").unwrap(), h);
         env.insert("SECRET_KEY_PREVIOUS".into(), "p".into());
-        assert!(Pepper::from_env(&env).unwrap_err().contains("SECRET_KEY_PREVIOUS"));
+        assert!(Pepper::from_env(&env)
+            .unwrap_err()
+            .contains("SECRET_KEY_PREVIOUS"));
     }
 
     fn v(s: &[&str]) -> Vec<String> {
@@ -703,11 +771,26 @@ mod tests {
 
     #[test]
     fn scopes_intersect_with_wildcards_and_never_exceed_either_side() {
-        assert_eq!(intersect(&v(&["users:read", "orders:write"]), &v(&["users:read"])), v(&["users:read"]));
-        assert_eq!(intersect(&v(&["users:*"]), &v(&["users:read"])), v(&["users:read"]));
-        assert_eq!(intersect(&v(&["users:read", "users:write"]), &v(&["users:*"])), v(&["users:read", "users:write"]));
-        assert_eq!(intersect(&v(&["users:*"]), &v(&["users:*"])), v(&["users:*"]));
-        assert_eq!(intersect(&v(&["orders:read"]), &v(&["users:*"])), Vec::<String>::new());
+        assert_eq!(
+            intersect(&v(&["users:read", "orders:write"]), &v(&["users:read"])),
+            v(&["users:read"])
+        );
+        assert_eq!(
+            intersect(&v(&["users:*"]), &v(&["users:read"])),
+            v(&["users:read"])
+        );
+        assert_eq!(
+            intersect(&v(&["users:read", "users:write"]), &v(&["users:*"])),
+            v(&["users:read", "users:write"])
+        );
+        assert_eq!(
+            intersect(&v(&["users:*"]), &v(&["users:*"])),
+            v(&["users:*"])
+        );
+        assert_eq!(
+            intersect(&v(&["orders:read"]), &v(&["users:*"])),
+            Vec::<String>::new()
+        );
         assert_eq!(intersect(&[], &v(&["users:read"])), Vec::<String>::new());
         assert!(!covers("users:read", "users:*"));
         assert!(!covers("user:*", "users:read"));
@@ -716,34 +799,85 @@ mod tests {
     #[test]
     fn creation_is_capped_by_the_creators_permissions() {
         let held = v(&["services:read", "orders:write", "public:read"]);
-        let s = CreateSpec::parse(br#"{"name":" ci ","scopes":["orders:write","services:read","orders:write"]}"#, &held).unwrap();
+        let s = CreateSpec::parse(
+            br#"{"name":" ci ","scopes":["orders:write","services:read","orders:write"]}"#,
+            &held,
+        )
+        .unwrap();
         assert_eq!(s.name, "ci");
         assert_eq!(s.scopes, v(&["orders:write", "services:read"]));
         let d = CreateSpec::parse(br#"{"name":"x","scopes":["users:write"]}"#, &held).unwrap_err();
-        assert_eq!((d.code, d.reason.as_str()), (ErrorCode::Forbidden, "scope users:write exceeds your own permissions"));
+        assert_eq!(
+            (d.code, d.reason.as_str()),
+            (
+                ErrorCode::Forbidden,
+                "scope users:write exceeds your own permissions"
+            )
+        );
         let d = CreateSpec::parse(br#"{"name":"x","scopes":["orders:*"]}"#, &held).unwrap_err();
-        assert_eq!(d.code, ErrorCode::Forbidden, "a wildcard needs a held wildcard");
-        let ok = CreateSpec::parse(br#"{"name":"x","scopes":["orders:read"]}"#, &v(&["orders:*"])).unwrap();
+        assert_eq!(
+            d.code,
+            ErrorCode::Forbidden,
+            "a wildcard needs a held wildcard"
+        );
+        let ok = CreateSpec::parse(
+            br#"{"name":"x","scopes":["orders:read"]}"#,
+            &v(&["orders:*"]),
+        )
+        .unwrap();
         assert_eq!(ok.scopes, v(&["orders:read"]));
         let full = CreateSpec::parse(
             br#"{"name":"x","scopes":["public:read"],"expires_in_s":60,"refill":{"amount":5,"interval_s":60},"rate_limit":{"limit":10,"window_s":1}}"#,
             &held,
         )
         .unwrap();
-        assert_eq!((full.uses, full.expires_in_s), (Some(5), Some(60)), "refill without uses starts full");
+        assert_eq!(
+            (full.uses, full.expires_in_s),
+            (Some(5), Some(60)),
+            "refill without uses starts full"
+        );
         for (body, code) in [
-            (&br#"{"name":"x","scopes":[]}"#[..], ErrorCode::ValidationFailed),
-            (br#"{"name":"","scopes":["public:read"]}"#, ErrorCode::ValidationFailed),
-            (br#"{"name":"x","scopes":["Public"]}"#, ErrorCode::ValidationFailed),
-            (br#"{"name":"x","scopes":["public:read"],"expires_in_s":0}"#, ErrorCode::ValidationFailed),
-            (br#"{"name":"x","scopes":["public:read"],"uses":-1}"#, ErrorCode::ValidationFailed),
-            (br#"{"name":"x","scopes":["public:read"],"extra":1}"#, ErrorCode::ValidationFailed),
-            (br#"{"name":"x","scopes":["public:read"],"rate_limit":{"limit":0,"window_s":1}}"#, ErrorCode::ValidationFailed),
-            (br#"{"name":"x","name":"y","scopes":["public:read"]}"#, ErrorCode::InvalidBody),
+            (
+                &br#"{"name":"x","scopes":[]}"#[..],
+                ErrorCode::ValidationFailed,
+            ),
+            (
+                br#"{"name":"","scopes":["public:read"]}"#,
+                ErrorCode::ValidationFailed,
+            ),
+            (
+                br#"{"name":"x","scopes":["Public"]}"#,
+                ErrorCode::ValidationFailed,
+            ),
+            (
+                br#"{"name":"x","scopes":["public:read"],"expires_in_s":0}"#,
+                ErrorCode::ValidationFailed,
+            ),
+            (
+                br#"{"name":"x","scopes":["public:read"],"uses":-1}"#,
+                ErrorCode::ValidationFailed,
+            ),
+            (
+                br#"{"name":"x","scopes":["public:read"],"extra":1}"#,
+                ErrorCode::ValidationFailed,
+            ),
+            (
+                br#"{"name":"x","scopes":["public:read"],"rate_limit":{"limit":0,"window_s":1}}"#,
+                ErrorCode::ValidationFailed,
+            ),
+            (
+                br#"{"name":"x","name":"y","scopes":["public:read"]}"#,
+                ErrorCode::InvalidBody,
+            ),
             (b"{", ErrorCode::InvalidBody),
             (b"\xff", ErrorCode::InvalidBody),
         ] {
-            assert_eq!(CreateSpec::parse(body, &held).map_err(|d| d.code), Err(code), "{}", String::from_utf8_lossy(body));
+            assert_eq!(
+                CreateSpec::parse(body, &held).map_err(|d| d.code),
+                Err(code),
+                "{}",
+                String::from_utf8_lossy(body)
+            );
         }
     }
 
@@ -752,8 +886,14 @@ mod tests {
         assert_eq!(rotate_overlap(b""), Ok(DEFAULT_ROTATE_OVERLAP_S));
         assert_eq!(rotate_overlap(br#"{"overlap_s":0}"#), Ok(0));
         assert_eq!(rotate_overlap(br#"{"overlap_s":604800}"#), Ok(604_800));
-        assert_eq!(rotate_overlap(br#"{"overlap_s":604801}"#).unwrap_err().code, ErrorCode::ValidationFailed);
-        assert_eq!(rotate_overlap(br#"{"overlap":1}"#).unwrap_err().code, ErrorCode::ValidationFailed);
+        assert_eq!(
+            rotate_overlap(br#"{"overlap_s":604801}"#).unwrap_err().code,
+            ErrorCode::ValidationFailed
+        );
+        assert_eq!(
+            rotate_overlap(br#"{"overlap":1}"#).unwrap_err().code,
+            ErrorCode::ValidationFailed
+        );
     }
 
     #[test]
@@ -772,14 +912,31 @@ mod tests {
         };
         assert_eq!(row("ok").refusal(99), None);
         assert_eq!(row("ok").refusal(100).unwrap().reason, "API key expired");
-        for (s, reason) in [("unknown", "API key not recognised"), ("revoked", "API key revoked"), ("exhausted", "API key has no uses left")] {
+        for (s, reason) in [
+            ("unknown", "API key not recognised"),
+            ("revoked", "API key revoked"),
+            ("exhausted", "API key has no uses left"),
+        ] {
             let d = row(s).refusal(0).unwrap();
-            assert_eq!((d.code, d.reason.as_str()), (ErrorCode::InvalidApiKey, reason));
+            assert_eq!(
+                (d.code, d.reason.as_str()),
+                (ErrorCode::InvalidApiKey, reason)
+            );
         }
         let d = row("rate_limited").refusal(0).unwrap();
-        assert_eq!((d.code, d.reason.as_str()), (ErrorCode::RateLimited, "API key rate limit reached; retry in 3 s"));
+        assert_eq!(
+            (d.code, d.reason.as_str()),
+            (
+                ErrorCode::RateLimited,
+                "API key rate limit reached; retry in 3 s"
+            )
+        );
         assert_eq!(row("weird").refusal(0).unwrap().code, ErrorCode::Internal);
-        assert!(row("owner_removed").refusal(0).unwrap().reason.contains("no longer a member"));
+        assert!(row("owner_removed")
+            .refusal(0)
+            .unwrap()
+            .reason
+            .contains("no longer a member"));
     }
 
     #[test]
@@ -799,18 +956,33 @@ mod tests {
         let mut c = VerifiedKeys::<u32>::default();
         c.put("h", row(false), 1000.0);
         c.take("h", 1000.0).unwrap().unwrap().built = Some(7);
-        assert_eq!(c.take("h", 1999.0).unwrap().unwrap().built, Some(7), "reused with what was built");
+        assert_eq!(
+            c.take("h", 1999.0).unwrap().unwrap().built,
+            Some(7),
+            "reused with what was built"
+        );
         assert!(c.take("h", 2000.0).is_none(), "gone after 1 s");
         assert!(c.is_empty());
         c.put("h", row(false), 1000.0);
-        assert!(c.take("h", 999.0).is_none(), "a clock going back does not extend it");
+        assert!(
+            c.take("h", 999.0).is_none(),
+            "a clock going back does not extend it"
+        );
         c.put("c", row(true), 1000.0);
         assert!(c.take("c", 1001.0).unwrap().is_err(), "handed over");
-        assert!(c.take("c", 1002.0).is_none(), "a counted answer serves one request");
+        assert!(
+            c.take("c", 1002.0).is_none(),
+            "a counted answer serves one request"
+        );
         for i in 0..VERIFIED_KEYS_CAP + 10 {
             c.put(&format!("k{i}"), row(false), i as f64);
         }
         assert!(c.len() <= VERIFIED_KEYS_CAP);
-        assert!(c.take(&format!("k{}", VERIFIED_KEYS_CAP + 9), (VERIFIED_KEYS_CAP + 9) as f64).is_some());
+        assert!(c
+            .take(
+                &format!("k{}", VERIFIED_KEYS_CAP + 9),
+                (VERIFIED_KEYS_CAP + 9) as f64
+            )
+            .is_some());
     }
 }

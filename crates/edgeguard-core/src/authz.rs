@@ -465,7 +465,12 @@ impl Gate {
     /// Installs what `private.api_key_verify` answered for `key_hash` (after a
     /// [`Decision::LookupApiKey`]), fetched at `now_ms`. The next check with
     /// that key decides from it; a counted key's answer serves that one check only.
-    pub fn put_api_key(&mut self, key_hash: &str, row_json: &str, now_ms: f64) -> Result<(), String> {
+    pub fn put_api_key(
+        &mut self,
+        key_hash: &str,
+        row_json: &str,
+        now_ms: f64,
+    ) -> Result<(), String> {
         let row: KeyRow = serde_json::from_str(row_json)
             .map_err(|_| "api key row: not the shape private.api_key_verify answers".to_string())?;
         self.verified_keys.put(key_hash, row, now_ms);
@@ -696,7 +701,10 @@ impl Gate {
         }
         let identity = Arc::new(self.key_identity(&row)?);
         let Ok(json) = serde_json::to_string(identity.as_ref()) else {
-            return Err(Decision::deny(ErrorCode::Internal, "identity not serialisable"));
+            return Err(Decision::deny(
+                ErrorCode::Internal,
+                "identity not serialisable",
+            ));
         };
         let prebuilt = PrebuiltIdentity {
             key: next_key,
@@ -716,7 +724,10 @@ impl Gate {
     /// key's scopes. `claims` are what `asUser` sets for the owner under RLS.
     fn key_identity(&self, row: &KeyRow) -> Result<Identity, Decision> {
         let (Some(id), Some(sub)) = (&row.key_id, &row.user_id) else {
-            return Err(Decision::deny(ErrorCode::Internal, "API key row lacks its id or owner"));
+            return Err(Decision::deny(
+                ErrorCode::Internal,
+                "API key row lacks its id or owner",
+            ));
         };
         let roles = &self.policy.roles;
         let user_role = row.user_role.clone().filter(|r| roles.rank(r).is_some());

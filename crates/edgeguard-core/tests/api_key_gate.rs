@@ -30,7 +30,10 @@ fn env(extra: &[(&str, &str)]) -> BTreeMap<String, String> {
     let mut e = BTreeMap::new();
     e.insert("SECRET_KEY".into(), PEPPER.into());
     e.insert("APP_ENV".into(), "development".into());
-    e.insert("JWT_SECRET".into(), "super-secret-jwt-token-with-at-least-32-characters-long".into());
+    e.insert(
+        "JWT_SECRET".into(),
+        "super-secret-jwt-token-with-at-least-32-characters-long".into(),
+    );
     for (k, v) in extra {
         e.insert((*k).into(), (*v).into());
     }
@@ -66,7 +69,10 @@ fn denial(d: &Decision) -> (ErrorCode, String) {
 
 fn lookup(d: &Decision) -> String {
     match d {
-        Decision::LookupApiKey { key_hash, previous_hash } => {
+        Decision::LookupApiKey {
+            key_hash,
+            previous_hash,
+        } => {
             assert_eq!(*previous_hash, None);
             key_hash.clone()
         }
@@ -94,14 +100,24 @@ fn malformed_keys_are_refused_before_any_lookup() {
         assert!(!why.contains(key), "the reason never names the key");
     }
     // the Bearer form is the same credential
-    let (code, _) = denial(&g.check(&req("/me", &[("authorization", &format!("Bearer {typo}"))]), NOW_MS));
+    let (code, _) = denial(&g.check(
+        &req("/me", &[("authorization", &format!("Bearer {typo}"))]),
+        NOW_MS,
+    ));
     assert_eq!(code, ErrorCode::InvalidApiKey);
     // a well-formed key asks for one lookup, by its keyed hash
     let hash = lookup(&g.check(&req("/me", &[("x-api-key", &good)]), NOW_MS));
     assert_eq!(hash, Pepper::from_env(&env(&[])).unwrap().hash(&good));
-    let wire: Value = serde_json::from_str(&g.check(&req("/me", &[("x-api-key", &good)]), NOW_MS).to_json()).unwrap();
+    let wire: Value = serde_json::from_str(
+        &g.check(&req("/me", &[("x-api-key", &good)]), NOW_MS)
+            .to_json(),
+    )
+    .unwrap();
     assert_eq!(wire["lookup_api_key"]["key_hash"], json!(hash));
-    assert!(!wire.to_string().contains(&good), "the wire answer never carries the key");
+    assert!(
+        !wire.to_string().contains(&good),
+        "the wire answer never carries the key"
+    );
 }
 
 #[test]
@@ -110,7 +126,9 @@ fn a_verified_row_becomes_the_owners_identity_within_the_keys_scopes() {
     let key = api_keys::mint(KeyEnv::Test).unwrap().key;
     let hash = lookup(&g.check(&req("/me", &[("x-api-key", &key)]), NOW_MS));
     g.put_api_key(&hash, &row("ok", false), NOW_MS).unwrap();
-    let Decision::Allow { identity, .. } = g.check(&req("/me", &[("x-api-key", &key)]), NOW_MS + 1.0) else {
+    let Decision::Allow { identity, .. } =
+        g.check(&req("/me", &[("x-api-key", &key)]), NOW_MS + 1.0)
+    else {
         panic!("allowed")
     };
     let id: Value = serde_json::to_value(identity.as_ref()).unwrap();
@@ -125,19 +143,40 @@ fn a_verified_row_becomes_the_owners_identity_within_the_keys_scopes() {
     assert_eq!(id["claims"]["sub"], OWNER);
     assert_eq!(id["claims"]["role"], "authenticated");
     // route permissions and tenant isolation apply to key callers
-    assert!(matches!(g.check(&req("/orders", &[("x-api-key", &key)]), NOW_MS + 2.0), Decision::Allow { .. }));
-    assert!(matches!(g.check(&req(&format!("/t/{TENANT}"), &[("x-api-key", &key)]), NOW_MS + 3.0), Decision::Allow { .. }));
+    assert!(matches!(
+        g.check(&req("/orders", &[("x-api-key", &key)]), NOW_MS + 2.0),
+        Decision::Allow { .. }
+    ));
+    assert!(matches!(
+        g.check(
+            &req(&format!("/t/{TENANT}"), &[("x-api-key", &key)]),
+            NOW_MS + 3.0
+        ),
+        Decision::Allow { .. }
+    ));
     let (code, _) = denial(&g.check(&req("/t/other", &[("x-api-key", &key)]), NOW_MS + 4.0));
     assert_eq!(code, ErrorCode::TenantMismatch);
     // Bearer egk_ works alike; a route without apikey refuses it
     assert!(matches!(
-        g.check(&req("/me", &[("authorization", &format!("Bearer {key}"))]), NOW_MS + 5.0),
+        g.check(
+            &req("/me", &[("authorization", &format!("Bearer {key}"))]),
+            NOW_MS + 5.0
+        ),
         Decision::Allow { .. }
     ));
     let (code, why) = denial(&g.check(&req("/users-only", &[("x-api-key", &key)]), NOW_MS));
-    assert_eq!((code, why.as_str()), (ErrorCode::InvalidApiKey, "egk_ API keys are not accepted on this route"));
+    assert_eq!(
+        (code, why.as_str()),
+        (
+            ErrorCode::InvalidApiKey,
+            "egk_ API keys are not accepted on this route"
+        )
+    );
     // reuse within the second keeps one prebuilt identity (named by the same key)
-    let keyed = |g: &mut Gate, t: f64| g.check(&req("/me", &[("x-api-key", &key)]), t).to_keyed_json();
+    let keyed = |g: &mut Gate, t: f64| {
+        g.check(&req("/me", &[("x-api-key", &key)]), t)
+            .to_keyed_json()
+    };
     let (first, json) = keyed(&mut g, NOW_MS + 6.0);
     let (again, _) = keyed(&mut g, NOW_MS + 7.0);
     assert!(first.contains("\"identity_key\":"), "{first}");
@@ -152,20 +191,43 @@ fn every_refused_status_is_invalid_api_key_or_rate_limited() {
     let mut g = Gate::new(POLICY, &env(&[])).unwrap();
     let key = api_keys::mint(KeyEnv::Test).unwrap().key;
     for (status, code, reason) in [
-        ("unknown", ErrorCode::InvalidApiKey, "API key not recognised"),
+        (
+            "unknown",
+            ErrorCode::InvalidApiKey,
+            "API key not recognised",
+        ),
         ("revoked", ErrorCode::InvalidApiKey, "API key revoked"),
         ("expired", ErrorCode::InvalidApiKey, "API key expired"),
-        ("exhausted", ErrorCode::InvalidApiKey, "API key has no uses left"),
-        ("rate_limited", ErrorCode::RateLimited, "API key rate limit reached; retry in 7 s"),
+        (
+            "exhausted",
+            ErrorCode::InvalidApiKey,
+            "API key has no uses left",
+        ),
+        (
+            "rate_limited",
+            ErrorCode::RateLimited,
+            "API key rate limit reached; retry in 7 s",
+        ),
     ] {
         let hash = lookup(&g.check(&req("/keys-only", &[("x-api-key", &key)]), NOW_MS));
         g.put_api_key(&hash, &row(status, true), NOW_MS).unwrap();
-        assert_eq!(denial(&g.check(&req("/keys-only", &[("x-api-key", &key)]), NOW_MS)), (code, reason.to_string()));
+        assert_eq!(
+            denial(&g.check(&req("/keys-only", &[("x-api-key", &key)]), NOW_MS)),
+            (code, reason.to_string())
+        );
     }
     // an ok row past its expiry is refused at use time
     let hash = lookup(&g.check(&req("/keys-only", &[("x-api-key", &key)]), NOW_MS));
-    g.put_api_key(&hash, &row("ok", false), NOW_MS + 60_000.0).unwrap();
-    assert_eq!(denial(&g.check(&req("/keys-only", &[("x-api-key", &key)]), NOW_MS + 60_500.0)).1, "API key expired");
+    g.put_api_key(&hash, &row("ok", false), NOW_MS + 60_000.0)
+        .unwrap();
+    assert_eq!(
+        denial(&g.check(
+            &req("/keys-only", &[("x-api-key", &key)]),
+            NOW_MS + 60_500.0
+        ))
+        .1,
+        "API key expired"
+    );
     assert!(g.put_api_key(&hash, "{\"nope\":1}", NOW_MS).is_err());
 }
 
@@ -175,7 +237,10 @@ fn a_counted_keys_answer_serves_one_request() {
     let key = api_keys::mint(KeyEnv::Test).unwrap().key;
     let hash = lookup(&g.check(&req("/me", &[("x-api-key", &key)]), NOW_MS));
     g.put_api_key(&hash, &row("ok", true), NOW_MS).unwrap();
-    assert!(matches!(g.check(&req("/me", &[("x-api-key", &key)]), NOW_MS), Decision::Allow { .. }));
+    assert!(matches!(
+        g.check(&req("/me", &[("x-api-key", &key)]), NOW_MS),
+        Decision::Allow { .. }
+    ));
     lookup(&g.check(&req("/me", &[("x-api-key", &key)]), NOW_MS));
 }
 
@@ -185,15 +250,36 @@ fn no_downgrade_and_no_confusion_between_credentials() {
     let key = api_keys::mint(KeyEnv::Test).unwrap().key;
     let other = api_keys::mint(KeyEnv::Test).unwrap().key;
     // an invalid user token next to a key is still refused as a token
-    let (code, _) = denial(&g.check(&req("/me", &[("authorization", "Bearer not.a.jwt"), ("x-api-key", &key)]), NOW_MS));
-    assert_eq!(code, ErrorCode::InvalidJwt);
-    let (code, why) = denial(&g.check(
-        &req("/me", &[("authorization", &format!("Bearer {other}")), ("x-api-key", &key)]),
+    let (code, _) = denial(&g.check(
+        &req(
+            "/me",
+            &[("authorization", "Bearer not.a.jwt"), ("x-api-key", &key)],
+        ),
         NOW_MS,
     ));
-    assert_eq!((code, why.as_str()), (ErrorCode::InvalidApiKey, "Bearer API key differs from the x-api-key header"));
+    assert_eq!(code, ErrorCode::InvalidJwt);
+    let (code, why) = denial(&g.check(
+        &req(
+            "/me",
+            &[
+                ("authorization", &format!("Bearer {other}")),
+                ("x-api-key", &key),
+            ],
+        ),
+        NOW_MS,
+    ));
+    assert_eq!(
+        (code, why.as_str()),
+        (
+            ErrorCode::InvalidApiKey,
+            "Bearer API key differs from the x-api-key header"
+        )
+    );
     let (code, why) = denial(&g.check(&req("/keys-only", &[]), NOW_MS));
-    assert_eq!((code, why.as_str()), (ErrorCode::MissingCredentials, "an x-api-key is required"));
+    assert_eq!(
+        (code, why.as_str()),
+        (ErrorCode::MissingCredentials, "an x-api-key is required")
+    );
 }
 
 #[test]
@@ -207,10 +293,23 @@ fn the_pepper_is_required_and_rotates() {
     assert!(why.contains("SECRET_KEY"));
     let mut prod = no_pepper.clone();
     prod.insert("APP_ENV".into(), "production".into());
-    assert!(Gate::new(POLICY, &prod).unwrap_err().contains("SECRET_KEY"), "production refuses to start");
-    let mut g = Gate::new(POLICY, &env(&[("SECRET_KEY_PREVIOUS", "previous-previous-previous-previous-32")])).unwrap();
+    assert!(
+        Gate::new(POLICY, &prod).unwrap_err().contains("SECRET_KEY"),
+        "production refuses to start"
+    );
+    let mut g = Gate::new(
+        POLICY,
+        &env(&[(
+            "SECRET_KEY_PREVIOUS",
+            "previous-previous-previous-previous-32",
+        )]),
+    )
+    .unwrap();
     match g.check(&req("/me", &[("x-api-key", &key)]), NOW_MS) {
-        Decision::LookupApiKey { key_hash, previous_hash: Some(p) } => assert_ne!(key_hash, p),
+        Decision::LookupApiKey {
+            key_hash,
+            previous_hash: Some(p),
+        } => assert_ne!(key_hash, p),
         other => panic!("lookup with both hashes, got {}", other.to_json()),
     }
 }

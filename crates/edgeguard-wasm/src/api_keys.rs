@@ -9,7 +9,8 @@ use serde_json::json;
 use wasm_bindgen::prelude::*;
 
 fn refusal(d: &Denial) -> String {
-    json!({"ok": false, "code": d.code.as_str(), "status": d.code.status(), "reason": d.reason}).to_string()
+    json!({"ok": false, "code": d.code.as_str(), "status": d.code.status(), "reason": d.reason})
+        .to_string()
 }
 
 /// A fresh key for the deployment of `env_json` (environment from `APP_ENV`)

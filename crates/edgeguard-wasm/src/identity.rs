@@ -125,7 +125,12 @@ impl Gate {
     /// for the `key_hash` a `lookup_api_key` answer named, fetched at `now_ms`;
     /// then ask again. Throws on a row of another shape.
     #[wasm_bindgen(js_name = putApiKey)]
-    pub fn put_api_key(&mut self, key_hash: &str, row_json: &str, now_ms: f64) -> Result<(), JsError> {
+    pub fn put_api_key(
+        &mut self,
+        key_hash: &str,
+        row_json: &str,
+        now_ms: f64,
+    ) -> Result<(), JsError> {
         self.inner
             .put_api_key(key_hash, row_json, now_ms)
             .map_err(|e| JsError::new(&e))
@@ -171,7 +176,10 @@ fn request_from_parts(
             headers.insert(k.to_ascii_lowercase(), v);
         }
     }
-    for (name, value) in ["authorization", "apikey", "x-api-key"].into_iter().zip(credentials) {
+    for (name, value) in ["authorization", "apikey", "x-api-key"]
+        .into_iter()
+        .zip(credentials)
+    {
         if let Some(v) = value {
             headers.insert(name.to_owned(), v);
         }
