@@ -177,15 +177,20 @@ pub enum Decision {
         /// refused (for the security event's actor); never an unverified claim.
         actor: Option<String>,
     },
-    /// A well-formed user API key not verified in the last second: the shim
-    /// calls `private.api_key_verify(key_hash, previous_hash)`, hands the row
-    /// to [`Gate::put_api_key`] and asks again (docs/api-keys.md).
-    LookupApiKey {
-        /// HMAC-SHA256 of the key under `SECRET_KEY` (what is stored).
-        key_hash: String,
-        /// The same under `SECRET_KEY_PREVIOUS`, during a pepper rotation.
-        previous_hash: Option<String>,
-    },
+}
+
+/// What the shim must look up for a well-formed user API key the gate has not
+/// verified in the last second (docs/api-keys.md): it calls
+/// `private.api_key_verify(key_hash, previous_hash)`, hands the row to
+/// [`Gate::put_api_key`] and asks again. Until then the check is a denial
+/// (`INVALID_API_KEY`, "API key not verified"): a caller that ignores
+/// lookups fails closed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ApiKeyLookup {
+    /// HMAC-SHA256 of the key under `SECRET_KEY` (what is stored).
+    pub key_hash: String,
+    /// The same under `SECRET_KEY_PREVIOUS`, during a pepper rotation.
+    pub previous_hash: Option<String>,
 }
 
 /// `{"ok":true,"route":…,"params":…` — the start of an allow's wire JSON,
@@ -264,13 +269,6 @@ impl Decision {
             } => {
                 serde_json::json!({"ok": false, "code": denial.code.as_str(), "status": denial.code.status(), "reason": denial.reason, "refetch_jwks": refetch_jwks, "actor": actor})
             }
-            Decision::LookupApiKey {
-                key_hash,
-                previous_hash,
-            } => {
-                let code = ErrorCode::InvalidApiKey;
-                serde_json::json!({"ok": false, "code": code.as_str(), "status": code.status(), "reason": "API key not verified", "lookup_api_key": {"key_hash": key_hash, "previous_hash": previous_hash}})
-            }
         };
         v.to_string()
     }
@@ -292,6 +290,8 @@ pub struct Gate {
     key_env: KeyEnv,
     /// Verified user API keys, kept at most [`user_keys::VERIFIED_KEY_TTL_MS`].
     verified_keys: VerifiedKeys<(Arc<Identity>, PrebuiltIdentity)>,
+    /// The lookup the last check asked for, if any.
+    api_key_lookup: Option<ApiKeyLookup>,
 }
 
 /// A top-level claim; under `app_metadata` only when the policy opts in
@@ -408,6 +408,7 @@ impl Gate {
             pepper: Pepper::from_env(env),
             key_env: KeyEnv::for_production(config.app_env.is_production()),
             verified_keys: VerifiedKeys::default(),
+            api_key_lookup: None,
             config,
         })
     }
@@ -462,8 +463,13 @@ impl Gate {
     pub fn cached_tokens(&self) -> usize {
         self.tokens.len()
     }
+    /// The lookup the last [`Gate::check`] asked for (its denial says "API key
+    /// not verified"), taken: a second call answers `None`.
+    pub fn take_api_key_lookup(&mut self) -> Option<ApiKeyLookup> {
+        self.api_key_lookup.take()
+    }
     /// Installs what `private.api_key_verify` answered for `key_hash` (after a
-    /// [`Decision::LookupApiKey`]), fetched at `now_ms`. The next check with
+    /// [`Gate::take_api_key_lookup`]), fetched at `now_ms`. The next check with
     /// that key decides from it; a counted key's answer serves that one check only.
     pub fn put_api_key(
         &mut self,
@@ -479,6 +485,7 @@ impl Gate {
 
     /// Decides one request at `now_ms` (milliseconds since the epoch).
     pub fn check(&mut self, req: &Request, now_ms: f64) -> Decision {
+        self.api_key_lookup = None;
         let policy = Arc::clone(&self.policy);
         let (route, params) = match policy.route(&req.method, &req.path) {
             Ok((r, p)) => (r, p),
@@ -670,7 +677,7 @@ impl Gate {
     }
 
     /// A user API key: format and checksum first (no I/O), then the verified
-    /// row (≤ 1 s old, or asked for with [`Decision::LookupApiKey`]).
+    /// row (≤ 1 s old, or asked for with an [`ApiKeyLookup`]).
     fn verify_user_key(&mut self, key: &str, now: i64, now_ms: f64) -> Result<Authed, Decision> {
         let pepper = match &self.pepper {
             Ok(p) => p,
@@ -685,10 +692,14 @@ impl Gate {
         let next_key = self.next_identity_key;
         let (row, built) = match self.verified_keys.take(&key_hash, now_ms) {
             None => {
-                return Err(Decision::LookupApiKey {
+                self.api_key_lookup = Some(ApiKeyLookup {
                     previous_hash,
                     key_hash,
-                })
+                });
+                return Err(Decision::deny(
+                    ErrorCode::InvalidApiKey,
+                    "API key not verified",
+                ));
             }
             Some(Ok(kept)) => (kept.row.clone(), kept.built.clone()),
             Some(Err(once)) => (once.row, None),

@@ -67,17 +67,19 @@ fn denial(d: &Decision) -> (ErrorCode, String) {
     }
 }
 
-fn lookup(d: &Decision) -> String {
-    match d {
-        Decision::LookupApiKey {
-            key_hash,
-            previous_hash,
-        } => {
-            assert_eq!(*previous_hash, None);
-            key_hash.clone()
-        }
-        other => panic!("expected a lookup, got {}", other.to_json()),
-    }
+/// Checks `r` and expects the gate to ask for a lookup (denying until then); the key hash.
+#[track_caller]
+fn lookup_for(g: &mut Gate, r: &Request, now_ms: f64) -> String {
+    let d = g.check(r, now_ms);
+    assert_eq!(
+        denial(&d),
+        (ErrorCode::InvalidApiKey, "API key not verified".to_string()),
+        "fails closed until the row is in"
+    );
+    let l = g.take_api_key_lookup().expect("a lookup is asked for");
+    assert_eq!(l.previous_hash, None);
+    assert_eq!(g.take_api_key_lookup(), None, "taken once");
+    l.key_hash
 }
 
 #[test]
@@ -106,25 +108,26 @@ fn malformed_keys_are_refused_before_any_lookup() {
     ));
     assert_eq!(code, ErrorCode::InvalidApiKey);
     // a well-formed key asks for one lookup, by its keyed hash
-    let hash = lookup(&g.check(&req("/me", &[("x-api-key", &good)]), NOW_MS));
+    let hash = lookup_for(&mut g, &req("/me", &[("x-api-key", &good)]), NOW_MS);
     assert_eq!(hash, Pepper::from_env(&env(&[])).unwrap().hash(&good));
-    let wire: Value = serde_json::from_str(
-        &g.check(&req("/me", &[("x-api-key", &good)]), NOW_MS)
-            .to_json(),
-    )
-    .unwrap();
-    assert_eq!(wire["lookup_api_key"]["key_hash"], json!(hash));
+    let wire = g
+        .check(&req("/me", &[("x-api-key", &good)]), NOW_MS)
+        .to_json();
     assert!(
-        !wire.to_string().contains(&good),
-        "the wire answer never carries the key"
+        !wire.contains(&good) && !wire.contains(&hash),
+        "the denial carries neither key nor hash"
     );
+    g.take_api_key_lookup();
+    // a malformed key asks for no lookup
+    g.check(&req("/me", &[("x-api-key", &typo)]), NOW_MS);
+    assert_eq!(g.take_api_key_lookup(), None);
 }
 
 #[test]
 fn a_verified_row_becomes_the_owners_identity_within_the_keys_scopes() {
     let mut g = Gate::new(POLICY, &env(&[])).unwrap();
     let key = api_keys::mint(KeyEnv::Test).unwrap().key;
-    let hash = lookup(&g.check(&req("/me", &[("x-api-key", &key)]), NOW_MS));
+    let hash = lookup_for(&mut g, &req("/me", &[("x-api-key", &key)]), NOW_MS);
     g.put_api_key(&hash, &row("ok", false), NOW_MS).unwrap();
     let Decision::Allow { identity, .. } =
         g.check(&req("/me", &[("x-api-key", &key)]), NOW_MS + 1.0)
@@ -183,7 +186,7 @@ fn a_verified_row_becomes_the_owners_identity_within_the_keys_scopes() {
     assert_eq!(first, again);
     assert_eq!(serde_json::from_str::<Value>(&json.unwrap()).unwrap(), id);
     // after a second the key is looked up again
-    lookup(&g.check(&req("/me", &[("x-api-key", &key)]), NOW_MS + 1000.0));
+    lookup_for(&mut g, &req("/me", &[("x-api-key", &key)]), NOW_MS + 1000.0);
 }
 
 #[test]
@@ -209,7 +212,7 @@ fn every_refused_status_is_invalid_api_key_or_rate_limited() {
             "API key rate limit reached; retry in 7 s",
         ),
     ] {
-        let hash = lookup(&g.check(&req("/keys-only", &[("x-api-key", &key)]), NOW_MS));
+        let hash = lookup_for(&mut g, &req("/keys-only", &[("x-api-key", &key)]), NOW_MS);
         g.put_api_key(&hash, &row(status, true), NOW_MS).unwrap();
         assert_eq!(
             denial(&g.check(&req("/keys-only", &[("x-api-key", &key)]), NOW_MS)),
@@ -217,7 +220,7 @@ fn every_refused_status_is_invalid_api_key_or_rate_limited() {
         );
     }
     // an ok row past its expiry is refused at use time
-    let hash = lookup(&g.check(&req("/keys-only", &[("x-api-key", &key)]), NOW_MS));
+    let hash = lookup_for(&mut g, &req("/keys-only", &[("x-api-key", &key)]), NOW_MS);
     g.put_api_key(&hash, &row("ok", false), NOW_MS + 60_000.0)
         .unwrap();
     assert_eq!(
@@ -235,13 +238,13 @@ fn every_refused_status_is_invalid_api_key_or_rate_limited() {
 fn a_counted_keys_answer_serves_one_request() {
     let mut g = Gate::new(POLICY, &env(&[])).unwrap();
     let key = api_keys::mint(KeyEnv::Test).unwrap().key;
-    let hash = lookup(&g.check(&req("/me", &[("x-api-key", &key)]), NOW_MS));
+    let hash = lookup_for(&mut g, &req("/me", &[("x-api-key", &key)]), NOW_MS);
     g.put_api_key(&hash, &row("ok", true), NOW_MS).unwrap();
     assert!(matches!(
         g.check(&req("/me", &[("x-api-key", &key)]), NOW_MS),
         Decision::Allow { .. }
     ));
-    lookup(&g.check(&req("/me", &[("x-api-key", &key)]), NOW_MS));
+    lookup_for(&mut g, &req("/me", &[("x-api-key", &key)]), NOW_MS);
 }
 
 #[test]
@@ -305,11 +308,8 @@ fn the_pepper_is_required_and_rotates() {
         )]),
     )
     .unwrap();
-    match g.check(&req("/me", &[("x-api-key", &key)]), NOW_MS) {
-        Decision::LookupApiKey {
-            key_hash,
-            previous_hash: Some(p),
-        } => assert_ne!(key_hash, p),
-        other => panic!("lookup with both hashes, got {}", other.to_json()),
-    }
+    g.check(&req("/me", &[("x-api-key", &key)]), NOW_MS);
+    let l = g.take_api_key_lookup().expect("a lookup");
+    assert!(l.previous_hash.is_some(), "with both hashes");
+    assert_ne!(Some(l.key_hash), l.previous_hash);
 }

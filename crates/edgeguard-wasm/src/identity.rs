@@ -62,10 +62,16 @@ impl Gate {
     }
 
     /// Decides one request. `request_json`: `{"method","path","query","headers":{..},"body_json"?}`.
-    /// Returns `{"ok":true,"route","params","identity"}` or `{"ok":false,"code","status","reason","refetch_jwks"}`.
+    /// Returns `{"ok":true,"route","params","identity"}` or
+    /// `{"ok":false,"code","status","reason","refetch_jwks"}`, plus
+    /// `"lookup_api_key":{"key_hash","previous_hash"}` when a user API key must
+    /// be verified first (see [`Gate::put_api_key`]).
     pub fn check(&mut self, request_json: &str, now_ms: f64) -> String {
         match Request::from_json(request_json) {
-            Ok(req) => self.inner.check(&req, now_ms).to_json(),
+            Ok(req) => {
+                let answer = self.inner.check(&req, now_ms).to_json();
+                self.with_lookup(answer)
+            }
             Err(denial) => Decision::Deny {
                 denial: Denial::new(ErrorCode::Internal, denial.reason),
                 refetch_jwks: false,
@@ -110,7 +116,7 @@ impl Gate {
             Ok(req) => {
                 let (answer, identity) = self.inner.check(&req, now_ms).to_keyed_json();
                 self.last_identity = identity;
-                answer
+                self.with_lookup(answer)
             }
             Err(reason) => Decision::Deny {
                 denial: Denial::new(ErrorCode::Internal, format!("request parts: {reason}")),
@@ -118,6 +124,24 @@ impl Gate {
                 actor: None,
             }
             .to_json(),
+        }
+    }
+
+    /// A denial JSON with the lookup the core asked for added (a user API key
+    /// to verify in Postgres); any other answer unchanged.
+    fn with_lookup(&mut self, answer: String) -> String {
+        let Some(lookup) = self.inner.take_api_key_lookup() else {
+            return answer;
+        };
+        match serde_json::from_str::<serde_json::Value>(&answer) {
+            Ok(serde_json::Value::Object(mut m)) => {
+                m.insert(
+                    "lookup_api_key".into(),
+                    serde_json::to_value(&lookup).unwrap_or_default(),
+                );
+                serde_json::Value::Object(m).to_string()
+            }
+            _ => answer,
         }
     }
 
