@@ -28,7 +28,7 @@ pub const KEY_PREFIX: &str = "egk_";
 pub const RANDOM_LEN: usize = 32;
 /// Base62 characters of the CRC32 checksum.
 pub const CHECKSUM_LEN: usize = 6;
-/// Random characters shown in the public prefix (`egk_live_AbCd1234`).
+/// Random characters shown in the public prefix (`egk_live_` + 8 characters).
 pub const PREFIX_RANDOM_LEN: usize = 8;
 /// Length of a whole key (`egk_` + env + `_` + random + checksum).
 pub const KEY_LEN: usize = KEY_PREFIX.len() + 4 + 1 + RANDOM_LEN + CHECKSUM_LEN;
