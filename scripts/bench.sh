@@ -47,6 +47,7 @@ trap '"${bench_env[@]}" bash scripts/pg.sh stop >/dev/null 2>&1 || true' EXIT
 if "${bench_env[@]}" bash scripts/pg.sh start >/dev/null && "${bench_env[@]}" bash scripts/pg.sh recreate-db postgres >/dev/null; then
   run "limiter" "$EG_DENO" run -A scripts/bench/limiter.ts --db "postgresql://postgres:postgres@127.0.0.1:$port/postgres" || status=1
   run "auth hook cold start" "$EG_DENO" run -A scripts/bench/hook_cold_start.ts --db "postgresql://postgres:postgres@127.0.0.1:$port/postgres" || status=1
+  run "api keys" "$EG_DENO" run -A scripts/bench/api_keys.ts --db "postgresql://postgres:postgres@127.0.0.1:$port/postgres" || status=1
 else
   echo "bench: could not start the limiter's database" >&2
   status=1

@@ -3,6 +3,7 @@
 //!
 //! ```text
 //! edgeguard audit keygen | edgeguard audit verify --public-key KEY [--input FILE] [--log FILE] [--json]
+//! edgeguard keys create|list|revoke|rotate --url PROJECT_URL --token ACCESS_TOKEN ...
 //! edgeguard keygen [--kid KID] [--private-out FILE] [--jwks-out FILE]
 //! edgeguard token (--key PRIVATE_JWK_FILE | --secret HS256_SECRET) [--sub ID] [--role authenticated]
 //!                 [--email E] [--user-role R] [--tenant-id T] [--permissions a:b,c:d] [--aal aal1|aal2]
@@ -12,6 +13,7 @@
 
 mod audit;
 mod doctor;
+mod keys;
 mod sign_webhook;
 
 use jwt_simple::prelude::*;
@@ -24,6 +26,7 @@ const USAGE: &str = "usage:
   edgeguard audit keygen       a new AUDIT_SIGNING_KEY and its public AUDIT_VERIFY_KEY
   edgeguard audit verify ...   verify an audit export against its signed checkpoints
   edgeguard doctor [--root DIR] [--env-file FILE]... [--json]   check the project (docs/doctor.md)
+  edgeguard keys create|list|revoke|rotate ...   user API keys via the api-keys function (docs/api-keys.md)
   edgeguard keygen [--kid KID] [--private-out FILE] [--jwks-out FILE]
       ES256 dev key pair: prints {\"private_jwk\":{..},\"jwks\":{\"keys\":[..]}} (or writes the files)
   edgeguard token (--key PRIVATE_JWK_FILE | --secret SECRET) [--sub ID] [--role authenticated]
@@ -224,6 +227,7 @@ fn main() -> ExitCode {
         Some("token") => token(&args[1..]),
         Some("audit") => return ExitCode::from(audit::main(args.get(1..).unwrap_or_default())),
         Some("doctor") => return ExitCode::from(doctor::main(&args[1..]).clamp(0, 2) as u8),
+        Some("keys") => return ExitCode::from(keys::main(&args[1..]).clamp(0, 2) as u8),
         Some("sign-webhook") => {
             let code = sign_webhook::main(args.get(1..).unwrap_or_default());
             return ExitCode::from(u8::try_from(code).unwrap_or(1));

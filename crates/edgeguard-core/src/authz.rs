@@ -13,6 +13,7 @@
 //! [`Gate::check_body_tenant`] compares the body's tenant before the handler
 //! runs. An unauthenticated caller's body is therefore never read.
 
+use crate::api_keys::{self as user_keys, KeyEnv, KeyRow, Pepper, VerifiedKeys};
 use crate::auth::apikey::{KeyKind, NamedKeys};
 use crate::auth::cache::{
     approx_map_bytes, JwksCache, TokenCache, TOKEN_CACHE_MAX_BYTES, TOKEN_CACHE_MAX_ENTRY_BYTES,
@@ -100,6 +101,8 @@ pub enum IdentityKind {
     Publishable,
     /// Secret API key.
     Secret,
+    /// User-issued API key (`egk_…`), acting as its owner within its scopes.
+    Apikey,
     /// No credential (`none` route).
     None,
 }
@@ -112,6 +115,9 @@ pub struct Identity {
     /// The matched API key's name.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub key_name: Option<String>,
+    /// The user-issued API key's id (`apikey` identities).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub api_key_id: Option<String>,
     /// `sub`.
     pub sub: Option<String>,
     /// Postgres role claim (`authenticated`, ...).
@@ -167,6 +173,7 @@ impl Identity {
         Identity {
             kind,
             key_name,
+            api_key_id: None,
             sub: None,
             role: None,
             email: None,
@@ -217,6 +224,20 @@ pub enum Decision {
         /// refused (for the security event's actor); never an unverified claim.
         actor: Option<String>,
     },
+}
+
+/// What the shim must look up for a well-formed user API key the gate has not
+/// verified in the last second (docs/api-keys.md): it calls
+/// `private.api_key_verify(key_hash, previous_hash)`, hands the row to
+/// [`Gate::put_api_key`] and asks again. Until then the check is a denial
+/// (`INVALID_API_KEY`, "API key not verified"): a caller that ignores
+/// lookups fails closed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ApiKeyLookup {
+    /// HMAC-SHA256 of the key under `SECRET_KEY` (what is stored).
+    pub key_hash: String,
+    /// The same under `SECRET_KEY_PREVIOUS`, during a pepper rotation.
+    pub previous_hash: Option<String>,
 }
 
 /// `{"ok":true,"route":…,"params":…[,"tenant_check":…]` — the start of an
@@ -323,6 +344,14 @@ pub struct Gate {
     jwks: JwksCache,
     tokens: TokenCache<(Arc<Identity>, PrebuiltIdentity)>,
     next_identity_key: u64,
+    /// `SECRET_KEY` (and `SECRET_KEY_PREVIOUS`), or why user API keys cannot be verified.
+    pepper: Result<Pepper, String>,
+    /// The environment of the user API keys this deployment accepts.
+    key_env: KeyEnv,
+    /// Verified user API keys, kept at most [`user_keys::VERIFIED_KEY_TTL_MS`].
+    verified_keys: VerifiedKeys<(Arc<Identity>, PrebuiltIdentity)>,
+    /// The lookup the last check asked for, if any.
+    api_key_lookup: Option<ApiKeyLookup>,
 }
 
 /// A top-level claim; under `app_metadata` only when the policy opts in
@@ -399,6 +428,11 @@ impl Gate {
                     return Err(format!("env: {e}"));
                 }
             }
+            if let Err(e) = Pepper::from_env(env) {
+                if uses(&|m| *m == AuthMode::ApiKey) {
+                    return Err(format!("env: {e}"));
+                }
+            }
         }
         for (kind, keys, m) in [
             (KeyKind::Publishable, &config.publishable, 0),
@@ -427,7 +461,6 @@ impl Gate {
         }
         Ok(Gate {
             policy: Arc::new(policy),
-            config,
             jwks_url,
             jwks,
             tokens: TokenCache::new(
@@ -436,6 +469,11 @@ impl Gate {
                 TOKEN_CACHE_MAX_ENTRY_BYTES,
             ),
             next_identity_key: 1,
+            pepper: Pepper::from_env(env),
+            key_env: KeyEnv::for_production(config.app_env.is_production()),
+            verified_keys: VerifiedKeys::default(),
+            api_key_lookup: None,
+            config,
         })
     }
 
@@ -497,9 +535,29 @@ impl Gate {
     pub fn jwks_bytes(&self) -> usize {
         self.jwks.approx_bytes()
     }
+    /// The lookup the last [`Gate::check`] asked for (its denial says "API key
+    /// not verified"), taken: a second call answers `None`.
+    pub fn take_api_key_lookup(&mut self) -> Option<ApiKeyLookup> {
+        self.api_key_lookup.take()
+    }
+    /// Installs what `private.api_key_verify` answered for `key_hash` (after a
+    /// [`Gate::take_api_key_lookup`]), fetched at `now_ms`. The next check with
+    /// that key decides from it; a counted key's answer serves that one check only.
+    pub fn put_api_key(
+        &mut self,
+        key_hash: &str,
+        row_json: &str,
+        now_ms: f64,
+    ) -> Result<(), String> {
+        let row: KeyRow = serde_json::from_str(row_json)
+            .map_err(|_| "api key row: not the shape private.api_key_verify answers".to_string())?;
+        self.verified_keys.put(key_hash, row, now_ms);
+        Ok(())
+    }
 
     /// Decides one request at `now_ms` (milliseconds since the epoch).
     pub fn check(&mut self, req: &Request, now_ms: f64) -> Decision {
+        self.api_key_lookup = None;
         let policy = Arc::clone(&self.policy);
         let (route, params) = match policy.route(&req.method, &req.path) {
             Ok((r, p)) => (r, p),
@@ -566,6 +624,24 @@ impl Gate {
             .get("apikey")
             .map(|s| s.trim())
             .filter(|s| !s.is_empty());
+        // A user API key comes as `x-api-key`, or as `Authorization: Bearer egk_…`.
+        let mut user_key = req
+            .headers
+            .get("x-api-key")
+            .map(|s| s.trim())
+            .filter(|s| !s.is_empty());
+        if let Some(b) = bearer.filter(|b| b.starts_with(user_keys::KEY_PREFIX)) {
+            match user_key {
+                Some(k) if k != b => {
+                    return Err(Decision::deny(
+                        ErrorCode::InvalidApiKey,
+                        "Bearer API key differs from the x-api-key header",
+                    ))
+                }
+                _ => user_key = Some(b),
+            }
+            bearer = None;
+        }
         // supabase-js sends the publishable/secret key as Bearer too: that is an API key, not a JWT.
         let (bearer, apikey) = match bearer {
             Some(b) if b.starts_with("sb_") => match apikey {
@@ -585,12 +661,23 @@ impl Gate {
         // (docs/platform.md). Such a token names no user: with an API key
         // present, the key decides. No downgrade: a user token (any other
         // role) is still verified, and the key alone gives only what the key gives.
-        let bearer = match (bearer, apikey) {
+        let bearer = match (bearer, apikey.or(user_key)) {
             (Some(b), Some(_)) if is_gateway_key_token(b) => None,
             (b, _) => b,
         };
         if let (Some(token), true) = (bearer, wants_user) {
             return self.verify_user(token, route, now, now_ms);
+        }
+        if let Some(key) = user_key {
+            if route.auth.contains(&AuthMode::ApiKey) {
+                return self.verify_user_key(key, now, now_ms);
+            }
+            if apikey.is_none() {
+                return Err(Decision::deny(
+                    ErrorCode::InvalidApiKey,
+                    "egk_ API keys are not accepted on this route",
+                ));
+            }
         }
         if let Some(key) = apikey {
             if let Some(e) = &self.config.api_keys_error {
@@ -654,10 +741,122 @@ impl Gate {
             ErrorCode::MissingCredentials,
             if wants_user {
                 "a Bearer access token is required"
+            } else if route.auth.contains(&AuthMode::ApiKey) {
+                "an x-api-key is required"
             } else {
                 "an apikey is required"
             },
         ))
+    }
+
+    /// A user API key: format and checksum first (no I/O), then the verified
+    /// row (≤ 1 s old, or asked for with an [`ApiKeyLookup`]).
+    fn verify_user_key(&mut self, key: &str, now: i64, now_ms: f64) -> Result<Authed, Decision> {
+        let pepper = match &self.pepper {
+            Ok(p) => p,
+            Err(e) => return Err(Decision::deny(ErrorCode::Misconfigured, e.clone())),
+        };
+        if let Err(e) = user_keys::check_format(key, self.key_env) {
+            let d = e.denial();
+            return Err(Decision::deny(d.code, d.reason));
+        }
+        let key_hash = pepper.hash(key);
+        let previous_hash = pepper.previous_hash(key);
+        let next_key = self.next_identity_key;
+        let (row, built) = match self.verified_keys.take(&key_hash, now_ms) {
+            None => {
+                self.api_key_lookup = Some(ApiKeyLookup {
+                    previous_hash,
+                    key_hash,
+                });
+                return Err(Decision::deny(
+                    ErrorCode::InvalidApiKey,
+                    "API key not verified",
+                ));
+            }
+            Some(Ok(kept)) => (kept.row.clone(), kept.built.clone()),
+            Some(Err(once)) => (once.row, None),
+        };
+        if let Some(d) = row.refusal(now) {
+            return Err(Decision::deny(d.code, d.reason));
+        }
+        if let Some((identity, json)) = built {
+            return Ok((identity, Some(json)));
+        }
+        let identity = Arc::new(self.key_identity(&row)?);
+        let Ok(json) = serde_json::to_string(identity.as_ref()) else {
+            return Err(Decision::deny(
+                ErrorCode::Internal,
+                "identity not serialisable",
+            ));
+        };
+        let prebuilt = PrebuiltIdentity {
+            key: next_key,
+            json: Arc::from(json),
+        };
+        self.next_identity_key += 1;
+        if !row.counted {
+            if let Some(Ok(kept)) = self.verified_keys.take(&key_hash, now_ms) {
+                kept.built = Some((identity.clone(), prebuilt.clone()));
+            }
+        }
+        Ok((identity, Some(prebuilt)))
+    }
+
+    /// The identity of a verified user API key: its owner (`sub`), tenant, the
+    /// owner's current role, and the owner's permissions intersected with the
+    /// key's scopes. `claims` are what `asUser` sets for the owner under RLS.
+    fn key_identity(&self, row: &KeyRow) -> Result<Identity, Decision> {
+        let (Some(id), Some(sub)) = (&row.key_id, &row.user_id) else {
+            return Err(Decision::deny(
+                ErrorCode::Internal,
+                "API key row lacks its id or owner",
+            ));
+        };
+        let roles = &self.policy.roles;
+        let user_role = row.user_role.clone().filter(|r| roles.rank(r).is_some());
+        let mut owner: BTreeSet<String> = user_role
+            .as_deref()
+            .map(|r| roles.permissions_of(r))
+            .unwrap_or_default();
+        owner.extend(
+            row.permissions
+                .iter()
+                .filter(|p| crate::policy::permission_ok(p))
+                .cloned(),
+        );
+        let owner: Vec<String> = owner.into_iter().collect();
+        let permissions = user_keys::intersect(&owner, &row.scopes);
+        let mut claims = Map::new();
+        claims.insert("sub".into(), Value::String(sub.clone()));
+        claims.insert("role".into(), Value::String("authenticated".into()));
+        claims.insert("api_key_id".into(), Value::String(id.clone()));
+        if let Some(r) = &user_role {
+            claims.insert("user_role".into(), Value::String(r.clone()));
+        }
+        if let Some(t) = &row.tenant_id {
+            claims.insert("tenant_id".into(), Value::String(t.clone()));
+        }
+        claims.insert(
+            "permissions".into(),
+            Value::Array(permissions.iter().cloned().map(Value::String).collect()),
+        );
+        claims.insert("is_anonymous".into(), Value::Bool(false));
+        Ok(Identity {
+            kind: IdentityKind::Apikey,
+            key_name: None,
+            api_key_id: Some(id.clone()),
+            sub: Some(sub.clone()),
+            role: Some("authenticated".into()),
+            email: None,
+            user_role,
+            tenant_id: row.tenant_id.clone(),
+            permissions,
+            aal: None,
+            is_anonymous: false,
+            exp: row.expires_at,
+            claims,
+        })
     }
 
     fn verify_user(
@@ -800,6 +999,7 @@ impl Gate {
         Ok(Identity {
             kind: IdentityKind::User,
             key_name: None,
+            api_key_id: None,
             sub: Some(sub),
             role: claims
                 .get("role")
@@ -826,7 +1026,7 @@ impl Gate {
         params: &BTreeMap<String, String>,
         id: &Identity,
     ) -> Result<Option<TenantCheck>, Denial> {
-        if id.kind != IdentityKind::User {
+        if !matches!(id.kind, IdentityKind::User | IdentityKind::Apikey) {
             return Ok(None);
         }
         if route.require_aal2 && id.aal.as_deref() != Some("aal2") {
@@ -974,6 +1174,7 @@ mod tests {
         let identity = Arc::new(Identity {
             kind: IdentityKind::User,
             key_name: None,
+            api_key_id: None,
             sub: Some("u-1 \"quoted\" é".into()),
             role: Some("authenticated".into()),
             email: None,

@@ -6,7 +6,7 @@
 //!
 //! ```json
 //! {
-//!   "auth": ["user"],                 // default modes (default ["user"]): user | publishable[:name|*] | secret[:name|*] | none
+//!   "auth": ["user"],                 // default modes (default ["user"]): user | apikey | publishable[:name|*] | secret[:name|*] | none
 //!   "allow_anonymous": false,         // accept `is_anonymous` users (default false)
 //!   "leeway_seconds": 30,             // clock skew for exp/nbf/iat (0..=300, default 30)
 //!   "app_metadata_claims": false,     // read user_role/tenant_id/permissions from app_metadata too
@@ -68,6 +68,9 @@ pub enum AuthMode {
     Publishable(KeySel),
     /// A secret API key.
     Secret(KeySel),
+    /// A user-issued API key (`x-api-key: egk_…` or `Authorization: Bearer egk_…`,
+    /// docs/api-keys.md): acts as its owner, limited to its scopes.
+    ApiKey,
     /// No credential.
     None,
 }
@@ -93,6 +96,7 @@ impl AuthMode {
         match (head, rest) {
             ("user", None) => Some(AuthMode::User),
             ("none", None) => Some(AuthMode::None),
+            ("apikey", None) => Some(AuthMode::ApiKey),
             ("publishable", r) => sel(r).map(AuthMode::Publishable),
             ("secret", r) => sel(r).map(AuthMode::Secret),
             _ => None,
@@ -608,7 +612,10 @@ impl Policy {
             if needs_user && !has_user {
                 return Err(err(format!("{at}: roles, permissions, aal, allow_anonymous and tenant need auth mode \"user\"")));
             }
-            let mixed = modes.iter().any(|m| !matches!(m, AuthMode::User));
+            // `apikey` callers act as a user (owner, tenant, permissions): not "mixed"
+            let mixed = modes
+                .iter()
+                .any(|m| !matches!(m, AuthMode::User | AuthMode::ApiKey));
             if mixed && (!rroles.is_empty() || !perms.is_empty() || require_aal2) {
                 return Err(err(format!("{at}: roles/permissions/aal cannot be met by API-key or none modes; split the route or use auth [\"user\"]")));
             }

@@ -73,9 +73,14 @@ impl Gate {
     /// `{"ok":false,"code","status","reason","refetch_jwks"}`. `"tenant_check":"body"`:
     /// the route's tenant is a body field, to be compared by [`Gate::check_body_tenant`]
     /// once the body is read and checked, before the handler runs.
+    /// A denial may carry `"lookup_api_key":{"key_hash","previous_hash"}` when
+    /// a user API key must be verified first (see [`Gate::put_api_key`]).
     pub fn check(&mut self, request_json: &str, now_ms: f64) -> String {
         match Request::from_json(request_json) {
-            Ok(req) => self.inner.check(&req, now_ms).to_json(),
+            Ok(req) => {
+                let answer = self.inner.check(&req, now_ms).to_json();
+                self.with_lookup(answer)
+            }
             Err(denial) => Decision::Deny {
                 denial: Denial::new(ErrorCode::Internal, denial.reason),
                 refetch_jwks: false,
@@ -86,7 +91,8 @@ impl Gate {
     }
 
     /// Decides one request from its parts, without a request JSON (the shim's
-    /// hot path): the credentials as they arrived, `headers_json` the other
+    /// hot path): the credentials as they arrived (`authorization`, `apikey`,
+    /// `x-api-key`), `headers_json` the other
     /// headers a policy may name as tenant source (`{"x-tenant-id":"..."}`,
     /// usually `{}`). The body is never needed here: a body tenant is left
     /// pending (`"tenant_check":"body"`). Same answer as [`Gate::check`], except that
@@ -103,14 +109,15 @@ impl Gate {
         query: &str,
         authorization: Option<String>,
         apikey: Option<String>,
+        x_api_key: Option<String>,
         headers_json: &str,
         now_ms: f64,
     ) -> String {
-        match request_from_parts(method, path, query, authorization, apikey, headers_json) {
+        match request_from_parts(method, path, query, [authorization, apikey, x_api_key], headers_json) {
             Ok(req) => {
                 let (answer, identity) = self.inner.check(&req, now_ms).to_keyed_json();
                 self.last_identity = identity;
-                answer
+                self.with_lookup(answer)
             }
             Err(reason) => Decision::Deny {
                 denial: Denial::new(ErrorCode::Internal, format!("request parts: {reason}")),
@@ -146,6 +153,39 @@ impl Gate {
         }
     }
 
+    /// A denial JSON with the lookup the core asked for added (a user API key
+    /// to verify in Postgres); any other answer unchanged.
+    fn with_lookup(&mut self, answer: String) -> String {
+        let Some(lookup) = self.inner.take_api_key_lookup() else {
+            return answer;
+        };
+        match serde_json::from_str::<serde_json::Value>(&answer) {
+            Ok(serde_json::Value::Object(mut m)) => {
+                m.insert(
+                    "lookup_api_key".into(),
+                    serde_json::to_value(&lookup).unwrap_or_default(),
+                );
+                serde_json::Value::Object(m).to_string()
+            }
+            _ => answer,
+        }
+    }
+
+    /// Installs what `private.api_key_verify` answered (its one row as JSON)
+    /// for the `key_hash` a `lookup_api_key` answer named, fetched at `now_ms`;
+    /// then ask again. Throws on a row of another shape.
+    #[wasm_bindgen(js_name = putApiKey)]
+    pub fn put_api_key(
+        &mut self,
+        key_hash: &str,
+        row_json: &str,
+        now_ms: f64,
+    ) -> Result<(), JsError> {
+        self.inner
+            .put_api_key(key_hash, row_json, now_ms)
+            .map_err(|e| JsError::new(&e))
+    }
+
     /// The identity JSON of the last `checkParts` allow that named an
     /// `identity_key`, or `undefined`.
     #[wasm_bindgen(js_name = identityJson)]
@@ -174,8 +214,7 @@ fn request_from_parts(
     method: &str,
     path: &str,
     query: &str,
-    authorization: Option<String>,
-    apikey: Option<String>,
+    credentials: [Option<String>; 3],
     headers_json: &str,
 ) -> Result<Request, &'static str> {
     let mut headers = std::collections::BTreeMap::new();
@@ -186,11 +225,13 @@ fn request_from_parts(
             headers.insert(k.to_ascii_lowercase(), v);
         }
     }
-    if let Some(a) = authorization {
-        headers.insert("authorization".to_owned(), a);
-    }
-    if let Some(k) = apikey {
-        headers.insert("apikey".to_owned(), k);
+    for (name, value) in ["authorization", "apikey", "x-api-key"]
+        .into_iter()
+        .zip(credentials)
+    {
+        if let Some(v) = value {
+            headers.insert(name.to_owned(), v);
+        }
     }
     Ok(Request {
         method: method.to_ascii_uppercase(),

@@ -143,14 +143,14 @@ Deno.test("checkParts (the shim's path) answers exactly what check answers for t
   const now = Date.now();
   for (const c of cases) {
     const viaJson = a.check(JSON.stringify(c), now);
-    const { authorization, apikey, ...rest } = c.headers;
-    const viaParts = b.checkParts(c.method, c.path, c.query, authorization, apikey, JSON.stringify(rest), now);
+    const { authorization, apikey, "x-api-key": xApiKey, ...rest } = c.headers as Record<string, string | undefined>;
+    const viaParts = b.checkParts(c.method, c.path, c.query, authorization, apikey, xApiKey, JSON.stringify(rest), now);
     // checkParts names a verified token's identity by key; expanded, the bytes are check's.
     const key = viaParts.match(/"identity_key":(\d+)\}$/);
     const expanded = key ? viaParts.replace(`"identity_key":${key[1]}`, `"identity":${b.identityJson()}`) : viaParts;
     eq(expanded, viaJson, `${c.method} ${c.path} ${JSON.stringify(Object.keys(c.headers))}`);
   }
-  const refusals = [b.checkParts("GET", "/me", "", undefined, undefined, "[1]", now)];
+  const refusals = [b.checkParts("GET", "/me", "", undefined, undefined, undefined, "[1]", now)];
   for (const r of refusals) eq(JSON.parse(r).code, "INTERNAL", r);
 });
 
@@ -201,7 +201,7 @@ Deno.test("checkParts: a token keeps its identity key while cached; another toke
   const env = { SUPABASE_JWKS: JSON.stringify({ keys: [k.jwk] }), JWT_SECRET: "x".repeat(40) };
   const gate = new (loadWasm().Gate)(JSON.stringify(policy), JSON.stringify(env));
   const now = Date.now();
-  const ask = (t: string) => JSON.parse(gate.checkParts("GET", "/me", "", `Bearer ${t}`, undefined, "{}", now));
+  const ask = (t: string) => JSON.parse(gate.checkParts("GET", "/me", "", `Bearer ${t}`, undefined, undefined, "{}", now));
   const t1 = await k.sign();
   const t2 = await k.sign({ email: "b@example.com" });
   const a = ask(t1);
@@ -215,7 +215,7 @@ Deno.test("checkParts: a token keeps its identity key while cached; another toke
   eq(identityA.sub, "user-1");
   // An API key identity is not a cached token: sent inline, never keyed.
   const apikeyGate = new (loadWasm().Gate)(JSON.stringify({ auth: ["publishable"], routes: [{ method: "GET", path: "/p" }] }), JSON.stringify({ SUPABASE_PUBLISHABLE_KEY: "sb_publishable_abc" }));
-  const p = JSON.parse(apikeyGate.checkParts("GET", "/p", "", undefined, "sb_publishable_abc", "{}", now));
+  const p = JSON.parse(apikeyGate.checkParts("GET", "/p", "", undefined, "sb_publishable_abc", undefined, "{}", now));
   assert(p.ok && p.identity?.kind === "publishable" && !("identity_key" in p), JSON.stringify(p));
   // Rotation: the key set changes, the cache is flushed, the token is verified again under a new key.
   const k2 = await key("keyed-2");

@@ -2,10 +2,13 @@
 import type { Gate } from "./wasm/edgeguard_wasm.js";
 import { fetchJwks } from "./fetch_jwks.ts";
 import { log } from "./log.ts";
+import { type ApiKeyLookup, verifyApiKey } from "./verify_api_key.ts";
 
 export interface Identity {
-  kind: "user" | "publishable" | "secret" | "none";
+  kind: "user" | "publishable" | "secret" | "apikey" | "none";
   key_name?: string;
+  /** The user API key (`apikey` identities; `sub` is its owner). */
+  api_key_id?: string;
   sub: string | null;
   role: string | null;
   email: string | null;
@@ -27,7 +30,16 @@ export type Decision =
     tenant_check?: "body";
     identity: Identity;
   }
-  | { ok: false; code: string; status?: number; reason: string; refetch_jwks?: boolean; actor?: string | null };
+  | {
+    ok: false;
+    code: string;
+    status?: number;
+    reason: string;
+    refetch_jwks?: boolean;
+    actor?: string | null;
+    /** A well-formed user API key the core has not verified in the last second. */
+    lookup_api_key?: ApiKeyLookup;
+  };
 
 /**
  * Decides `req` with `gate`, fetching the JWKS when the core asks for it.
@@ -36,8 +48,11 @@ export type Decision =
  * `tenant_check: "body"`, for {@link checkBodyTenant}). `url` is
  * `new URL(req.url)` when the caller has parsed it already.
  *
- * Synchronous unless a JWKS fetch is needed (a Promise then): the common
- * path costs no microtask. The identity in an allow is frozen: it may be
+ * Synchronous unless a JWKS fetch or a user API key lookup is needed (a
+ * Promise then): the common path costs no microtask. A user API key
+ * (`x-api-key` or `Bearer egk_…`) the core has checked (format, checksum) is
+ * verified in Postgres, at most once a second per key and isolate
+ * (docs/api-keys.md). The identity in an allow is frozen: it may be
  * shared by every request that presents the same token.
  */
 export function authenticate(gate: Gate, req: Request, url = new URL(req.url)): Decision | Promise<Decision> {
@@ -60,9 +75,16 @@ export function checkBodyTenant(
   return JSON.parse(gate.checkBodyTenant(route, identity.tenant_id ?? undefined, JSON.stringify(body ?? null)));
 }
 
-/** One decision; when the core asks for a JWKS refetch (unknown kid), one refetch and one retry. */
+/**
+ * One decision; when the core asks for a JWKS refetch (unknown kid), one
+ * refetch and one retry; when it asks for an API key lookup, the lookup and
+ * one more decision (which then has the row).
+ */
 function decideWithRefetch(gate: Gate, req: Request, url: URL, now: number): Decision | Promise<Decision> {
   const decision = decide(gate, req, url, now);
+  if (!decision.ok && decision.lookup_api_key) {
+    return verifyApiKey(gate, decision.lookup_api_key, now).then(() => decide(gate, req, url, now));
+  }
   if (decision.ok || !decision.refetch_jwks) return decision;
   return loadJwks(gate, now).then(() => decide(gate, req, url, now));
 }
@@ -74,6 +96,7 @@ function decide(gate: Gate, req: Request, url: URL, now: number): Decision {
     url.search.startsWith("?") ? url.search.slice(1) : url.search,
     req.headers.get("authorization") ?? undefined,
     req.headers.get("apikey") ?? undefined,
+    req.headers.get("x-api-key") ?? undefined,
     tenantHeaders(gate, req.headers),
     now,
   );

@@ -1,6 +1,7 @@
 // me: the verified identity of the caller and their profile (created on the
 // first call), and the invitations addressed to them, which they accept or
-// decline. Everything runs as the caller, under RLS.
+// decline. Everything runs as the caller, under RLS. `GET /me` also accepts a
+// user API key (acting as its owner); invitations need the user's own token.
 import { guard } from "../_shared/guard.ts";
 import { GuardError } from "../_shared/respond_error.ts";
 import policy from "./policy.json" with { type: "json" };

@@ -1,5 +1,7 @@
 // GET /me: the verified identity of the caller (role, tenant, permissions), and
-// their profile, created on the first call (as the caller, under RLS).
+// their profile, created on the first call (as the caller, under RLS). A
+// caller with a user API key is its owner: `api_key_id` names the key and
+// `permissions` are the owner's intersected with the key's scopes.
 import type { Identity } from "../_shared/authenticate.ts";
 import type { RequestContext } from "../_shared/db.ts";
 import { ensureProfile } from "./ensure_profile.ts";
@@ -17,6 +19,7 @@ export async function showMe(identity: Readonly<Identity>, ctx: RequestContext) 
     aal: identity.aal,
     is_anonymous: identity.is_anonymous,
     exp: identity.exp,
+    api_key_id: identity.api_key_id ?? null,
     profile,
     profile_created: created,
   };
