@@ -56,7 +56,7 @@ for (const [name, f, key, want] of [["none", none, undefined, 200], ["cached", k
   if (res.status !== want) throw new Error(`${name}: ${res.status} ${await res.text()}`);
   await res.body?.cancel();
 }
-const refusal = JSON.parse(gate.checkParts("GET", "/k", "", undefined, undefined, typo, "{}", undefined, Date.now()));
+const refusal = JSON.parse(gate.checkParts("GET", "/k", "", undefined, undefined, typo, "{}", Date.now()));
 if (refusal.code !== "INVALID_API_KEY" || !String(refusal.reason).includes("checksum")) throw new Error(JSON.stringify(refusal));
 
 const drain = async (p: Promise<Response>) => (await p).body?.cancel();
@@ -69,7 +69,7 @@ const countedReqs = Array.from({ length: 20 * 40 + 400 }, () => req(counted.key)
 const load = Deno.loadavg()[0];
 const results = await measureInterleaved([
   { name: ANCHOR, call: (i) => drain(none(noKey[i])) },
-  { name: "(b) Gate.checkParts, mistyped key: checksum refusal (no I/O)", batch: 2000, call: (i) => gate.checkParts("GET", "/k", "", undefined, undefined, typo, "{}", undefined, i % n) },
+  { name: "(b) Gate.checkParts, mistyped key: checksum refusal (no I/O)", batch: 2000, call: (i) => gate.checkParts("GET", "/k", "", undefined, undefined, typo, "{}", i % n) },
   { name: "(c) guard(): verified key reused in the isolate (≤ 1 s)", call: (i) => drain(keyed(cachedReqs[i])) },
   { name: "(d) guard(): counted key, one private.api_key_verify call each", batch: 20, call: (i) => drain(keyed(countedReqs[i])) },
 ], ANCHOR, opts);

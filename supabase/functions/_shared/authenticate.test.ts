@@ -260,7 +260,7 @@ Deno.test("authenticate: kept identities are bounded by their JSON bytes, not on
     if (d instanceof Promise || !d.ok) throw new Error("expected a synchronous allow");
     return d.identity;
   };
-  const keyOf = (t: string) => JSON.parse(gate.checkParts("GET", "/me", "", `Bearer ${t}`, undefined, "{}", Date.now())).identity_key;
+  const keyOf = (t: string) => JSON.parse(gate.checkParts("GET", "/me", "", `Bearer ${t}`, undefined, undefined, "{}", Date.now())).identity_key;
   const one = sync(first);
   assert(one === sync(first), "kept while the budget holds");
   const coreKey = keyOf(first);
