@@ -1,6 +1,7 @@
 // The local stack's stand-in for pg_cron (docs/database.md, "Retention"):
-// every 10 minutes, while the server runs, apply the retention policies
-// (private.apply_retention). A database that is not reachable is skipped
+// every 10 minutes, while the server runs, refresh the hourly security
+// metrics rollup (private.refresh_security_metrics) and apply the retention
+// policies (private.apply_retention). A database that is not reachable is skipped
 // until the next tick; the timer never keeps the process alive.
 import postgres from "npm:postgres@3.4.9";
 
@@ -15,6 +16,7 @@ export async function runRetention(dbUrl: string): Promise<string[]> {
     connect_timeout: 5,
   });
   try {
+    await sql`select private.refresh_security_metrics()`;
     const rows = await sql<
       { table_name: string; action: string; removed: string }[]
     >`
