@@ -32,7 +32,8 @@ interface Page {
 Deno.test("audit logs: keyset pages filtered by actor, table, action and time", async () => {
   const sql = postgres(dbUrl, { max: 1, onnotice: () => {} });
   try {
-    const start = new Date(Date.now() - 1000).toISOString();
+    // the database's clock: only this test's changes are after it (files run one at a time)
+    const [{ start }] = await sql`select to_char(clock_timestamp() at time zone 'utc', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as start`;
     const id = crypto.randomUUID();
     await sql`insert into auth.users (id, aud, role, email)
               values (${id}, 'authenticated', 'authenticated', ${`audit-${id.slice(0, 8)}@tenant-a.test`})`;
