@@ -29,6 +29,7 @@ import { type DevKeys, ensureDevKeys } from "./dev_keys.ts";
 import { gatewayAlgorithms, gatewayAuthorization, legacyKeyJwt, profileEnv, profileName } from "./lib/platform_profile.ts";
 import { parseDotEnv } from "./lib/parse_dot_env.ts";
 import { type FunctionConfig, readFunctionsConfig } from "./lib/read_functions_config.ts";
+import { scheduleRetention } from "./lib/schedule_retention.ts";
 
 type FetchHandler = (req: Request, info?: unknown) => Response | Promise<Response>;
 
@@ -175,6 +176,8 @@ async function main() {
   const keys = await ensureDevKeys(stateDir);
   const vars = await functionEnv(keys);
   for (const [k, v] of Object.entries(vars)) Deno.env.set(k, v);
+  // what pg_cron does on hosted Supabase (docs/database.md, "Retention")
+  scheduleRetention(vars.SUPABASE_DB_URL, logLine);
 
   let config = new Map<string, FunctionConfig>();
   try {
