@@ -4,7 +4,7 @@
 // first ES256 verification (which builds the generator table once).
 // Prints one JSON line. Run: deno run -A scripts/bench/wasm_cold.ts
 import { exportJWK, generateKeyPair, SignJWT } from "npm:jose@6.2.17";
-import { WASM_BASE64 } from "../../supabase/functions/_shared/wasm/edgeguard_wasm_bytes.ts";
+import WASM_BASE64 from "../../supabase/functions/_shared/wasm/edgeguard_wasm_bytes.json" with { type: "json" };
 
 const { publicKey, privateKey } = await generateKeyPair("ES256", { extractable: true });
 const jwk = { ...(await exportJWK(publicKey)), kid: "cold", alg: "ES256", use: "sig" };
