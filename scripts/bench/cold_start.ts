@@ -124,11 +124,10 @@ try {
       }
     }
   }
-  console.log(`Crossover (total time): ${crossover}.`);
+  console.log(`Crossover (total time): ${crossover}. Ratios: median over rounds of the per-round ratio.`);
 
   if (withMem) {
-    console.log("\n(ratios: median over rounds of the per-round ratio)");
-  console.log(`\n### Memory per isolate: ${MEM_N} requests, each a distinct ES256 token (one process each)\n`);
+    console.log(`\n### Memory per isolate: ${MEM_N} requests, each a distinct ES256 token (one process each)\n`);
     console.log("| implementation | peak RSS MiB | RSS after MiB | V8 heap used before import MiB | V8 heap used after, post-GC MiB | external after MiB | total ms |");
     console.log("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
     const mib = (b: number) => (b / 1048576).toFixed(1);
