@@ -56,8 +56,8 @@ pub enum KeyMaterial {
     Hs256(Hs256Key),
     /// RSA public key.
     Rs256(RS256PublicKey),
-    /// P-256 public key, with its multiplication table built once the key has
-    /// verified [`ES256_TABLE_AFTER`] tokens.
+    /// P-256 public key, with its multiplication tables built as the key
+    /// verifies tokens ([`ES256_SMALL_TABLE_AFTER`], [`ES256_TABLE_AFTER`]).
     Es256(ES256PublicKey, std::sync::Arc<Es256Table>),
     /// Ed25519 public key.
     EdDsa(Ed25519PublicKey),
@@ -119,6 +119,7 @@ impl KeyMaterial {
             std::sync::Arc::new(Es256Table {
                 sec1: bytes.to_vec(),
                 verified: std::sync::atomic::AtomicU32::new(0),
+                small: std::sync::OnceLock::new(),
                 table: std::sync::OnceLock::new(),
             }),
         ))
@@ -152,38 +153,58 @@ fn strip_zeros(x: &[u8]) -> &[u8] {
     x.get(i..).unwrap_or(&[])
 }
 
-/// Tokens a P-256 key verifies with p256's own verifier before its table is
-/// built. The table (32 × 255 points, ≈ 0.5 MiB) costs ~60 verifications'
-/// worth of time to build (tens of ms in wasm) and then makes each ~5× cheaper;
-/// isolates are short-lived and many never see this many tokens of one key,
-/// so the first requests of a fresh isolate build no table at all.
-pub const ES256_TABLE_AFTER: u32 = 64;
+/// Valid tokens a P-256 key verifies with p256's own verifier before its
+/// small table (4-bit windows, ≈ 60 KiB) is built: in a fresh isolate, whose
+/// wasm still runs unoptimised, building it (and the generator's) costs a few
+/// verifications, and each verification then costs far less: 4 did better
+/// than 2 and 16 at N = 10 and 100 tokens (scripts/bench/cold_start.ts).
+pub const ES256_SMALL_TABLE_AFTER: u32 = 4;
+/// Valid tokens before the full table (8-bit windows, ≈ 0.5 MiB, tens of ms
+/// to build in a fresh isolate, then ~2× faster than the small one). Many
+/// short-lived isolates never get there.
+pub const ES256_TABLE_AFTER: u32 = 256;
 
-/// The lazily built precomputed table of one P-256 key.
+/// The lazily built precomputed tables of one P-256 key.
 pub struct Es256Table {
     sec1: Vec<u8>,
-    /// Valid signatures verified so far without the table.
+    /// Valid signatures verified so far (without the full table).
     verified: std::sync::atomic::AtomicU32,
-    /// `Some(None)` only if the table could not be built (never for a valid key): then the crate's verifier stays.
+    /// `Some(None)` only if a table could not be built (never for a valid
+    /// key): then the previous verifier stays.
+    small: std::sync::OnceLock<Option<super::p256_table::P256Table>>,
     table: std::sync::OnceLock<Option<super::p256_table::P256Table>>,
 }
 
 impl Es256Table {
-    /// Whether the table has been built.
+    /// Whether the full table has been built.
     pub fn is_built(&self) -> bool {
         matches!(self.table.get(), Some(Some(_)))
     }
 
+    /// Whether the small table has been built.
+    pub fn is_small_built(&self) -> bool {
+        matches!(self.small.get(), Some(Some(_)))
+    }
+
     fn verify(&self, pk: &ES256PublicKey, signing_input: &[u8], sig: &[u8]) -> bool {
+        use super::p256_table::P256Table;
         use std::sync::atomic::Ordering;
         if let Some(Some(table)) = self.table.get() {
             return table.verify(signing_input, sig);
         }
-        let ok = verify_es256_crate(pk, signing_input, sig);
+        let ok = match self.small.get() {
+            Some(Some(small)) => small.verify(signing_input, sig),
+            _ => verify_es256_crate(pk, signing_input, sig),
+        };
         // Only valid signatures count: garbage never makes the isolate build a table.
-        if ok && self.verified.fetch_add(1, Ordering::Relaxed) + 1 >= ES256_TABLE_AFTER {
-            self.table
-                .get_or_init(|| super::p256_table::P256Table::from_sec1(&self.sec1));
+        if ok {
+            let n = self.verified.fetch_add(1, Ordering::Relaxed).saturating_add(1);
+            if n >= ES256_TABLE_AFTER {
+                // (The small table stays allocated, unused: ≈ 60 KiB per key.)
+                self.table.get_or_init(|| P256Table::from_sec1(&self.sec1));
+            } else if n >= ES256_SMALL_TABLE_AFTER {
+                self.small.get_or_init(|| P256Table::small_from_sec1(&self.sec1));
+            }
         }
         ok
     }
@@ -191,7 +212,7 @@ impl Es256Table {
 
 impl fmt::Debug for Es256Table {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Es256Table(built: {})", self.is_built())
+        write!(f, "Es256Table(small: {}, full: {})", self.is_small_built(), self.is_built())
     }
 }
 
@@ -422,8 +443,9 @@ mod es256_table_tests {
     use sha2::{Digest, Sha256};
 
     /// A key verifies with p256's own verifier until it has verified
-    /// ES256_TABLE_AFTER valid tokens (invalid ones do not count), then with
-    /// its table; both paths give the same answers.
+    /// ES256_SMALL_TABLE_AFTER valid tokens (invalid ones do not count), then
+    /// with its small table, from ES256_TABLE_AFTER on with its full table;
+    /// every path gives the same answers.
     #[test]
     fn the_table_is_built_after_enough_valid_tokens_and_agrees() {
         let sk = SigningKey::from_slice(&Sha256::digest(b"lazy-table-key")).expect("key");
@@ -444,6 +466,7 @@ mod es256_table_tests {
                 assert!(!verify_signature(&key, &msg[1..], &bytes));
             }
             assert_eq!(lazy.is_built(), i >= ES256_TABLE_AFTER, "before token {i}");
+            assert_eq!(lazy.is_small_built(), i >= ES256_SMALL_TABLE_AFTER, "before token {i}");
             assert!(verify_signature(&key, &msg, &bytes));
             assert!(verify_es256_reference(&key, &msg, &bytes));
             assert_eq!(lazy.is_built(), i + 1 >= ES256_TABLE_AFTER, "after token {i}");
