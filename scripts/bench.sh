@@ -2,6 +2,8 @@
 # `npm run bench`: the benchmarks of BENCHMARKS.md, each side by side with its
 # anchor in one process, printing Markdown tables with ratios.
 #   identity        guard() vs @supabase/server withSupabase({auth:'user'})
+#   cold start      fresh Deno processes: import + N = 1..1000 requests, same
+#                   pair; memory per isolate after 10 000 distinct tokens
 #   guard overhead  bare handler vs guard() with headers, CORS, limits, body
 #   webhooks        wasm verification vs stripe / standardwebhooks SDKs
 #   limiter         Postgres limiter checks/s at 1, 16, 64 clients (own database)
@@ -35,6 +37,7 @@ run() { # title, command...
 
 status=0
 run "identity" "$EG_DENO" run -A scripts/bench/identity.ts || status=1
+run "cold start" "$EG_DENO" run -A scripts/bench/cold_start.ts || status=1
 run "native reference" cargo run --quiet --release -p edgeguard-core --example verify_bench || status=1
 run "guard overhead" "$EG_DENO" run -A scripts/bench/guard_overhead.ts || status=1
 run "webhooks" "$EG_DENO" run -A scripts/bench/webhooks.ts || status=1

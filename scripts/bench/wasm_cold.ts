@@ -1,10 +1,10 @@
 // Cold start of the wasm core, run in a fresh process by identity.ts: the
 // time of loadWasm() (decode + compile + instantiate) and of the first Gate
-// (policy + inline ES256 JWKS, incl. the key's precomputed table), plus the
-// first ES256 verification (which builds the generator table once).
+// (policy + inline ES256 JWKS), plus the first ES256 verification (p256's own
+// verifier: a key's precomputed table is built only after 64 tokens).
 // Prints one JSON line. Run: deno run -A scripts/bench/wasm_cold.ts
 import { exportJWK, generateKeyPair, SignJWT } from "npm:jose@6.2.17";
-import { WASM_BASE64 } from "../../supabase/functions/_shared/wasm/edgeguard_wasm_bytes.ts";
+import WASM_BASE64 from "../../supabase/functions/_shared/wasm/edgeguard_wasm_bytes.json" with { type: "json" };
 
 const { publicKey, privateKey } = await generateKeyPair("ES256", { extractable: true });
 const jwk = { ...(await exportJWK(publicKey)), kid: "cold", alg: "ES256", use: "sig" };

@@ -35,8 +35,9 @@
 //! `integer`, `boolean`, `null`), `required`, `properties`,
 //! `additionalProperties` (bool or schema; default `true` as in JSON Schema),
 //! `enum`, `minLength`/`maxLength` (Unicode scalar values), `minimum`/`maximum`,
-//! `pattern` (the `regex` crate: linear time, unanchored search as in JSON
-//! Schema), `items`, `minItems`/`maxItems`, `format` (`uuid`, `email`), and the
+//! `pattern` (the `regex-lite` crate: linear time, unanchored search as in
+//! JSON Schema; `\d`, `\w`, `\b` are ASCII as in ECMA-262, `\s` is ASCII
+//! whitespace, Unicode classes such as `\p{L}` are refused as invalid), `items`, `minItems`/`maxItems`, `format` (`uuid`, `email`), and the
 //! annotations `title`/`description`. Unknown keywords are a configuration error.
 //!
 //! # Path and query parameters
@@ -50,7 +51,7 @@
 
 use std::collections::BTreeMap;
 
-use regex::{Regex, RegexBuilder};
+use regex_lite::{Regex, RegexBuilder};
 use serde::Deserialize;
 use serde_json::{Number, Value};
 
@@ -282,7 +283,6 @@ impl Schema {
             Some(p) => Some(
                 RegexBuilder::new(&p)
                     .size_limit(1 << 20)
-                    .dfa_size_limit(1 << 20)
                     .build()
                     .map_err(|_| bad("invalid pattern"))?,
             ),

@@ -23,8 +23,12 @@
 // (the guard answers 503 UNAVAILABLE); other database errors throw
 // DatabaseError carrying the SQLSTATE only. Neither ever carries SQL text,
 // parameters, server messages or the connection string.
-import postgres from "npm:postgres@3.4.9";
+//
+// postgres.js is imported on the first query (connect_postgres.ts), not with
+// this module: the guard imports this module for its error classes.
+import type postgres from "npm:postgres@3.4.9";
 import { type CheckpointSigner, checkpointSigner, signCheckpoints } from "./audit_checkpoint.ts";
+import { importPostgres, type Sql } from "./connect_postgres.ts";
 
 /** A postgres.js transaction handle, as passed to `fn`. */
 export type Tx = postgres.TransactionSql<Record<string, never>>;
@@ -158,15 +162,19 @@ export interface Db {
 /** Creates a handle on `url` (tests and tools; functions use asUser/asAdmin below). */
 export function createDb(url: string, options: DbOptions = {}): Db {
   if (!/^postgres(ql)?:\/\//.test(url)) throw new DatabaseMisconfigured();
-  const sql = postgres(url, {
-    prepare: false,
-    max: options.max ?? 4,
-    idle_timeout: 20,
-    max_lifetime: 60 * 30,
-    connect_timeout: options.connectTimeout ?? 5,
-    onnotice: () => {},
-    connection: { application_name: "edgeguard" },
-  });
+  let pool: Promise<Sql> | undefined;
+  const connect = () =>
+    pool ??= importPostgres().then((postgres) =>
+      postgres(url, {
+        prepare: false,
+        max: options.max ?? 4,
+        idle_timeout: 20,
+        max_lifetime: 60 * 30,
+        connect_timeout: options.connectTimeout ?? 5,
+        onnotice: () => {},
+        connection: { application_name: "edgeguard" },
+      })
+    );
   const timeout = String(options.statementTimeoutMs ?? 10000);
 
   async function run<T>(
@@ -176,6 +184,7 @@ export function createDb(url: string, options: DbOptions = {}): Db {
     fn: (sql: Tx) => Promise<T>,
   ): Promise<T> {
     try {
+      const sql = await connect();
       return await sql.begin(async (tx) => {
         const t = tx as unknown as Tx;
         // one round trip; `role` last so the others are set by the connection's own role
@@ -204,7 +213,7 @@ export function createDb(url: string, options: DbOptions = {}): Db {
       return run("service_role", opts?.actorClaims, opts, fn);
     },
     async end() {
-      await sql.end({ timeout: 5 });
+      if (pool) await (await pool).end({ timeout: 5 });
     },
   };
 }

@@ -31,15 +31,16 @@ export const PURGE_EVERY = 1000;
  * Every PURGE_EVERY checks it also deletes expired state in the background
  * (`private.rate_limit_purge()`), so the table stays bounded without pg_cron.
  */
-export function postgresChecks(sql: () => Sql): RunChecks {
+export function postgresChecks(connect: () => Sql | Promise<Sql>): RunChecks {
   let sincePurge = 0;
   return async (checks) => {
+    const sql = await connect();
     sincePurge += checks.length;
     if (sincePurge >= PURGE_EVERY) {
       sincePurge = 0;
-      sql()`select private.rate_limit_purge()`.catch(() => {}); // best effort; the next one retries
+      sql`select private.rate_limit_purge()`.catch(() => {}); // best effort; the next one retries
     }
-    const rows = await sql()<{ key: string; allowed: boolean; remaining: number; reset_s: number; retry_after_s: number }[]>`
+    const rows = await sql<{ key: string; allowed: boolean; remaining: number; reset_s: number; retry_after_s: number }[]>`
       select c.key, h.allowed, h.remaining, h.reset_s::int as reset_s, h.retry_after_s::int as retry_after_s
       from jsonb_to_recordset((${JSON.stringify(checks)}::text)::jsonb) as c(key text, "limit" int, window_s int)
       cross join lateral private.rate_limit_hit(c.key, c."limit", c.window_s) as h`;

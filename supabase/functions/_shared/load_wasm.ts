@@ -1,12 +1,12 @@
 // Instantiates the edgeguard wasm module once per isolate.
 //
-// The bytes come from a generated TypeScript module (scripts/build.sh), not a
-// sibling .wasm file: `supabase functions deploy` bundles every import, so the
+// The bytes come from a generated JSON module (a base64 string,
+// scripts/build.sh), not a sibling .wasm file: `supabase functions deploy` bundles every import, so the
 // module survives deploys that drop files missing from `static_files`, and
 // runtimes where fetch() of a local file fails.
 import { initSync } from "./wasm/edgeguard_wasm.js";
 import * as wasm from "./wasm/edgeguard_wasm.js";
-import { WASM_BASE64 } from "./wasm/edgeguard_wasm_bytes.ts";
+import WASM_BASE64 from "./wasm/edgeguard_wasm_bytes.json" with { type: "json" };
 
 export type Wasm = typeof wasm;
 

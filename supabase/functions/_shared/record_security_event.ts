@@ -47,7 +47,7 @@ function insertEvent(
 ): void {
   const write = (async () => {
     try {
-      const sql = connectPostgres();
+      const sql = await connectPostgres();
       // The actor only when it is a user of this project (actor_id references auth.users):
       // a verified token of a since-deleted user still gets its row, without the actor.
       await sql`insert into public.security_events (event_type, severity, actor_id, request_id, details)

@@ -33,7 +33,7 @@ export function recordWebhookFailure(failure: WebhookFailure): void {
   };
   const write = (async () => {
     try {
-      const sql = connectPostgres();
+      const sql = await connectPostgres();
       await sql`insert into public.security_events (event_type, severity, request_id, details)
                 values (${WEBHOOK_FAILURE_EVENT}, 'warning', ${failure.requestId}, ${sql.json(details)})`;
     } catch (e) {

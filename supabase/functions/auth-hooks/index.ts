@@ -41,7 +41,7 @@ const fetch = guard(policy, async (req, ctx) => {
   const hook: Hook = ctx.route === "POST /auth-hooks/custom-access-token" ? "custom-access-token" : "password-verification";
   const webhookId = req.headers.get("webhook-id") ?? ""; // covered by the signature just verified
   try {
-    const answer = await answerOnce(connectPostgres(), webhookId, hook, async (tx) => {
+    const answer = await answerOnce(await connectPostgres(), webhookId, hook, async (tx) => {
       const body = ctx.checkBody(); // schema-checked only once the signature holds
       return hook === "custom-access-token"
         ? await customAccessToken(tx, body as AccessTokenEvent)

@@ -40,7 +40,7 @@ const fetch = guard(policy, async (req, ctx) => {
     type: eventType(provider, req.headers, body), body, rawBody: ctx.rawBody,
     headers: req.headers, requestId: ctx.requestId,
   };
-  const outcome = await processWebhookOnce(connectPostgres(), event, handlers[provider]);
+  const outcome = await processWebhookOnce(await connectPostgres(), event, handlers[provider]);
   return Response.json(outcome.duplicate ? { received: true, duplicate: true } : { received: true, duplicate: false, result: outcome.result ?? null });
 }, { deferBodyChecks: true });
 

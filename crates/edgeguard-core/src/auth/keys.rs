@@ -56,8 +56,9 @@ pub enum KeyMaterial {
     Hs256(Hs256Key),
     /// RSA public key.
     Rs256(RS256PublicKey),
-    /// P-256 public key, with its precomputed multiplication table.
-    Es256(ES256PublicKey, std::sync::Arc<super::p256_table::P256Table>),
+    /// P-256 public key, with its multiplication tables built as the key
+    /// verifies tokens ([`ES256_SMALL_TABLE_AFTER`], [`ES256_TABLE_AFTER`]).
+    Es256(ES256PublicKey, std::sync::Arc<Es256Table>),
     /// Ed25519 public key.
     EdDsa(Ed25519PublicKey),
 }
@@ -113,8 +114,15 @@ impl KeyMaterial {
     /// A P-256 key from a SEC1 point (compressed or uncompressed).
     pub fn es256_from_sec1(bytes: &[u8]) -> Option<Self> {
         let pk = ES256PublicKey::from_bytes(bytes).ok()?;
-        let table = super::p256_table::P256Table::from_sec1(bytes)?;
-        Some(KeyMaterial::Es256(pk, std::sync::Arc::new(table)))
+        Some(KeyMaterial::Es256(
+            pk,
+            std::sync::Arc::new(Es256Table {
+                sec1: bytes.to_vec(),
+                verified: std::sync::atomic::AtomicU32::new(0),
+                small: std::sync::OnceLock::new(),
+                table: std::sync::OnceLock::new(),
+            }),
+        ))
     }
     /// An RSA key from big-endian modulus and exponent (≥ 2048 bits enforced).
     pub fn rs256_from_components(n: &[u8], e: &[u8]) -> Option<Self> {
@@ -145,18 +153,85 @@ fn strip_zeros(x: &[u8]) -> &[u8] {
     x.get(i..).unwrap_or(&[])
 }
 
-/// Verifies with p256's own ECDSA verifier (no precomputed table); the
-/// reference the table path is tested against.
-pub fn verify_es256_reference(key: &KeyMaterial, signing_input: &[u8], sig: &[u8]) -> bool {
+/// Valid tokens a P-256 key verifies with p256's own verifier before its
+/// small table (4-bit windows, ≈ 60 KiB) is built: in a fresh isolate, whose
+/// wasm still runs unoptimised, building it (and the generator's) costs a few
+/// verifications, and each verification then costs far less: 4 did better
+/// than 2 and 16 at N = 10 and 100 tokens (scripts/bench/cold_start.ts).
+pub const ES256_SMALL_TABLE_AFTER: u32 = 4;
+/// Valid tokens before the full table (8-bit windows, ≈ 0.5 MiB, tens of ms
+/// to build in a fresh isolate, then ~2× faster than the small one). Many
+/// short-lived isolates never get there.
+pub const ES256_TABLE_AFTER: u32 = 256;
+
+/// The lazily built precomputed tables of one P-256 key.
+pub struct Es256Table {
+    sec1: Vec<u8>,
+    /// Valid signatures verified so far (without the full table).
+    verified: std::sync::atomic::AtomicU32,
+    /// `Some(None)` only if a table could not be built (never for a valid
+    /// key): then the previous verifier stays.
+    small: std::sync::OnceLock<Option<super::p256_table::P256Table>>,
+    table: std::sync::OnceLock<Option<super::p256_table::P256Table>>,
+}
+
+impl Es256Table {
+    /// Whether the full table has been built.
+    pub fn is_built(&self) -> bool {
+        matches!(self.table.get(), Some(Some(_)))
+    }
+
+    /// Whether the small table has been built.
+    pub fn is_small_built(&self) -> bool {
+        matches!(self.small.get(), Some(Some(_)))
+    }
+
+    fn verify(&self, pk: &ES256PublicKey, signing_input: &[u8], sig: &[u8]) -> bool {
+        use super::p256_table::P256Table;
+        use std::sync::atomic::Ordering;
+        if let Some(Some(table)) = self.table.get() {
+            return table.verify(signing_input, sig);
+        }
+        let ok = match self.small.get() {
+            Some(Some(small)) => small.verify(signing_input, sig),
+            _ => verify_es256_crate(pk, signing_input, sig),
+        };
+        // Only valid signatures count: garbage never makes the isolate build a table.
+        if ok {
+            let n = self.verified.fetch_add(1, Ordering::Relaxed).saturating_add(1);
+            if n >= ES256_TABLE_AFTER {
+                // (The small table stays allocated, unused: ≈ 60 KiB per key.)
+                self.table.get_or_init(|| P256Table::from_sec1(&self.sec1));
+            } else if n >= ES256_SMALL_TABLE_AFTER {
+                self.small.get_or_init(|| P256Table::small_from_sec1(&self.sec1));
+            }
+        }
+        ok
+    }
+}
+
+impl fmt::Debug for Es256Table {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Es256Table(small: {}, full: {})", self.is_small_built(), self.is_built())
+    }
+}
+
+fn verify_es256_crate(pk: &ES256PublicKey, signing_input: &[u8], sig: &[u8]) -> bool {
     use p256::ecdsa::signature::Verifier as _;
-    let KeyMaterial::Es256(pk, _) = key else {
-        return false;
-    };
     let Ok(s) = p256::ecdsa::Signature::from_slice(sig) else {
         return false;
     };
     let vk: &p256::ecdsa::VerifyingKey = pk.public_key().as_ref();
     vk.verify(signing_input, &s).is_ok()
+}
+
+/// Verifies with p256's own ECDSA verifier (no precomputed table): what a
+/// key's first tokens go through, and the reference the table path is tested against.
+pub fn verify_es256_reference(key: &KeyMaterial, signing_input: &[u8], sig: &[u8]) -> bool {
+    let KeyMaterial::Es256(pk, _) = key else {
+        return false;
+    };
+    verify_es256_crate(pk, signing_input, sig)
 }
 
 /// Verifies `sig` over `signing_input` with `key`. This is the single
@@ -169,7 +244,7 @@ pub fn verify_signature(key: &KeyMaterial, signing_input: &[u8], sig: &[u8]) -> 
             mac.update(signing_input);
             mac.verify_slice(sig).is_ok()
         }
-        KeyMaterial::Es256(_, table) => table.verify(signing_input, sig),
+        KeyMaterial::Es256(pk, table) => table.verify(pk, signing_input, sig),
         KeyMaterial::EdDsa(pk) => {
             let Ok(s) = ed25519_compact::Signature::from_slice(sig) else {
                 return false;
@@ -402,5 +477,44 @@ impl KeySet {
             }
         }
         Ok(Some(Key { kid, material }))
+    }
+}
+
+#[cfg(test)]
+mod es256_table_tests {
+    use super::*;
+    use p256::ecdsa::signature::Signer as _;
+    use p256::ecdsa::{Signature, SigningKey};
+    use sha2::{Digest, Sha256};
+
+    /// A key verifies with p256's own verifier until it has verified
+    /// ES256_SMALL_TABLE_AFTER valid tokens (invalid ones do not count), then
+    /// with its small table, from ES256_TABLE_AFTER on with its full table;
+    /// every path gives the same answers.
+    #[test]
+    fn the_table_is_built_after_enough_valid_tokens_and_agrees() {
+        let sk = SigningKey::from_slice(&Sha256::digest(b"lazy-table-key")).expect("key");
+        let vk = *sk.verifying_key();
+        let key = KeyMaterial::es256_from_sec1(vk.to_sec1_point(false).as_bytes()).expect("valid key");
+        let KeyMaterial::Es256(_, lazy) = &key else {
+            panic!("ES256 key")
+        };
+        for i in 0..(ES256_TABLE_AFTER + 16) {
+            let msg = Sha256::digest(i.to_be_bytes());
+            let sig: Signature = sk.sign(&msg);
+            let bytes = sig.to_bytes();
+            let mut bad = bytes.to_vec();
+            bad[(i as usize * 7) % 64] ^= 1 << (i % 8);
+            // Invalid signatures, before and after the switch: refused and never counted.
+            for _ in 0..3 {
+                assert!(!verify_signature(&key, &msg, &bad));
+                assert!(!verify_signature(&key, &msg[1..], &bytes));
+            }
+            assert_eq!(lazy.is_built(), i >= ES256_TABLE_AFTER, "before token {i}");
+            assert_eq!(lazy.is_small_built(), i >= ES256_SMALL_TABLE_AFTER, "before token {i}");
+            assert!(verify_signature(&key, &msg, &bytes));
+            assert!(verify_es256_reference(&key, &msg, &bytes));
+            assert_eq!(lazy.is_built(), i + 1 >= ES256_TABLE_AFTER, "after token {i}");
+        }
     }
 }

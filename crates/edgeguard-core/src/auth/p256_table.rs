@@ -31,8 +31,13 @@ use sha2::{Digest, Sha256};
 
 use super::p256_field::Fe;
 
-const WINDOWS: usize = 32;
-const ENTRIES: usize = 255;
+/// Window width of the full table: 32 windows of 255 points (≈ 0.5 MiB).
+const BITS: u32 = 8;
+/// Window width of the small table: 64 windows of 15 points (≈ 60 KiB), ~20×
+/// cheaper to build and ~2× slower to use (128 mixed additions per scalar
+/// multiplication instead of 64): what a key uses before it has verified
+/// enough tokens to pay for the full table.
+const SMALL_BITS: u32 = 4;
 
 /// The group order `n`, big-endian.
 const ORDER: [u8; 32] = [
@@ -195,8 +200,12 @@ fn batch_to_affine(points: &[Jacobian]) -> Option<Vec<Affine>> {
     Some(out)
 }
 
-/// Precomputed multiples of one P-256 point.
-pub struct P256Table(Vec<Affine>);
+/// Precomputed multiples of one P-256 point: `k · 2^(bits·j) · P` for every
+/// digit `k` of `bits` bits and window `j`.
+pub struct P256Table {
+    points: Vec<Affine>,
+    bits: u32,
+}
 
 impl core::fmt::Debug for P256Table {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
@@ -215,35 +224,47 @@ impl P256Table {
     /// bytes are not a valid point.
     pub fn from_sec1(bytes: &[u8]) -> Option<P256Table> {
         let key = VerifyingKey::from_sec1_bytes(bytes).ok()?;
-        P256Table::new(key.as_affine())
+        P256Table::new(key.as_affine(), BITS)
     }
 
-    fn new(point: &AffinePoint) -> Option<P256Table> {
+    /// The small table (4-bit windows) of a public key given as SEC1 bytes.
+    pub fn small_from_sec1(bytes: &[u8]) -> Option<P256Table> {
+        let key = VerifyingKey::from_sec1_bytes(bytes).ok()?;
+        P256Table::new(key.as_affine(), SMALL_BITS)
+    }
+
+    fn new(point: &AffinePoint, bits: u32) -> Option<P256Table> {
+        let windows = (256 / bits) as usize;
+        let entries = (1usize << bits) - 1;
         let x = Fe::from_be_bytes(&point.x().into())?;
         let y = Fe::from_be_bytes(&point.y().into())?;
         let mut base = Affine { x, y };
-        let mut out = Vec::with_capacity(WINDOWS * ENTRIES);
-        // row[k] = (k + 1) · base; its last entry, 256 · base, is the next window's base.
-        let mut row = vec![Jacobian::INFINITY; ENTRIES + 1];
-        for _ in 0..WINDOWS {
+        let mut out = Vec::with_capacity(windows * entries);
+        // row[k] = (k + 1) · base; its last entry, 2^bits · base, is the next window's base.
+        let mut row = vec![Jacobian::INFINITY; entries + 1];
+        for _ in 0..windows {
             let mut acc = Jacobian::from_affine(&base);
             for slot in row.iter_mut() {
                 *slot = acc;
                 acc = acc.add_affine(&base);
             }
             let affine = batch_to_affine(&row)?;
-            out.extend_from_slice(&affine[..ENTRIES]);
-            base = affine[ENTRIES];
+            out.extend_from_slice(&affine[..entries]);
+            base = affine[entries];
         }
-        Some(P256Table(out))
+        Some(P256Table { points: out, bits })
     }
 
     fn add_multiple(&self, acc: &mut Jacobian, k: &Scalar) {
         let bytes = k.to_bytes(); // big-endian
-        for j in 0..WINDOWS {
-            let b = usize::from(bytes[WINDOWS - 1 - j]);
-            if b != 0 {
-                if let Some(p) = self.0.get(j * ENTRIES + b - 1) {
+        let per_byte = (8 / self.bits) as usize;
+        let entries = (1usize << self.bits) - 1;
+        let mask = entries as u8;
+        for j in 0..32 * per_byte {
+            let byte = bytes[31 - j / per_byte];
+            let d = usize::from((byte >> ((j % per_byte) as u32 * self.bits)) & mask);
+            if d != 0 {
+                if let Some(p) = self.points.get(j * entries + d - 1) {
                     *acc = acc.add_affine(p);
                 }
             }
@@ -261,7 +282,7 @@ impl P256Table {
             return false;
         };
         let mut acc = Jacobian::INFINITY;
-        generator_table().add_multiple(&mut acc, &(z * s_inv));
+        generator_table(self.bits).add_multiple(&mut acc, &(z * s_inv));
         self.add_multiple(&mut acc, &(r * s_inv));
         if acc.is_infinity() {
             reached(Exception::InfiniteResult);
@@ -297,9 +318,12 @@ fn split_signature(signature: &[u8]) -> Option<(Scalar, Scalar)> {
     Some((r, s))
 }
 
-fn generator_table() -> &'static P256Table {
+/// The generator's table of the same window width as the key's (built once, on first use).
+fn generator_table(bits: u32) -> &'static P256Table {
     static G: OnceLock<P256Table> = OnceLock::new();
-    G.get_or_init(|| match P256Table::new(&AffinePoint::GENERATOR) {
+    static G_SMALL: OnceLock<P256Table> = OnceLock::new();
+    let (cell, bits) = if bits == SMALL_BITS { (&G_SMALL, SMALL_BITS) } else { (&G, BITS) };
+    cell.get_or_init(|| match P256Table::new(&AffinePoint::GENERATOR, bits) {
         Some(t) => t,
         // The generator is a fixed valid point: its table always builds.
         None => unreachable!("generator table"),
@@ -323,12 +347,14 @@ mod tests {
         let set = TestSet::load(TestName::EcdsaSecp256r1Sha256P1363).expect("vectors load");
         let (mut valid, mut invalid) = (0, 0);
         for group in set.test_groups {
-            let Some(table) = P256Table::from_sec1(group.key.key.as_ref()) else {
+            let key = group.key.key.as_ref();
+            let (Some(table), Some(small)) = (P256Table::from_sec1(key), P256Table::small_from_sec1(key)) else {
                 assert!(group.tests.iter().all(|t| t.result != TestResult::Valid));
                 continue;
             };
             for t in group.tests {
                 let ok = table.verify(t.msg.as_ref(), t.sig.as_ref());
+                assert_eq!(ok, small.verify(t.msg.as_ref(), t.sig.as_ref()), "small table, tc {}", t.tc_id);
                 match t.result {
                     TestResult::Valid => {
                         assert!(ok, "tc {} {}", t.tc_id, t.comment);
@@ -360,18 +386,21 @@ mod tests {
                 continue;
             };
             let vk = *sk.verifying_key();
-            let table =
-                P256Table::from_sec1(vk.to_sec1_point(false).as_bytes()).expect("valid key");
+            let sec1 = vk.to_sec1_point(false);
+            let table = P256Table::from_sec1(sec1.as_bytes()).expect("valid key");
+            let small = P256Table::small_from_sec1(sec1.as_bytes()).expect("valid key");
             for m in 0..8u32 {
                 let msg = seed("msg", i * 8 + m);
                 let sig: Signature = sk.sign(&msg);
                 let bytes = sig.to_bytes();
                 assert!(table.verify(&msg, &bytes));
+                assert!(small.verify(&msg, &bytes));
                 let bit = (i * 8 + m) as usize % 512;
                 let mut bad = bytes.to_vec();
                 bad[bit / 8] ^= 1 << (bit % 8);
                 let theirs = Signature::from_slice(&bad).is_ok_and(|s| vk.verify(&msg, &s).is_ok());
                 assert_eq!(table.verify(&msg, &bad), theirs);
+                assert_eq!(small.verify(&msg, &bad), theirs);
                 assert!(!table.verify(&msg[1..], &bytes));
             }
         }
@@ -379,10 +408,11 @@ mod tests {
 
     #[test]
     fn garbage_never_verifies_or_panics() {
-        let table = generator_table();
-        for len in [0usize, 1, 31, 63, 64, 65, 128] {
-            assert!(!table.verify(b"m", &vec![0xff; len]));
-            assert!(!table.verify(b"m", &vec![0x00; len]));
+        for table in [generator_table(BITS), generator_table(SMALL_BITS)] {
+            for len in [0usize, 1, 31, 63, 64, 65, 128] {
+                assert!(!table.verify(b"m", &vec![0xff; len]));
+                assert!(!table.verify(b"m", &vec![0x00; len]));
+            }
         }
         assert!(P256Table::from_sec1(&[4u8; 65]).is_none());
         assert!(P256Table::from_sec1(&[]).is_none());
