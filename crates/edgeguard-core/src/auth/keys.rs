@@ -176,6 +176,13 @@ pub struct Es256Table {
 }
 
 impl Es256Table {
+    /// The most this key's verification state can hold: both precomputed
+    /// tables, counted before they are built so the bound holds whenever
+    /// they are (docs/memory.md).
+    pub fn max_bytes(&self) -> usize {
+        std::mem::size_of::<Es256Table>() + self.sec1.capacity() + super::p256_table::P256Table::max_key_bytes()
+    }
+
     /// Whether the full table has been built.
     pub fn is_built(&self) -> bool {
         matches!(self.table.get(), Some(Some(_)))
@@ -295,7 +302,7 @@ impl Key {
     pub fn approx_bytes(&self) -> usize {
         let own = std::mem::size_of::<Key>() + self.kid.as_ref().map_or(0, String::len);
         own + match &self.material {
-            KeyMaterial::Es256(_, table) => table.bytes(),
+            KeyMaterial::Es256(_, table) => table.max_bytes(),
             KeyMaterial::Rs256(pk) => 4 * pk.to_components().n.len() + 1024,
             KeyMaterial::Hs256(_) | KeyMaterial::EdDsa(_) => 0,
         }

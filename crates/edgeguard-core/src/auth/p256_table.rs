@@ -214,10 +214,21 @@ impl core::fmt::Debug for P256Table {
 }
 
 impl P256Table {
-    /// The memory this table holds: ≈ 0.5 MiB (32 windows × 255 affine
-    /// points of 64 bytes), the dominant cost of an ES256 key (docs/memory.md).
+    /// The memory this table holds (the full table ≈ 0.5 MiB: 32 windows ×
+    /// 255 affine points of 64 bytes; the small one ≈ 60 KiB).
     pub fn bytes(&self) -> usize {
-        core::mem::size_of::<P256Table>() + self.0.capacity() * core::mem::size_of::<Affine>()
+        core::mem::size_of::<P256Table>() + self.points.capacity() * core::mem::size_of::<Affine>()
+    }
+
+    /// The most a key's tables can hold once both are built (they are built
+    /// lazily, as the key proves busy): the dominant cost of an ES256 key
+    /// (docs/memory.md).
+    pub fn max_key_bytes() -> usize {
+        let table = |bits: u32| {
+            core::mem::size_of::<P256Table>()
+                + (256 / bits) as usize * ((1usize << bits) - 1) * core::mem::size_of::<Affine>()
+        };
+        table(BITS) + table(SMALL_BITS)
     }
 
     /// Builds the table of a public key given as SEC1 bytes; `None` when the
