@@ -610,7 +610,7 @@ mod tests {
 
     #[test]
     fn minted_keys_have_the_documented_shape_and_check() {
-        let re = regex::Regex::new(SCANNER_REGEX).unwrap();
+        let re = regex_lite::Regex::new(SCANNER_REGEX).unwrap();
         for env in [KeyEnv::Live, KeyEnv::Test] {
             let k = mint(env).unwrap();
             assert_eq!(k.key.len(), KEY_LEN);
