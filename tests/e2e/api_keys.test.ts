@@ -241,9 +241,12 @@ Deno.test("per-key rate limit answers 429 RATE_LIMITED", async () => {
   const k = await create(await customer(), { name: "limited", scopes: ["services:read"], rate_limit: { limit: 2, window_s: 60 } });
   assert.equal((await me(k.key)).status, 200);
   assert.equal((await me(k.key)).status, 200);
-  const r = await me(k.key);
-  assert.equal(`${r.status} ${r.code}`, "429 RATE_LIMITED");
-  assert.match(r.hint ?? "", /^API key rate limit reached; retry in \d+ s$/);
+  const res = await fetch(`${functionsUrl}/me`, { headers: { "x-api-key": k.key } });
+  const body = await errorBody(res) as { code: string; hint?: string };
+  assert.equal(`${res.status} ${body.code}`, "429 RATE_LIMITED");
+  const hinted = /^API key rate limit reached; retry in (\d+) s$/.exec(body.hint ?? "");
+  assert.ok(hinted, body.hint);
+  assert.equal(res.headers.get("retry-after"), hinted[1], "Retry-After carries the per-key wait");
 });
 
 Deno.test("bad keys: refused with precise hints, no lookup for malformed ones, recorded as security events", async () => {

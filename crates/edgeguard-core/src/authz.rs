@@ -352,6 +352,9 @@ pub struct Gate {
     verified_keys: VerifiedKeys<(Arc<Identity>, PrebuiltIdentity)>,
     /// The lookup the last check asked for, if any.
     api_key_lookup: Option<ApiKeyLookup>,
+    /// Seconds a per-key rate limit asks the caller to wait, for the
+    /// `Retry-After` of the last check's 429 (taken by the facade).
+    retry_after_s: Option<u64>,
 }
 
 /// A top-level claim; under `app_metadata` only when the policy opts in
@@ -473,6 +476,7 @@ impl Gate {
             key_env: KeyEnv::for_production(config.app_env.is_production()),
             verified_keys: VerifiedKeys::default(),
             api_key_lookup: None,
+            retry_after_s: None,
             config,
         })
     }
@@ -540,6 +544,11 @@ impl Gate {
     pub fn take_api_key_lookup(&mut self) -> Option<ApiKeyLookup> {
         self.api_key_lookup.take()
     }
+    /// The `Retry-After` seconds of the last [`Gate::check`]'s 429 (a per-key
+    /// rate limit), taken: a second call answers `None`.
+    pub fn take_retry_after(&mut self) -> Option<u64> {
+        self.retry_after_s.take()
+    }
     /// Installs what `private.api_key_verify` answered for `key_hash` (after a
     /// [`Gate::take_api_key_lookup`]), fetched at `now_ms`. The next check with
     /// that key decides from it; a counted key's answer serves that one check only.
@@ -558,6 +567,7 @@ impl Gate {
     /// Decides one request at `now_ms` (milliseconds since the epoch).
     pub fn check(&mut self, req: &Request, now_ms: f64) -> Decision {
         self.api_key_lookup = None;
+        self.retry_after_s = None;
         let policy = Arc::clone(&self.policy);
         let (route, params) = match policy.route(&req.method, &req.path) {
             Ok((r, p)) => (r, p),
@@ -778,6 +788,9 @@ impl Gate {
             Some(Err(once)) => (once.row, None),
         };
         if let Some(d) = row.refusal(now) {
+            if d.code == ErrorCode::RateLimited {
+                self.retry_after_s = Some(row.retry_after_s.unwrap_or(1).max(1).unsigned_abs());
+            }
             return Err(Decision::deny(d.code, d.reason));
         }
         if let Some((identity, json)) = built {

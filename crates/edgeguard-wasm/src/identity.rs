@@ -154,17 +154,25 @@ impl Gate {
     }
 
     /// A denial JSON with the lookup the core asked for added (a user API key
-    /// to verify in Postgres); any other answer unchanged.
+    /// to verify in Postgres) and, for a per-key 429, its `retry_after_s`;
+    /// any other answer unchanged.
     fn with_lookup(&mut self, answer: String) -> String {
-        let Some(lookup) = self.inner.take_api_key_lookup() else {
+        let lookup = self.inner.take_api_key_lookup();
+        let retry_after = self.inner.take_retry_after();
+        if lookup.is_none() && retry_after.is_none() {
             return answer;
-        };
+        }
         match serde_json::from_str::<serde_json::Value>(&answer) {
             Ok(serde_json::Value::Object(mut m)) => {
-                m.insert(
-                    "lookup_api_key".into(),
-                    serde_json::to_value(&lookup).unwrap_or_default(),
-                );
+                if let Some(lookup) = lookup {
+                    m.insert(
+                        "lookup_api_key".into(),
+                        serde_json::to_value(&lookup).unwrap_or_default(),
+                    );
+                }
+                if let Some(s) = retry_after {
+                    m.insert("retry_after_s".into(), s.into());
+                }
                 serde_json::Value::Object(m).to_string()
             }
             _ => answer,

@@ -39,6 +39,8 @@ export type Decision =
     actor?: string | null;
     /** A well-formed user API key the core has not verified in the last second. */
     lookup_api_key?: ApiKeyLookup;
+    /** For a 429 of a per-key rate limit: the seconds for `Retry-After`. */
+    retry_after_s?: number;
   };
 
 /**

@@ -180,14 +180,14 @@ export function guard(policy: unknown, handler: Handler, options: GuardOptions =
     const caller: Caller = auth.ok ? callerOf(auth.identity) : {};
     const local = limitRoute(h, route, () => limitFacts(req, peer, caller));
     enforce(local, rateHeaders, requestId, route);
-    const denyAuth = (code: string, reason: string, actor: string | null): never => {
+    const denyAuth = (code: string, reason: string, actor: string | null, retryAfterS?: number): never => {
       // The core decides which denials become rows: one per (route, code, client IP) per minute.
       if (h.recordDenial(route, code, JSON.stringify(limitFacts(req, peer)), Date.now())) {
         recordAuthDeniedEvent(requestId, route, code, reason, actor);
       }
-      throw new GuardError(code, reason);
+      throw new GuardError(code, reason, undefined, retryAfterS ? [["retry-after", String(retryAfterS)]] : undefined);
     };
-    if (!auth.ok) return denyAuth(auth.code, auth.reason, auth.actor ?? null);
+    if (!auth.ok) return denyAuth(auth.code, auth.reason, auth.actor ?? null, auth.retry_after_s);
 
     // Most routes have no global rule: no database round trip and no microtask then.
     if (local.decision?.global.length) {
