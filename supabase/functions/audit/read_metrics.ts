@@ -2,9 +2,7 @@
 // hour, type, route and code (auth failures, rate limits, bad signatures),
 // from private.security_metrics_hourly_rollup, which the scheduler refreshes
 // with the retention run (docs/database.md). Default: the last 24 hours.
-import { asUser, DatabaseError } from "../_shared/db.ts";
-import { GuardError } from "../_shared/respond_error.ts";
-import type { Caller } from "./caller.ts";
+import { asAuditReader, type Caller } from "./caller.ts";
 import { readTime } from "./read_time.ts";
 
 interface MetricRow {
@@ -20,25 +18,10 @@ const DAY_MS = 24 * 3600 * 1000;
 export async function readMetrics(caller: Caller, query: URLSearchParams) {
   const to = readTime(query, "to", new Date())!;
   const from = readTime(query, "from", new Date(to.getTime() - DAY_MS))!;
-  let rows: MetricRow[];
-  try {
-    rows = await asUser(
-      caller.claims,
-      (sql) =>
-        sql<MetricRow[]>`
+  const rows = await asAuditReader(caller, (sql) =>
+    sql<MetricRow[]>`
         select hour, event_type, route, code, events::text
-        from private.tenant_security_metrics(${caller.tenantId}, ${from.toISOString()}, ${to.toISOString()})`,
-      caller,
-    );
-  } catch (e) {
-    if (e instanceof DatabaseError && e.sqlstate === "42501") {
-      throw new GuardError(
-        "FORBIDDEN",
-        "audit:read is not held in this tenant",
-      );
-    }
-    throw e;
-  }
+        from private.tenant_security_metrics(${caller.tenantId}, ${from.toISOString()}, ${to.toISOString()})`);
   return {
     tenant_id: caller.tenantId,
     from: from.toISOString(),

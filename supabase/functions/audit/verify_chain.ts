@@ -2,9 +2,7 @@
 // signed checkpoint compared with the chain (private.verify_tenant_audit,
 // which checks audit:read from the membership; docs/database.md). Checking
 // the signatures themselves takes the public key: `edgeguard audit verify`.
-import { asUser, DatabaseError } from "../_shared/db.ts";
-import { GuardError } from "../_shared/respond_error.ts";
-import type { Caller } from "./caller.ts";
+import { asAuditReader, type Caller } from "./caller.ts";
 
 interface Report {
   valid: boolean;
@@ -21,22 +19,11 @@ interface Report {
 const num = (v: string | null) => (v === null ? null : Number(v));
 
 export async function verifyChain(caller: Caller) {
-  let report: Report;
-  try {
-    [report] = await asUser(caller.claims, (sql) =>
-      sql<Report[]>`
+  const [report] = await asAuditReader(caller, (sql) =>
+    sql<Report[]>`
         select valid, rows_checked::text, first_broken_id::text, first_broken_seq::text, reason,
                head_seq::text, checkpoints::text, last_checkpoint_seq::text, last_checkpoint_at
-        from private.verify_tenant_audit(${caller.tenantId})`, caller);
-  } catch (e) {
-    if (e instanceof DatabaseError && e.sqlstate === "42501") {
-      throw new GuardError(
-        "FORBIDDEN",
-        "audit:read is not held in this tenant",
-      );
-    }
-    throw e;
-  }
+        from private.verify_tenant_audit(${caller.tenantId})`);
   return {
     tenant_id: caller.tenantId,
     valid: report.valid,
