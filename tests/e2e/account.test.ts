@@ -4,7 +4,8 @@
 // `edgeguard audit verify` (public key only, signed checkpoints) still pass.
 import postgres from "npm:postgres@3.4.9";
 import * as assert from "./assert.ts";
-import { dbUrl, devKeys, functionsUrl, mintToken, root } from "./stack.ts";
+import { dbUrl, devKeys, functionsUrl, mintToken } from "./stack.ts";
+import { auditVerify } from "./audit_support.ts";
 
 const A = "aaaaaaaa-0000-4000-8000-000000000000";
 const ADMIN_A = "aaaaaaaa-0000-4000-8000-000000000001";
@@ -32,21 +33,9 @@ function call(path: string, token: string | null, init: RequestInit = {}) {
 }
 
 /** `edgeguard audit verify --json` over the export of `chains`: exit code and report. */
-async function auditVerify(sql: postgres.Sql, chains: string[]) {
+async function verifyChains(sql: postgres.Sql, chains: string[]) {
   const [row] = await sql`select private.audit_export(${chains}::uuid[])::text as export`;
-  const child = new Deno.Command("cargo", {
-    args: ["run", "-q", "-p", "edgeguard-cli", "--", "audit", "verify", "--public-key",
-      (await devKeys()).env.AUDIT_VERIFY_KEY, "--json"],
-    cwd: root,
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const writer = child.stdin.getWriter();
-  await writer.write(new TextEncoder().encode(row.export));
-  await writer.close();
-  const out = await child.output();
-  return { code: out.code, report: JSON.parse(new TextDecoder().decode(out.stdout)) };
+  return await auditVerify(row.export, (await devKeys()).env.AUDIT_VERIFY_KEY);
 }
 
 Deno.test("account: export, confirmed erasure, and the audit chain still verifies", async () => {
@@ -130,7 +119,7 @@ Deno.test("account: export, confirmed erasure, and the audit chain still verifie
       const [v] = await sql`select valid, reason from public.verify_audit_chain(${chain}::uuid)`;
       assert.deepEqual([v.valid, v.reason], [true, null], `verify_audit_chain(${chain})`);
     }
-    const verified = await auditVerify(sql, [A, GLOBAL]);
+    const verified = await verifyChains(sql, [A, GLOBAL]);
     assert.equal(verified.code, 0, JSON.stringify(verified.report));
     for (const c of verified.report.chains) {
       assert.equal(c.unverified_tail, 0, `chain ${c.chain_id} is signed through its head after the erasure`);

@@ -7,29 +7,11 @@
 // still make it FAIL; the honest log verifies OK.
 import postgres from "npm:postgres@3.4.9";
 import * as assert from "./assert.ts";
-import { dbUrl, devKeys, functionsUrl, mintToken, root, stateDir } from "./stack.ts";
+import { dbUrl, devKeys, functionsUrl, mintToken, stateDir } from "./stack.ts";
+import { auditVerify } from "./audit_support.ts";
 
 const A = "aaaaaaaa-0000-4000-8000-000000000000";
 const ADMIN_A = "aaaaaaaa-0000-4000-8000-000000000001";
-
-/** Runs `edgeguard audit verify --json` on `exportJson`: exit code and report. */
-async function auditVerify(exportJson: string, publicKey: string, extra: string[] = []) {
-  const child = new Deno.Command("cargo", {
-    args: ["run", "-q", "-p", "edgeguard-cli", "--", "audit", "verify", "--public-key", publicKey, "--json", ...extra],
-    cwd: root,
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const writer = child.stdin.getWriter();
-  await writer.write(new TextEncoder().encode(exportJson));
-  await writer.close();
-  const out = await child.output();
-  const stdout = new TextDecoder().decode(out.stdout);
-  const stderr = new TextDecoder().decode(out.stderr);
-  assert.ok(stdout.trim().startsWith("{"), `verify printed JSON (stderr: ${stderr})`);
-  return { code: out.code, report: JSON.parse(stdout) };
-}
 
 /** Changes a fresh member's role through the admin-users function (audited rows in tenant A's chain). */
 async function auditedWrite(sql: postgres.Sql): Promise<string> {
