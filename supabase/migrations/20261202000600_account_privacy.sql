@@ -96,7 +96,9 @@ as $$
   end;
 $$;
 
--- As in 20261202000400_audit_client_ip.sql, plus the format-2 commitment.
+-- As in 20261123000200_audit.sql, except two things: the client IP comes only
+-- from the function that wrote the row (resolved from the trusted hop, never
+-- the client-set leftmost x-forwarded-for), and the format-2 commitment.
 create or replace function private.audit_logs_before_insert()
 returns trigger
 language plpgsql
