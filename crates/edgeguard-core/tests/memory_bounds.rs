@@ -16,21 +16,16 @@ use jwt_simple::prelude::*;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 
+
+#[path = "support/jwt.rs"]
+mod jwt;
 const NOW: i64 = 1_900_000_000;
 const NOW_MS: f64 = NOW as f64 * 1000.0;
 const SECRET: &str = "memory-bounds-secret-with-at-least-32-characters";
 const POLICY: &str = r#"{"auth":["user"],"routes":[{"method":"GET","path":"/me"}]}"#;
 
 fn hs_token(claims: &Value) -> String {
-    use hmac::{KeyInit, Mac};
-    let input = format!(
-        "{}.{}",
-        b64::encode(br#"{"alg":"HS256","typ":"JWT"}"#),
-        b64::encode(claims.to_string().as_bytes())
-    );
-    let mut m = hmac::Hmac::<sha2::Sha256>::new_from_slice(SECRET.as_bytes()).unwrap();
-    m.update(input.as_bytes());
-    format!("{input}.{}", b64::encode(&m.finalize().into_bytes()))
+    jwt::hs256_token(SECRET.as_bytes(), &serde_json::json!({"alg":"HS256","typ":"JWT"}), claims)
 }
 
 fn claims(i: usize, extra: Value) -> Value {

@@ -12,6 +12,9 @@ use p256::ecdsa::signature::Signer as _;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 
+
+#[path = "support/jwt.rs"]
+mod jwt;
 const NOW: i64 = 1_900_000_000;
 const NOW_MS: f64 = NOW as f64 * 1000.0;
 /// The JWT secret `supabase start` uses by default.
@@ -31,15 +34,7 @@ const POLICY: &str = r#"{
 }"#;
 
 fn hs(secret: &[u8], header: Value, claims: &Value) -> String {
-    use hmac::{KeyInit, Mac};
-    let input = format!(
-        "{}.{}",
-        b64::encode(header.to_string().as_bytes()),
-        b64::encode(claims.to_string().as_bytes())
-    );
-    let mut m = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret).unwrap();
-    m.update(input.as_bytes());
-    format!("{input}.{}", b64::encode(&m.finalize().into_bytes()))
+    jwt::hs256_token(secret, &header, claims)
 }
 
 struct Es(ES256KeyPair, &'static str);
