@@ -93,6 +93,7 @@ impl Request {
 
 /// How the caller authenticated.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(tsify_next::Tsify))]
 #[serde(rename_all = "lowercase")]
 pub enum IdentityKind {
     /// Verified access token.
@@ -109,6 +110,7 @@ pub enum IdentityKind {
 
 /// The verified identity handed to the function.
 #[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "ts", derive(tsify_next::Tsify))]
 pub struct Identity {
     /// How the caller authenticated.
     pub kind: IdentityKind,
@@ -137,6 +139,7 @@ pub struct Identity {
     /// `exp`.
     pub exp: Option<i64>,
     /// All verified claims.
+    #[cfg_attr(feature = "ts", tsify(type = "Record<string, unknown>"))]
     pub claims: Map<String, Value>,
 }
 

@@ -6,7 +6,9 @@ use core::fmt;
 ///
 /// The set is closed: every failure a client can see maps to exactly one code,
 /// and every code has exactly one HTTP status.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(tsify_next::Tsify))]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum ErrorCode {
     /// No credential was presented where one is required (401).
     MissingCredentials,

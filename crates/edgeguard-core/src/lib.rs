@@ -21,6 +21,7 @@ pub mod cors;
 pub mod csrf;
 pub mod erasure;
 pub mod error;
+pub mod guard;
 pub mod headers;
 pub mod policy;
 pub mod ratelimit;

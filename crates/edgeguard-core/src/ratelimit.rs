@@ -608,6 +608,7 @@ pub struct Facts {
 
 /// One check the Postgres limiter must run for a `global` rule.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(tsify_next::Tsify))]
 #[serde(deny_unknown_fields)]
 pub struct GlobalCheck {
     /// The rule name.
