@@ -6,7 +6,7 @@
 // deliveries signed with Shopify's HMAC.
 import * as assert from "../../tests/e2e/assert.ts";
 import { devKeys, functionsUrl, mintToken, root, startServer } from "../../tests/e2e/stack.ts";
-import { assertError, randomIp } from "../../tests/e2e/hardening_support.ts";
+import { assertError, randomIp } from "../../tests/e2e/probe_support.ts";
 import { type Db, post, shopifySignature, stackSecrets, webhookRows, withDb } from "../../tests/e2e/webhooks_support.ts";
 
 const fn = (path: string, base = functionsUrl) => `${base}/sales-assistant${path}`;

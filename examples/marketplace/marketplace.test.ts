@@ -6,7 +6,7 @@
 // minute) with 429 + Retry-After; SPEC error bodies; every write audited.
 import * as assert from "../../tests/e2e/assert.ts";
 import { functionsUrl, mintToken } from "../../tests/e2e/stack.ts";
-import { assertError, randomIp } from "../../tests/e2e/hardening_support.ts";
+import { assertError, randomIp } from "../../tests/e2e/probe_support.ts";
 import { type Db, withDb } from "../../tests/e2e/webhooks_support.ts";
 
 type Who = "admin" | "agent1" | "agent2" | "customer1" | "customer2";

@@ -17,8 +17,8 @@ const dbUrl = arg("db") ?? Deno.env.get("EDGEGUARD_DB_URL") ??
   "postgresql://postgres:postgres@127.0.0.1:54322/postgres";
 Deno.env.set("SUPABASE_DB_URL", dbUrl); // db.ts reads it at first use
 const { guard } = await import("../../supabase/functions/_shared/guard.ts");
-const { loadWasm } = await import("../../supabase/functions/_shared/load_wasm.ts");
-const { closeDb } = await import("../../supabase/functions/_shared/db.ts");
+const { loadWasm } = await import("../../supabase/functions/_shared/runtime/load_wasm.ts");
+const { closeDb } = await import("../../supabase/functions/_shared/db/db.ts");
 
 const env = { APP_ENV: "development", SECRET_KEY: "bench-pepper-0123456789abcdef0123456789abcdef" };
 const OWNER = "aaaaaaaa-0000-4000-8000-000000000004"; // seeded customer of tenant A
@@ -47,7 +47,7 @@ const ok = () => new Response('{"ok":true}', { headers: { "content-type": "appli
 const exempt = { exempt: true };
 const none = guard({ auth: ["none"], routes: [{ method: "GET", path: "/k", limits: exempt }] }, ok, { env });
 const keyed = guard({ auth: ["apikey"], routes: [{ method: "GET", path: "/k", limits: exempt }] }, ok, { env });
-const gate = new wasm.Gate(JSON.stringify({ auth: ["apikey"], routes: [{ method: "GET", path: "/k" }] }), JSON.stringify(env));
+const core = new wasm.Guard(JSON.stringify({ auth: ["apikey"], routes: [{ method: "GET", path: "/k", limits: exempt }] }), JSON.stringify(env), false);
 const typo = cached.key.slice(0, 20) + (cached.key[20] === "a" ? "b" : "a") + cached.key.slice(21);
 
 const req = (key?: string) => new Request("http://fn.local/k", { headers: key ? { "x-api-key": key } : {} });
@@ -56,8 +56,9 @@ for (const [name, f, key, want] of [["none", none, undefined, 200], ["cached", k
   if (res.status !== want) throw new Error(`${name}: ${res.status} ${await res.text()}`);
   await res.body?.cancel();
 }
-const refusal = JSON.parse(gate.checkParts("GET", "/k", "", undefined, undefined, typo, "{}", Date.now()));
-if (refusal.code !== "INVALID_API_KEY" || !String(refusal.reason).includes("checksum")) throw new Error(JSON.stringify(refusal));
+const typoReq = req(typo);
+const refusal = core.begin(typoReq, undefined, Date.now());
+if (refusal.kind !== "refuse" || refusal.code !== "INVALID_API_KEY" || !refusal.reason.includes("checksum")) throw new Error(JSON.stringify(refusal));
 
 const drain = async (p: Promise<Response>) => (await p).body?.cancel();
 const ANCHOR = "(a) guard(): headers only, no credential";
@@ -69,7 +70,7 @@ const countedReqs = Array.from({ length: 20 * 40 + 400 }, () => req(counted.key)
 const load = Deno.loadavg()[0];
 const results = await measureInterleaved([
   { name: ANCHOR, call: (i) => drain(none(noKey[i])) },
-  { name: "(b) Gate.checkParts, mistyped key: checksum refusal (no I/O)", batch: 2000, call: (i) => gate.checkParts("GET", "/k", "", undefined, undefined, typo, "{}", i % n) },
+  { name: "(b) Guard.begin, mistyped key: checksum refusal (no I/O)", batch: 2000, call: (i) => core.begin(typoReq, undefined, i % n) },
   { name: "(c) guard(): verified key reused in the isolate (≤ 1 s)", call: (i) => drain(keyed(cachedReqs[i])) },
   { name: "(d) guard(): counted key, one private.api_key_verify call each", batch: 20, call: (i) => drain(keyed(countedReqs[i])) },
 ], ANCHOR, opts);

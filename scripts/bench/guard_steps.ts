@@ -1,14 +1,10 @@
-// Per-step cost of guard()'s pipeline (profiling aid): each wasm call and shim
-// step of one request timed on its own, same configuration as identity.ts (d).
+// Per-step cost of guard()'s pipeline (profiling aid): the wasm crossing and the
+// shim steps of one request timed on their own, same configuration as identity.ts (d).
 // Run: deno run -A scripts/bench/guard_steps.ts
 import { exportJWK, generateKeyPair, SignJWT } from "npm:jose@6.2.17";
 import { measure, type Result } from "./measure.ts";
-import { loadWasm } from "../../supabase/functions/_shared/load_wasm.ts";
-import { loadHardening } from "../../supabase/functions/_shared/load_hardening.ts";
-import { authenticate } from "../../supabase/functions/_shared/authenticate.ts";
-import { limitFacts, limitLocal } from "../../supabase/functions/_shared/limit_rate.ts";
-import { applySecurityHeaders } from "../../supabase/functions/_shared/security_headers.ts";
-import { requestIdFor } from "../../supabase/functions/_shared/request_id.ts";
+import { loadWasm } from "../../supabase/functions/_shared/runtime/load_wasm.ts";
+import { applyHeaders } from "../../supabase/functions/_shared/http/apply_headers.ts";
 import { guard } from "../../supabase/functions/_shared/guard.ts";
 
 const { publicKey, privateKey } = await generateKeyPair("ES256", { extractable: true });
@@ -26,31 +22,22 @@ const token = await new SignJWT({ role: "authenticated", email: "u@bench.test", 
 const policy = { auth: ["user"], routes: [{ method: "GET", path: "/bench", limits: { exempt: true } }] };
 const req = new Request("http://localhost/bench", { headers: { authorization: `Bearer ${token}` } });
 
-const wasm = loadWasm();
-const setup = loadHardening(policy, env);
-if (!setup.ok) throw new Error(setup.reason);
-const { routes, hardening: h } = setup;
-const gate = new wasm.Gate(JSON.stringify(policy), JSON.stringify(env));
+const core = new (loadWasm().Guard)(JSON.stringify(policy), JSON.stringify(env), false);
 const edge = guard(policy, () => new Response("ok"), { env });
-const route = "GET /bench";
-const facts = JSON.stringify({ method: "GET", path: "/bench", query: "", headers: { authorization: `Bearer ${token}` } });
+const plan = core.begin(req, undefined, Date.now()).response;
 const ok = new Response("ok");
 
 const opts = { batch: 200, rounds: 30, warmup: 500 };
 const steps: [string, (i: number) => unknown][] = [
   ["guard() whole request (d)", async () => (await edge(req)).body?.cancel()],
-  ["requestIdFor", () => requestIdFor(req)],
-  ["new URL(req.url)", () => new URL(req.url)],
-  ["Routes.find (wasm) + JSON.parse", () => JSON.parse(routes.find("GET", "/bench"))],
-  ["authenticate() (cached token)", () => authenticate(gate, req)],
-  ["  Gate.check (wasm, cached token)", () => gate.check(facts, Date.now())],
-  ["  JSON.parse(decision)", () => JSON.parse(gate.check(facts, Date.now()))],
-  ["limitLocal exempt (wasm)", () => limitLocal(h, route, limitFacts(req))],
-  ["checkParams (wasm)", () => JSON.parse(h.checkParams(route, "{}", ""))],
-  ["bodyLimit (wasm)", () => h.bodyLimit(route)],
-  ["csrfCheck (wasm)", () => JSON.parse(h.csrfCheck(route, JSON.stringify({ method: "GET", has_bearer: true }), Date.now()))],
-  ["responseHeaders (wasm, unmemoised)", () => JSON.parse(h.responseHeaders(null))],
-  ["applySecurityHeaders", () => applySecurityHeaders(ok, h, req, "rid", [])],
+  ["Guard.begin (the one wasm crossing: headers, route, cached token, limits, params, body, CSRF)", () =>
+    core.begin(req, undefined, Date.now())],
+  ["req.headers.get x14 (what begin reads)", () => {
+    for (const n of ["authorization", "apikey", "x-api-key", "origin", "access-control-request-method",
+      "access-control-request-headers", "cookie", "x-csrf-token", "sec-fetch-site", "content-type",
+      "x-request-id", "x-forwarded-for", "cf-connecting-ip", "x-real-ip"]) req.headers.get(n);
+  }],
+  ["applyHeaders", () => applyHeaders(ok, plan, [], "rid")],
   ["new Response(body, response)", () => new Response(ok.body, ok)],
 ];
 const results: Result[] = [];

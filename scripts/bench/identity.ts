@@ -20,8 +20,8 @@ Deno.env.set("APP_ENV", "development");
 
 const { withSupabase } = await import("npm:@supabase/server@1.8.1");
 const { guard } = await import("../../supabase/functions/_shared/guard.ts");
-const { loadHardening } = await import("../../supabase/functions/_shared/load_hardening.ts");
-const { applySecurityHeaders } = await import("../../supabase/functions/_shared/security_headers.ts");
+const { loadWasm } = await import("../../supabase/functions/_shared/runtime/load_wasm.ts");
+const { applyHeaders } = await import("../../supabase/functions/_shared/http/apply_headers.ts");
 
 // Calls per batch, per case: each batch lasts roughly 10–30 ms, so each case
 // pays its own garbage collection. Every "new token" call uses a token no
@@ -65,10 +65,10 @@ const policy = { auth: ["user"], routes: [{ method: "GET", path: "/bench", limit
 const edge = guard(policy, () => new Response("ok"));
 // (a2): the floor under every guarded request: a bare handler whose Response
 // gets only the security headers every guarded response carries (same code
-// path as guard's last step, plan memoised), no checks at all.
-const hardening = loadHardening(policy, Deno.env.toObject());
-if (!hardening.ok) throw new Error(hardening.reason);
-const headersOnly = (req: Request) => applySecurityHeaders(new Response("ok"), hardening.hardening, req, "bench-request-id");
+// path as guard's last step, the core's header set for no Origin), no checks at all.
+const plan = new (loadWasm().Guard)(JSON.stringify(policy), JSON.stringify(Deno.env.toObject()), false)
+  .begin(new Request(url), undefined, Date.now()).response;
+const headersOnly = (_req: Request) => applyHeaders(new Response("ok"), plan, [], "bench-request-id");
 
 async function expectOk(res: Response, label: string) {
   if (res.status !== 200) throw new Error(`${label}: status ${res.status} ${await res.text()}`);

@@ -1,5 +1,5 @@
 // Postgres limiter benchmark (issue 4): checks per second through the real
-// shim code path (limit_global.ts -> private.rate_limit_hit, one statement
+// shim code path (db/hit_global_limits.ts -> private.rate_limit_hit, one statement
 // per request) at 1, 16 and 64 concurrent clients, on distinct keys (many
 // callers) and on one hot key (every client on the same row lock), plus the
 // exactness figure: how many of a burst were admitted against the limit.
@@ -8,8 +8,8 @@
 //   deno run -A scripts/bench/limiter.ts [--db postgresql://...] [--checks 4000]
 // or EDGEGUARD_DB_URL / SUPABASE_DB_URL.
 import postgres from "npm:postgres@3.4.9";
-import { postgresChecks } from "../../supabase/functions/_shared/limit_global.ts";
-import { LIMITER_POSTGRES_OPTIONS } from "../../supabase/functions/_shared/connect_postgres.ts";
+import { hitGlobalLimits } from "../../supabase/functions/_shared/db/hit_global_limits.ts";
+import { POSTGRES_OPTIONS } from "../../supabase/functions/_shared/db/connect_postgres.ts";
 
 const arg = (name: string) => {
   const i = Deno.args.indexOf(`--${name}`);
@@ -40,8 +40,8 @@ interface Row {
 }
 
 async function level(clients: number, hot: boolean): Promise<Row> {
-  const sql = postgres(dbUrl, { ...LIMITER_POSTGRES_OPTIONS, max: clients });
-  const check = postgresChecks(() => sql);
+  const sql = postgres(dbUrl, { ...POSTGRES_OPTIONS, max: clients });
+  const check = (checks: Parameters<typeof hitGlobalLimits>[0]) => hitGlobalLimits(checks, () => Promise.resolve(sql));
   const per = Math.ceil(checksPerLevel / clients);
   const lat: number[] = [];
   // warm the pool: one connection per client
@@ -72,8 +72,8 @@ async function level(clients: number, hot: boolean): Promise<Row> {
 }
 
 async function exactness(clients: number, limit: number, burst: number) {
-  const sql = postgres(dbUrl, { ...LIMITER_POSTGRES_OPTIONS, max: clients });
-  const check = postgresChecks(() => sql);
+  const sql = postgres(dbUrl, { ...POSTGRES_OPTIONS, max: clients });
+  const check = (checks: Parameters<typeof hitGlobalLimits>[0]) => hitGlobalLimits(checks, () => Promise.resolve(sql));
   const key = `bench-${run}:exact-${clients}`;
   let admitted = 0;
   let next = 0;
@@ -97,7 +97,7 @@ const cleanup = postgres(dbUrl, { max: 1, onnotice: () => {} });
 await cleanup`delete from private.rate_limits where key like ${`bench-${run}:%`}`;
 await cleanup.end();
 
-console.log("### Postgres limiter (private.rate_limit_hit via limit_global.ts)\n");
+console.log("### Postgres limiter (private.rate_limit_hit via db/hit_global_limits.ts)\n");
 console.log("| clients | keys | checks | checks/s | p50 ms | p99 ms |");
 console.log("| ---: | --- | ---: | ---: | ---: | ---: |");
 for (const r of rows) {

@@ -1,5 +1,5 @@
 // Cold start of the wasm core, run in a fresh process by identity.ts: the
-// time of loadWasm() (decode + compile + instantiate) and of the first Gate
+// time of loadWasm() (decode + compile + instantiate) and of the first Guard
 // (policy + inline ES256 JWKS), plus the first ES256 verification (p256's own
 // verifier: a key's precomputed table is built only after 64 tokens).
 // Prints one JSON line. Run: deno run -A scripts/bench/wasm_cold.ts
@@ -15,14 +15,14 @@ const env = { SUPABASE_URL: "http://127.0.0.1:1", SUPABASE_JWKS: JSON.stringify(
 const policy = JSON.stringify({ auth: ["user"], routes: [{ method: "GET", path: "/me" }] });
 
 const t0 = performance.now();
-const { loadWasm } = await import("../../supabase/functions/_shared/load_wasm.ts");
+const { loadWasm } = await import("../../supabase/functions/_shared/runtime/load_wasm.ts");
 const t1 = performance.now();
 const wasm = loadWasm();
 const t2 = performance.now();
-const gate = new wasm.Gate(policy, JSON.stringify(env));
+const core = new wasm.Guard(policy, JSON.stringify(env), false);
 const t3 = performance.now();
-const facts = JSON.stringify({ method: "GET", path: "/me", query: "", headers: { authorization: `Bearer ${token}` } });
-const ok = JSON.parse(gate.check(facts, Date.now())).ok;
+const req = new Request("http://localhost/me", { headers: { authorization: `Bearer ${token}` } });
+const ok = core.begin(req, undefined, Date.now()).kind === "allow";
 const t4 = performance.now();
 if (!ok) throw new Error("cold: token refused");
 console.log(JSON.stringify({

@@ -7,7 +7,7 @@
 // edgeguard extracts only what it needs (Stripe's event id) from the bytes.
 // Run: deno run -A scripts/bench/webhooks.ts
 import { Webhook } from "npm:standardwebhooks@1.1.1";
-import { webhookVerifiers } from "../../supabase/functions/_shared/verify_webhook.ts";
+import { webhookVerifiers } from "../../supabase/functions/_shared/webhooks/verify_webhook.ts";
 import { measure, report, type Result } from "./measure.ts";
 
 // stripe's type declarations need @types/node (not installed): load it untyped.

@@ -6,7 +6,7 @@
 import postgres from "npm:postgres@3.4.9";
 import * as assert from "./assert.ts";
 import { dbUrl, errorBody, functionsUrl, mintToken } from "./stack.ts";
-import { randomIp } from "./hardening_support.ts";
+import { randomIp } from "./probe_support.ts";
 
 const A = "aaaaaaaa-0000-4000-8000-000000000000";
 const ADMIN_A = "aaaaaaaa-0000-4000-8000-000000000001";

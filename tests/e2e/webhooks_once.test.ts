@@ -5,7 +5,7 @@
 import * as assert from "./assert.ts";
 import postgres from "npm:postgres@3.4.9";
 import { dbUrl } from "./stack.ts";
-import { processWebhookOnce, type WebhookEvent } from "../../supabase/functions/_shared/process_webhook_once.ts";
+import { processWebhookOnce, type WebhookEvent } from "../../supabase/functions/_shared/webhooks/process_webhook_once.ts";
 import { uid } from "./webhooks_support.ts";
 
 function event(id: string): WebhookEvent {

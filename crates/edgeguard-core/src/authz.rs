@@ -523,13 +523,6 @@ impl Gate {
             .collect();
         names.into_iter().collect()
     }
-    /// The policy's pass-through hardening sections as JSON:
-    /// `{"limits","cors","headers","body","routes":[{"route","limits","body","csrf"}]}`.
-    pub fn hardening_json(&self) -> String {
-        let p = &self.policy;
-        let routes: Vec<Value> = p.routes.iter().map(|r| serde_json::json!({"route": r.label(), "limits": r.limits, "body": r.body, "csrf": r.csrf})).collect();
-        serde_json::json!({"limits": p.limits, "cors": p.cors, "headers": p.headers, "body": p.body, "routes": routes}).to_string()
-    }
     /// Number of cached verified tokens.
     pub fn cached_tokens(&self) -> usize {
         self.tokens.len()

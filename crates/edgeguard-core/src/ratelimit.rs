@@ -623,6 +623,7 @@ pub struct GlobalCheck {
 
 /// The Postgres limiter's answer for one [`GlobalCheck`].
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(tsify_next::Tsify))]
 #[serde(deny_unknown_fields)]
 pub struct GlobalResult {
     /// The key that was checked.

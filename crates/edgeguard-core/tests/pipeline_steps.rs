@@ -396,6 +396,9 @@ fn response_headers_and_client_ip_come_from_the_same_settings() {
     assert_eq!(h.remove, ["Server", "X-Powered-By"]);
     let none = g.response_headers(Some("https://evil.example"));
     assert!(!none.set.iter().any(|(n, _)| n.starts_with("Access-Control")));
+    let fallback = edgeguard_core::guard::default_response_headers();
+    assert!(fallback.set.iter().any(|(n, _)| n == "Content-Security-Policy"));
+    assert_eq!(fallback.vary, ["Origin"], "a misconfigured function still varies by Origin");
     let report = g.client_ip_report(&parts("GET", "/health", &[("x-forwarded-for", "10.0.0.1, 198.51.100.4")]));
     assert_eq!(report.client_ip.as_deref(), Some("198.51.100.4"));
     assert_eq!((report.source.as_str(), report.header_present), ("x-forwarded-for:1", true));

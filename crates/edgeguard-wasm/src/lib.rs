@@ -7,8 +7,7 @@ use wasm_bindgen::prelude::*;
 pub mod api_keys;
 pub mod audit;
 pub mod erasure;
-pub mod hardening;
-pub mod identity;
+pub mod guard;
 pub mod webhook;
 
 /// The edgeguard version compiled into this module.
@@ -58,4 +57,12 @@ pub fn redact_log_line(line: &str, ip: bool) -> String {
 #[wasm_bindgen(js_name = logRedactsIps)]
 pub fn log_redacts_ips(log_ips: Option<String>, production: bool) -> bool {
     edgeguard_core::redact::RedactOptions::from_settings(log_ips.as_deref(), production).ip
+}
+
+/// Whether an incoming `x-request-id` is well formed and may be kept (for
+/// the answers of a function that could not be configured; the pipeline
+/// decides it for every other request).
+#[wasm_bindgen(js_name = requestIdOk)]
+pub fn request_id_ok(id: &str) -> bool {
+    edgeguard_core::request_id::is_well_formed(id)
 }

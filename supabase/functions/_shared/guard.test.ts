@@ -1,5 +1,5 @@
 // The guard pipeline in-process: real wasm, a test policy, no database
-// (global limits are covered over HTTP in tests/e2e/hardening_*.test.ts).
+// (global limits are covered over HTTP in tests/e2e/limits_global.test.ts).
 import { guard, type GuardContext } from "./guard.ts";
 import { assert, eq, randomSecret as secret } from "./test_assert.ts";
 
@@ -293,7 +293,7 @@ Deno.test("misconfiguration: 500 MISCONFIGURED with headers; production refuses 
 });
 
 Deno.test("db.ts errors thrown by a handler: unreachable -> 503 UNAVAILABLE, no URL -> 500 MISCONFIGURED, no detail", async () => {
-  const { DatabaseMisconfigured, DatabaseUnavailable } = await import("./db.ts");
+  const { DatabaseMisconfigured, DatabaseUnavailable } = await import("./db/db.ts");
   const probe = { auth: ["none"], routes: [{ method: "GET", path: "/db" }] };
   for (const [error, status, code] of [
     [new DatabaseUnavailable("ECONNREFUSED"), 503, "UNAVAILABLE"],

@@ -1,5 +1,5 @@
 // Who calls: the verified user, their claims (audit actor) and the request context.
-import type { Claims } from "../_shared/db.ts";
+import type { Claims } from "../_shared/db/db.ts";
 
 /** The caller of an account verb. */
 export interface Caller {

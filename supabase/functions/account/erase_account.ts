@@ -3,9 +3,9 @@
 // rows deleted, keys and memberships gone, the auth user deleted, the audit
 // rows about them redacted (the chain stays verifiable) and an
 // `account.erased` event appended, all signed at commit like every audit write.
-import { asAdmin, DatabaseError } from "../_shared/db.ts";
-import { GuardError } from "../_shared/respond_error.ts";
-import { log } from "../_shared/log.ts";
+import { asAdmin, DatabaseError } from "../_shared/db/db.ts";
+import { GuardError } from "../_shared/http/respond_error.ts";
+import { log } from "../_shared/runtime/log.ts";
 import { eraseConfirm } from "./erasure_confirm.ts";
 import type { Caller } from "./caller.ts";
 

@@ -1,8 +1,8 @@
 // The wasm ErasureConfirm of this isolate (built once from the environment:
 // CSRF_SECRET, else SECRET_KEY). I/O only: token format, binding and expiry
 // live in edgeguard_core::erasure.
-import { loadWasm } from "../_shared/load_wasm.ts";
-import { parseAnswer, refusalError } from "../_shared/wasm_answer.ts";
+import { loadWasm } from "../_shared/runtime/load_wasm.ts";
+import { parseAnswer, refusalError } from "../_shared/runtime/parse_answer.ts";
 import type { ErasureConfirm } from "../_shared/wasm/edgeguard_wasm.js";
 
 let shared: ErasureConfirm | undefined;

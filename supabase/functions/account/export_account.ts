@@ -2,8 +2,8 @@
 // built by private.account_export in one query (as the service: a user cannot
 // read the audit log under RLS), and an `account.exported` audit event in the
 // same transaction.
-import { asAdmin } from "../_shared/db.ts";
-import { GuardError } from "../_shared/respond_error.ts";
+import { asAdmin } from "../_shared/db/db.ts";
+import { GuardError } from "../_shared/http/respond_error.ts";
 import type { Caller } from "./caller.ts";
 
 /** The export as a JSON download. */

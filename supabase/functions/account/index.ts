@@ -7,7 +7,7 @@
 // the body. The database does the work (private.account_export,
 // private.erase_user); the audit chain records both and stays verifiable.
 import { guard } from "../_shared/guard.ts";
-import { GuardError } from "../_shared/respond_error.ts";
+import { GuardError } from "../_shared/http/respond_error.ts";
 import policy from "./policy.json" with { type: "json" };
 import { exportAccount } from "./export_account.ts";
 import { issueErasureToken } from "./issue_erasure_token.ts";

@@ -1,7 +1,7 @@
 // POST /account/erasure-token: a confirmation token for DELETE /account,
 // signed by the core for this user and valid for 5 minutes (edgeguard_core::erasure).
 import { eraseConfirm } from "./erasure_confirm.ts";
-import { log } from "../_shared/log.ts";
+import { log } from "../_shared/runtime/log.ts";
 import type { Caller } from "./caller.ts";
 
 /** `{token, expires_in_s, expires_at}`. */

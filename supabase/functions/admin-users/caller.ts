@@ -1,5 +1,5 @@
 // Who calls: the verified claims (for RLS and the audit actor) and the request context.
-import type { Claims } from "../_shared/db.ts";
+import type { Claims } from "../_shared/db/db.ts";
 
 /** The caller of an admin-users verb. */
 export interface Caller {

@@ -2,8 +2,8 @@
 // member's role as the caller under RLS. The tenant_members update policy
 // admits admins of the tenant and never one's own membership; the audit
 // trigger logs the change with the caller as actor in the same transaction.
-import { asUser } from "../_shared/db.ts";
-import { GuardError } from "../_shared/respond_error.ts";
+import { asUser } from "../_shared/db/db.ts";
+import { GuardError } from "../_shared/http/respond_error.ts";
 import type { Caller } from "./caller.ts";
 
 /** The member after the change. */

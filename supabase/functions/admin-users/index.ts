@@ -7,7 +7,7 @@
 // VALIDATION_FAILED). The database checks again under RLS (as the caller),
 // and the audit trigger records every change with the admin as actor.
 import { guard } from "../_shared/guard.ts";
-import { GuardError } from "../_shared/respond_error.ts";
+import { GuardError } from "../_shared/http/respond_error.ts";
 import policy from "./policy.json" with { type: "json" };
 import { listMembers } from "./list_members.ts";
 import { changeMemberRole } from "./change_member_role.ts";

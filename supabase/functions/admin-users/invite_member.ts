@@ -4,8 +4,8 @@
 // policy admits admins of that tenant offering at most their own role; the
 // database never looks the invitee up, so the answer is the same whether such
 // a user exists or not (docs/database.md, "Tenant invitations").
-import { asUser, DatabaseError } from "../_shared/db.ts";
-import { GuardError } from "../_shared/respond_error.ts";
+import { asUser, DatabaseError } from "../_shared/db/db.ts";
+import { GuardError } from "../_shared/http/respond_error.ts";
 import type { Caller } from "./caller.ts";
 
 /** The body, checked against the route's schema by the core. */

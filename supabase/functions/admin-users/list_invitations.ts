@@ -2,8 +2,8 @@
 // caller's tenant (the token's tenant_id), newest first, read as the caller
 // under RLS (a tenant's admins see its invitations). A pending invitation past
 // its expiry is listed as `expired`.
-import { asUser } from "../_shared/db.ts";
-import { GuardError } from "../_shared/respond_error.ts";
+import { asUser } from "../_shared/db/db.ts";
+import { GuardError } from "../_shared/http/respond_error.ts";
 import type { Caller } from "./caller.ts";
 
 /** One invitation as listed to the tenant's admins. */

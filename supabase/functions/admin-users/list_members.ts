@@ -1,6 +1,6 @@
 // GET /admin-users/:tenant_id/members[?limit=&offset=]: the tenant's members,
 // highest role first, read as the caller under RLS (members see co-members).
-import { asUser } from "../_shared/db.ts";
+import { asUser } from "../_shared/db/db.ts";
 import type { Caller } from "./caller.ts";
 
 /** One member as listed. */

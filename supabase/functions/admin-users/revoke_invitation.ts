@@ -2,8 +2,8 @@
 // tenant revokes a pending invitation of that tenant (the record stays, marked
 // revoked). As the caller under RLS: an invitation of another tenant, or one
 // that is no longer pending, is 404 NOT_FOUND like an unknown id.
-import { asUser, DatabaseError } from "../_shared/db.ts";
-import { GuardError } from "../_shared/respond_error.ts";
+import { asUser, DatabaseError } from "../_shared/db/db.ts";
+import { GuardError } from "../_shared/http/respond_error.ts";
 import type { Caller } from "./caller.ts";
 
 /** Revokes invitation `id` of `tenantId`. */

@@ -1,8 +1,8 @@
 // Who calls api-keys: the verified user, their tenant and permissions, and
 // the request context the audit log records.
-import type { Identity } from "../_shared/authenticate.ts";
-import type { Claims, RequestContext } from "../_shared/db.ts";
-import { GuardError } from "../_shared/respond_error.ts";
+import type { Identity } from "../_shared/guard.ts";
+import type { Claims, RequestContext } from "../_shared/db/db.ts";
+import { GuardError } from "../_shared/http/respond_error.ts";
 
 /** The caller of every route. */
 export interface Caller {

@@ -3,8 +3,8 @@
 // caps the scopes at the caller's permissions, then mints; the service
 // inserts the row (clients cannot write api_keys), where a trigger caps the
 // scopes again at the owner's role. Audited with the caller as actor.
-import { asAdmin, DatabaseError } from "../_shared/db.ts";
-import { GuardError } from "../_shared/respond_error.ts";
+import { asAdmin, DatabaseError } from "../_shared/db/db.ts";
+import { GuardError } from "../_shared/http/respond_error.ts";
 import type { Caller } from "./caller.ts";
 import { keyView, type KeyView, VIEW_COLUMNS } from "./key_view.ts";
 import { mintForCreate } from "./mint.ts";

@@ -4,7 +4,7 @@
 // and the plaintext appears once, in the creation or rotation answer. Listing
 // runs as the caller under RLS. Every change is audited with the caller as actor.
 import { guard } from "../_shared/guard.ts";
-import { GuardError } from "../_shared/respond_error.ts";
+import { GuardError } from "../_shared/http/respond_error.ts";
 import policy from "./policy.json" with { type: "json" };
 import { callerOf } from "./caller.ts";
 import { createKey } from "./create_key.ts";

@@ -1,7 +1,7 @@
 // GET /api-keys: the caller's own keys, and for a tenant admin the tenant's,
 // newest first, read as the caller under RLS (the select policy decides; the
 // column grants keep key_hash out of reach).
-import { asUser } from "../_shared/db.ts";
+import { asUser } from "../_shared/db/db.ts";
 import type { Caller } from "./caller.ts";
 import { keyView, type KeyView, VIEW_COLUMNS } from "./key_view.ts";
 

@@ -1,8 +1,8 @@
 // The core's checks and minting for creation and rotation (edgeguard-core
 // api_keys: body rules, scope ceiling, CSPRNG, keyed hash). The plaintext key
 // travels only from here into the one answer that shows it.
-import { loadWasm } from "../_shared/load_wasm.ts";
-import { parseAnswer, refusalError } from "../_shared/wasm_answer.ts";
+import { loadWasm } from "../_shared/runtime/load_wasm.ts";
+import { parseAnswer, refusalError } from "../_shared/runtime/parse_answer.ts";
 
 /** A minted key: plaintext (shown once), public prefix, stored hash. */
 export interface Minted {

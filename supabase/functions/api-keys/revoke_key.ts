@@ -2,8 +2,8 @@
 // caller administers (private.api_key_revoke decides, as the service, with the
 // caller as audit actor). Someone else's key and an unknown id are the same
 // 404. The revocation reaches every isolate within a second (docs/api-keys.md).
-import { asAdmin } from "../_shared/db.ts";
-import { GuardError } from "../_shared/respond_error.ts";
+import { asAdmin } from "../_shared/db/db.ts";
+import { GuardError } from "../_shared/http/respond_error.ts";
 import type { Caller } from "./caller.ts";
 
 /** Revokes key `id`. */

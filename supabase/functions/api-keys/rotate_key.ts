@@ -2,8 +2,8 @@
 // caller's own live keys (same name, tenant, scopes and limits; scopes
 // re-capped at the owner's current role); the old key keeps working for the
 // overlap (0–7 days, default 1 hour; 0 revokes it now).
-import { asAdmin, DatabaseError } from "../_shared/db.ts";
-import { GuardError } from "../_shared/respond_error.ts";
+import { asAdmin, DatabaseError } from "../_shared/db/db.ts";
+import { GuardError } from "../_shared/http/respond_error.ts";
 import type { Caller } from "./caller.ts";
 import { keyView, type KeyView, VIEW_COLUMNS } from "./key_view.ts";
 import { mintForRotate } from "./mint.ts";

@@ -1,6 +1,6 @@
 // Who calls: the verified claims (for RLS), the token's tenant and the request context.
-import { asUser, type Claims, DatabaseError, type Tx } from "../_shared/db.ts";
-import { GuardError } from "../_shared/respond_error.ts";
+import { asUser, type Claims, DatabaseError, type Tx } from "../_shared/db/db.ts";
+import { GuardError } from "../_shared/http/respond_error.ts";
 
 /** The caller of an audit verb. */
 export interface Caller {

@@ -6,7 +6,7 @@
 // the tenant is the token's tenant_id. The database checks again from the
 // membership it holds (RLS and private.has_tenant_permission), as the caller.
 import { guard } from "../_shared/guard.ts";
-import { GuardError } from "../_shared/respond_error.ts";
+import { GuardError } from "../_shared/http/respond_error.ts";
 import policy from "./policy.json" with { type: "json" };
 import { listLogs } from "./list_logs.ts";
 import { verifyChain } from "./verify_chain.ts";

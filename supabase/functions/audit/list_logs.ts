@@ -3,8 +3,8 @@
 // audit:read in the tenant; docs/database.md). Keyset pagination by id: the
 // answer's `next_before` is the `before` of the next page, null on the last.
 // The core validated the query (uuid, names, action, time shapes, integers).
-import { asUser } from "../_shared/db.ts";
-import { GuardError } from "../_shared/respond_error.ts";
+import { asUser } from "../_shared/db/db.ts";
+import { GuardError } from "../_shared/http/respond_error.ts";
 import type { Caller } from "./caller.ts";
 import { readTime } from "./read_time.ts";
 

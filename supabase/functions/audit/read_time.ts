@@ -1,6 +1,6 @@
 // A query timestamp the core matched against RFC 3339's shape; a shape that
 // names no real instant (month 13) is refused here before SQL sees it.
-import { GuardError } from "../_shared/respond_error.ts";
+import { GuardError } from "../_shared/http/respond_error.ts";
 
 /** The instant `value` names, or `fallback` when absent. */
 export function readTime(

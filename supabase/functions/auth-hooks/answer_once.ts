@@ -3,7 +3,7 @@
 // replay of that id gets the stored answer without acting again (migration
 // 20261202000300). Called only after the signature over id and body holds.
 import type postgres from "npm:postgres@3.4.9";
-import type { Sql } from "../_shared/connect_postgres.ts";
+import type { Sql } from "../_shared/db/connect_postgres.ts";
 
 /** A hook's answer: what Supabase Auth reads (status and JSON body). */
 export interface HookAnswer {

@@ -5,8 +5,8 @@
 // `user_role`, `tenant_id` (absent without a membership) and `permissions`
 // through public.custom_access_token_hook (migration 20261123000500), the
 // same function a Postgres hook would use.
-import type { Sql } from "../_shared/connect_postgres.ts";
-import { GuardError } from "../_shared/respond_error.ts";
+import type { Sql } from "../_shared/db/connect_postgres.ts";
+import { GuardError } from "../_shared/http/respond_error.ts";
 import type { HookAnswer } from "./answer_once.ts";
 
 export interface AccessTokenEvent {

@@ -8,12 +8,12 @@
 // refusals 200 with `error`, database down 503 + Retry-After, replays get
 // the first answer. Bad signatures are recorded in security_events (no body).
 import { guard } from "../_shared/guard.ts";
-import { isProduction } from "../_shared/app_env.ts";
-import { connectPostgres } from "../_shared/connect_postgres.ts";
-import { DatabaseUnavailable, toDatabaseError } from "../_shared/db.ts";
-import { GuardError } from "../_shared/respond_error.ts";
-import { webhookVerifiers } from "../_shared/verify_webhook.ts";
-import { recordWebhookFailure } from "../_shared/record_webhook_failure.ts";
+import { isProduction } from "../_shared/runtime/app_env.ts";
+import { connectPostgres } from "../_shared/db/connect_postgres.ts";
+import { DatabaseUnavailable, toDatabaseError } from "../_shared/db/db.ts";
+import { GuardError } from "../_shared/http/respond_error.ts";
+import { webhookVerifiers } from "../_shared/webhooks/verify_webhook.ts";
+import { recordWebhookFailure } from "../_shared/webhooks/record_webhook_failure.ts";
 import { answerOnce, type Hook } from "./answer_once.ts";
 import { type AccessTokenEvent, customAccessToken } from "./custom_access_token.ts";
 import { type PasswordAttemptEvent, passwordVerification } from "./password_verification.ts";

@@ -11,8 +11,8 @@
 // should_logout_user is false: anyone who knows an e-mail address can fail
 // its password on purpose, and logging the real user out of every session on
 // their behalf would turn the lockout into a denial of service.
-import type { Sql } from "../_shared/connect_postgres.ts";
-import { GuardError } from "../_shared/respond_error.ts";
+import type { Sql } from "../_shared/db/connect_postgres.ts";
+import { GuardError } from "../_shared/http/respond_error.ts";
 import type { HookAnswer } from "./answer_once.ts";
 
 export const MAX_FAILURES = 5;

@@ -1,5 +1,5 @@
 import { hookRefusal, hookUnavailable, respondHook } from "./respond_hook_error.ts";
-import { GuardError } from "../_shared/respond_error.ts";
+import { GuardError } from "../_shared/http/respond_error.ts";
 import { assert, eq } from "../_shared/test_assert.ts";
 
 Deno.test("hookRefusal: 200 with Supabase Auth's error object beside the SPEC body", async () => {

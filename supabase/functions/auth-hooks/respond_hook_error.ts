@@ -3,7 +3,7 @@
 // generic 500, so a refusal is 200 with `{"error": {"http_code", "message"}}`
 // (which Auth passes to the end user) beside our SPEC body; a transient
 // failure (database down) is 503 with `Retry-After`, which Auth retries.
-import { errorBody, GuardError, respondError } from "../_shared/respond_error.ts";
+import { errorBody, GuardError, respondError } from "../_shared/http/respond_error.ts";
 import type { HookAnswer } from "./answer_once.ts";
 
 /**

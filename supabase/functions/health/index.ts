@@ -2,7 +2,7 @@
 // health: liveness for anyone (never rate limited); `/health/ip` shows secret-key
 // callers how the client IP resolves on this deploy, and nothing else.
 import { guard } from "../_shared/guard.ts";
-import { loadWasm } from "../_shared/load_wasm.ts";
+import { loadWasm } from "../_shared/runtime/load_wasm.ts";
 import policy from "./policy.json" with { type: "json" };
 
 const fetch = guard(policy, (_req, ctx) =>

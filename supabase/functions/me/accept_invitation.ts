@@ -3,8 +3,8 @@
 // database checks that the invitation is pending, unexpired and addressed to
 // the caller). An unknown id, someone else's invitation and one already used
 // are the same 404. The new tenant appears in the caller's next access token.
-import { asUser, type Claims, DatabaseError, type RequestContext } from "../_shared/db.ts";
-import { GuardError } from "../_shared/respond_error.ts";
+import { asUser, type Claims, DatabaseError, type RequestContext } from "../_shared/db/db.ts";
+import { GuardError } from "../_shared/http/respond_error.ts";
 
 /** The membership the acceptance created. */
 export interface Joined {

@@ -1,7 +1,7 @@
 // The profile's initial display name, from Supabase Auth's `user_metadata`
 // claim (display_name, full_name or name: what sign-up forms and OAuth
 // providers fill in). Not security-relevant: it only seeds a profile field.
-import type { Claims } from "../_shared/db.ts";
+import type { Claims } from "../_shared/db/db.ts";
 
 /** The trimmed display name when it fits `profiles.display_name` (1–100 characters), else null. */
 export function displayNameOf(claims: Claims): string | null {

@@ -1,7 +1,7 @@
 // The caller's profile, created on the first call: one INSERT ... ON CONFLICT
 // DO NOTHING and one SELECT, both as the caller under RLS (the insert policy
 // only lets a user create the row whose id is their own auth.uid()).
-import { asUser, type Claims, DatabaseError, type RequestContext } from "../_shared/db.ts";
+import { asUser, type Claims, DatabaseError, type RequestContext } from "../_shared/db/db.ts";
 import { displayNameOf } from "./display_name.ts";
 
 /** The profile row the caller sees. */

@@ -3,7 +3,7 @@
 // decline. Everything runs as the caller, under RLS. `GET /me` also accepts a
 // user API key (acting as its owner); invitations need the user's own token.
 import { guard } from "../_shared/guard.ts";
-import { GuardError } from "../_shared/respond_error.ts";
+import { GuardError } from "../_shared/http/respond_error.ts";
 import policy from "./policy.json" with { type: "json" };
 import { showMe } from "./show_me.ts";
 import { listMyInvitations } from "./list_my_invitations.ts";

@@ -3,7 +3,7 @@
 // RLS. A tenant admin's own tenant's invitations are not "theirs": the filter
 // keeps only those whose invitee is the caller. A pending invitation past its
 // expiry is listed as `expired`.
-import { asUser, type Claims, type RequestContext } from "../_shared/db.ts";
+import { asUser, type Claims, type RequestContext } from "../_shared/db/db.ts";
 
 /** One invitation as its invitee sees it. */
 export interface MyInvitation {

@@ -2,8 +2,8 @@
 // their profile, created on the first call (as the caller, under RLS). A
 // caller with a user API key is its owner: `api_key_id` names the key and
 // `permissions` are the owner's intersected with the key's scopes.
-import type { Identity } from "../_shared/authenticate.ts";
-import type { RequestContext } from "../_shared/db.ts";
+import type { Identity } from "../_shared/guard.ts";
+import type { RequestContext } from "../_shared/db/db.ts";
 import { ensureProfile } from "./ensure_profile.ts";
 
 /** The body of GET /me. */

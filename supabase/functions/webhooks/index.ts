@@ -5,12 +5,12 @@
 // webhook_events → the provider's handler (handlers.ts).
 // Refusals are recorded in security_events (no body) and answered 401.
 import { guard } from "../_shared/guard.ts";
-import { isProduction } from "../_shared/app_env.ts";
-import { connectPostgres } from "../_shared/connect_postgres.ts";
-import { GuardError } from "../_shared/respond_error.ts";
-import { webhookVerifiers } from "../_shared/verify_webhook.ts";
-import { recordWebhookFailure } from "../_shared/record_webhook_failure.ts";
-import { processWebhookOnce } from "../_shared/process_webhook_once.ts";
+import { isProduction } from "../_shared/runtime/app_env.ts";
+import { connectPostgres } from "../_shared/db/connect_postgres.ts";
+import { GuardError } from "../_shared/http/respond_error.ts";
+import { webhookVerifiers } from "../_shared/webhooks/verify_webhook.ts";
+import { recordWebhookFailure } from "../_shared/webhooks/record_webhook_failure.ts";
+import { processWebhookOnce } from "../_shared/webhooks/process_webhook_once.ts";
 import { handlers, type Provider } from "./handlers.ts";
 import { eventType } from "./event_type.ts";
 import policy from "./policy.json" with { type: "json" };

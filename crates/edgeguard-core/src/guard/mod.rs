@@ -186,19 +186,6 @@ pub fn jwks_max_age(cache_control: Option<&str>) -> u32 {
         })
 }
 
-/// A fresh random id (UUID v4 text) from the CSPRNG.
-fn fresh_id() -> String {
-    let mut b = [0u8; 16];
-    if getrandom::fill(&mut b).is_err() {
-        // No CSPRNG: an id is not a secret, but it must not repeat; fail loudly instead.
-        return String::from("00000000-0000-4000-8000-000000000000");
-    }
-    b[6] = (b[6] & 0x0f) | 0x40;
-    b[8] = (b[8] & 0x3f) | 0x80;
-    let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
-    format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
-}
-
 impl Guard {
     /// Builds the pipeline from `policy.json`'s text and the environment.
     /// The error names what is misconfigured (e.g. `policy: routes[1].roles[0]: unknown role "root"`).
@@ -257,7 +244,7 @@ impl Guard {
     pub fn begin(&mut self, parts: RequestParts, now_ms: f64) -> (Flow, Step) {
         let request_id = match parts.header("x-request-id") {
             Some(id) if crate::request_id::is_well_formed(id) => id.to_owned(),
-            _ => fresh_id(),
+            _ => crate::request_id::fresh(),
         };
         let mut flow = Flow {
             parts,
@@ -691,7 +678,7 @@ impl Guard {
         let existing = user_id.or_else(|| cookie_header.and_then(csrf::cookie_subject));
         let (subject, fresh) = match existing {
             Some(s) => (s.to_owned(), false),
-            None => (fresh_id(), true),
+            None => (crate::request_id::fresh(), true),
         };
         let token = c
             .issue(&subject, (whole_ms(now_ms) / 1000) as u64)
@@ -709,16 +696,23 @@ impl Guard {
 
 /// The security headers, and CORS headers for an allowed `origin`.
 pub fn response_headers(settings: &Settings, origin: Option<&str>) -> ResponseHeaders {
+    header_set(&settings.headers, &settings.cors, origin)
+}
+
+fn header_set(
+    headers: &crate::headers::SecurityHeaders,
+    cors: &crate::cors::CorsConfig,
+    origin: Option<&str>,
+) -> ResponseHeaders {
     let mut out = ResponseHeaders {
         remove: REMOVE_ALWAYS.iter().map(|s| (*s).to_owned()).collect(),
         ..ResponseHeaders::default()
     };
-    let all = settings
-        .headers
+    let all = headers
         .headers()
         .iter()
         .cloned()
-        .chain(settings.cors.response_headers(origin));
+        .chain(cors.response_headers(origin));
     for (name, value) in all {
         if name.eq_ignore_ascii_case("vary") {
             out.vary.push(value);
@@ -730,15 +724,19 @@ pub fn response_headers(settings: &Settings, origin: Option<&str>) -> ResponseHe
 }
 
 /// The headers of a function that could not be configured: the default
-/// security headers, no CORS.
+/// security headers, no CORS allow-list.
 pub fn default_response_headers() -> ResponseHeaders {
-    let headers = crate::headers::SecurityHeaders::from_value(None).unwrap_or_default();
-    let mut out = ResponseHeaders {
-        remove: REMOVE_ALWAYS.iter().map(|s| (*s).to_owned()).collect(),
-        ..ResponseHeaders::default()
-    };
-    out.set = headers.headers().to_vec();
-    out
+    let none = BTreeMap::new();
+    match (
+        crate::headers::SecurityHeaders::from_value(None),
+        crate::cors::CorsConfig::from_env(&none, None),
+    ) {
+        (Ok(h), Ok(c)) => header_set(&h, &c, None),
+        _ => ResponseHeaders {
+            remove: REMOVE_ALWAYS.iter().map(|s| (*s).to_owned()).collect(),
+            ..ResponseHeaders::default()
+        },
+    }
 }
 
 fn without_retry_after(headers: Vec<HeaderPair>) -> Vec<HeaderPair> {

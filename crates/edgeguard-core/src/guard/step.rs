@@ -114,6 +114,7 @@ pub struct Refusal {
     /// The precise reason (sent as `hint` outside production).
     pub reason: String,
     /// Headers of this response (rate-limit state, `Retry-After`, preflight `Vary`).
+    #[cfg_attr(feature = "ts", tsify(type = "[string, string][]"))]
     pub headers: Vec<HeaderPair>,
     /// Field errors of a 400/422.
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -135,6 +136,7 @@ pub enum Step {
         /// 204.
         status: u16,
         /// The allow headers.
+        #[cfg_attr(feature = "ts", tsify(type = "[string, string][]"))]
         headers: Vec<HeaderPair>,
     },
     /// Fetch `url` (no redirects), read at most `max_bytes`, and resume with
@@ -179,6 +181,7 @@ pub struct Allowed {
     /// The route key, e.g. `GET /items/:id`.
     pub route: String,
     /// Path parameters, checked against the route's `params`.
+    #[cfg_attr(feature = "ts", tsify(type = "Record<string, string>"))]
     pub params: BTreeMap<String, String>,
     /// The checked body (`null` when empty); absent when `body_deferred`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -187,6 +190,7 @@ pub struct Allowed {
     /// The body checks wait for the handler (`checkBody`).
     pub body_deferred: bool,
     /// The rate-limit headers every response of this request carries.
+    #[cfg_attr(feature = "ts", tsify(type = "[string, string][]"))]
     pub rate_headers: Vec<HeaderPair>,
     /// The verified caller (the wasm facade hands it over as a shared, frozen object).
     #[serde(skip)]
@@ -231,6 +235,7 @@ pub struct ResponseHeaders {
     /// Names to remove (`Server`, `X-Powered-By`).
     pub remove: Vec<String>,
     /// Names to set.
+    #[cfg_attr(feature = "ts", tsify(type = "[string, string][]"))]
     pub set: Vec<HeaderPair>,
     /// Values to merge into `Vary`.
     pub vary: Vec<String>,

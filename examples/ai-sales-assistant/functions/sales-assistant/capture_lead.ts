@@ -2,8 +2,8 @@
 // IP): the public website form posts a lead to a tenant. The body was checked
 // by the core (uuid, email, lengths, no other field). Stored by the service;
 // the tenant's moderators read it under RLS.
-import { asAdmin } from "../../../../supabase/functions/_shared/db.ts";
-import { GuardError } from "../../../../supabase/functions/_shared/respond_error.ts";
+import { asAdmin } from "../../../../supabase/functions/_shared/db/db.ts";
+import { GuardError } from "../../../../supabase/functions/_shared/http/respond_error.ts";
 import type { Caller } from "./caller.ts";
 
 /** The body, already checked against policy.json's schema by the core. */

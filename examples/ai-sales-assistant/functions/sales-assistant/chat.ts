@@ -3,8 +3,8 @@
 // The charge is one atomic statement in SQL (private.charge_usage): exact under
 // any concurrency, all or nothing. A spent quota is 429 QUOTA_EXCEEDED with
 // the reset time (Retry-After, and details.reset_at outside production).
-import { asAdmin } from "../../../../supabase/functions/_shared/db.ts";
-import { GuardError } from "../../../../supabase/functions/_shared/respond_error.ts";
+import { asAdmin } from "../../../../supabase/functions/_shared/db/db.ts";
+import { GuardError } from "../../../../supabase/functions/_shared/http/respond_error.ts";
 import type { Caller } from "./caller.ts";
 
 /** The body, already checked against policy.json's schema by the core. */

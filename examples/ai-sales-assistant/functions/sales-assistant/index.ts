@@ -7,7 +7,7 @@
 // and CORS against CORS_ORIGINS. The handlers only charge quotas and read or
 // write rows; the database checks again under RLS.
 import { guard } from "../../../../supabase/functions/_shared/guard.ts";
-import { GuardError } from "../../../../supabase/functions/_shared/respond_error.ts";
+import { GuardError } from "../../../../supabase/functions/_shared/http/respond_error.ts";
 import policy from "./policy.json" with { type: "json" };
 import { type Caller } from "./caller.ts";
 import { type ChatRequest, chat } from "./chat.ts";

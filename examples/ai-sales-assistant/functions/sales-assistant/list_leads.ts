@@ -1,7 +1,7 @@
 // GET /sales-assistant/:tenant_id/leads: the tenant's leads, newest first, as
 // the caller under RLS (moderators and admins of the tenant; the policy's
 // leads:read grant says the same before the database is asked).
-import { asUser } from "../../../../supabase/functions/_shared/db.ts";
+import { asUser } from "../../../../supabase/functions/_shared/db/db.ts";
 import type { Caller } from "./caller.ts";
 
 /** Up to `?limit=` (default 50) leads of `tenantId`. */

@@ -1,8 +1,8 @@
 // GET /sales-assistant/:tenant_id/usage: the tenant's plan, quota, used and
 // remaining units this month, and when they reset; read as the caller under
 // RLS (private.usage_status returns nothing to a non-member).
-import { asUser } from "../../../../supabase/functions/_shared/db.ts";
-import { GuardError } from "../../../../supabase/functions/_shared/respond_error.ts";
+import { asUser } from "../../../../supabase/functions/_shared/db/db.ts";
+import { GuardError } from "../../../../supabase/functions/_shared/http/respond_error.ts";
 import type { Caller } from "./caller.ts";
 
 interface Status {

@@ -2,8 +2,8 @@
 // assigns the order to an agent of the tenant (or unassigns it with null).
 // The agent must hold `agent` or above in this tenant; RLS admits only the
 // tenant's admins. Audited with the admin as actor.
-import { asUser } from "../../../../supabase/functions/_shared/db.ts";
-import { GuardError } from "../../../../supabase/functions/_shared/respond_error.ts";
+import { asUser } from "../../../../supabase/functions/_shared/db/db.ts";
+import { GuardError } from "../../../../supabase/functions/_shared/http/respond_error.ts";
 import type { Caller } from "./caller.ts";
 import { type OrderRow, toOrder } from "./order.ts";
 

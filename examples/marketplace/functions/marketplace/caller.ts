@@ -1,5 +1,5 @@
 // Who calls: the verified claims (RLS, audit actor) and the request context.
-import type { Claims } from "../../../../supabase/functions/_shared/db.ts";
+import type { Claims } from "../../../../supabase/functions/_shared/db/db.ts";
 
 /** The caller of a marketplace verb. */
 export interface Caller {

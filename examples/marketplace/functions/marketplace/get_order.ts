@@ -1,7 +1,7 @@
 // GET /marketplace/:tenant_id/orders/:order_id: one order, 404 when RLS hides
 // it (someone else's order looks exactly like a missing one).
-import { asUser } from "../../../../supabase/functions/_shared/db.ts";
-import { GuardError } from "../../../../supabase/functions/_shared/respond_error.ts";
+import { asUser } from "../../../../supabase/functions/_shared/db/db.ts";
+import { GuardError } from "../../../../supabase/functions/_shared/http/respond_error.ts";
 import type { Caller } from "./caller.ts";
 import { type OrderRow, toOrder } from "./order.ts";
 

@@ -8,7 +8,7 @@
 // handlers run as the caller under RLS, which decides which orders exist for
 // whom; the audit trigger records every write with the caller as actor.
 import { guard } from "../../../../supabase/functions/_shared/guard.ts";
-import { GuardError } from "../../../../supabase/functions/_shared/respond_error.ts";
+import { GuardError } from "../../../../supabase/functions/_shared/http/respond_error.ts";
 import policy from "./policy.json" with { type: "json" };
 import type { Caller } from "./caller.ts";
 import { listOrders } from "./list_orders.ts";

@@ -1,7 +1,7 @@
 // GET /marketplace/:tenant_id/orders[?status=&limit=]: the orders the caller
 // may see, newest first. No role test here: RLS admits a customer's own
 // orders, an agent's assigned ones and all of an admin's tenant.
-import { asUser } from "../../../../supabase/functions/_shared/db.ts";
+import { asUser } from "../../../../supabase/functions/_shared/db/db.ts";
 import type { Caller } from "./caller.ts";
 import { type OrderRow, toOrder } from "./order.ts";
 

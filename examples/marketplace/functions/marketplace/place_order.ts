@@ -1,7 +1,7 @@
 // POST /marketplace/:tenant_id/orders {"total_cents", "currency", "note"}: a
 // customer places an order for themself (RLS: own id, own tenant; column
 // grants leave status and assignee at their defaults). Audited.
-import { asUser } from "../../../../supabase/functions/_shared/db.ts";
+import { asUser } from "../../../../supabase/functions/_shared/db/db.ts";
 import type { Caller } from "./caller.ts";
 import { type OrderRow, toOrder } from "./order.ts";
 

@@ -2,8 +2,8 @@
 // moves an order assigned to them along; an admin any order of the tenant.
 // RLS decides: an order the caller may not update is answered 404 like a
 // missing one. Audited with the caller as actor.
-import { asUser } from "../../../../supabase/functions/_shared/db.ts";
-import { GuardError } from "../../../../supabase/functions/_shared/respond_error.ts";
+import { asUser } from "../../../../supabase/functions/_shared/db/db.ts";
+import { GuardError } from "../../../../supabase/functions/_shared/http/respond_error.ts";
 import type { Caller } from "./caller.ts";
 import { type OrderRow, toOrder } from "./order.ts";
 
