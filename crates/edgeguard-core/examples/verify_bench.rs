@@ -1,6 +1,7 @@
 //! Native reference numbers: `cargo run --release -p edgeguard-core --example verify_bench`.
 //! Prints ns/op for the ES256 signature step, a full Gate check with a new
-//! token each time, a repeated (cached) token, and HS256.
+//! token each time, a repeated (cached) token, the whole pipeline's first
+//! step for that token, and HS256.
 
 use edgeguard_core::auth::{b64, verify_signature, KeyMaterial};
 use edgeguard_core::authz::{Gate, Request};
@@ -106,6 +107,31 @@ fn main() {
     }
     println!(
         "Gate.check repeated (cached) token: {} ns/op",
+        t0.elapsed().as_nanos() / u128::from(m)
+    );
+    // The whole pipeline for the same request (route, request id, credentials,
+    // limits, params, empty body, CSRF, client IP): what one wasm `begin` runs.
+    let mut guard = edgeguard_core::guard::Guard::new(
+        r#"{"auth":["user"],"routes":[{"method":"GET","path":"/me","limits":{"exempt":true}}]}"#,
+        &env,
+        edgeguard_core::guard::GuardOptions::default(),
+    )
+    .unwrap();
+    let mut parts_headers = BTreeMap::new();
+    parts_headers.insert("authorization".to_string(), format!("Bearer {}", tokens[0]));
+    let parts = edgeguard_core::guard::RequestParts {
+        method: "GET".into(),
+        url: "http://localhost/me".into(),
+        headers: parts_headers,
+        remote_addr: None,
+    };
+    let t0 = Instant::now();
+    for _ in 0..m {
+        let (_, step) = guard.begin(parts.clone(), now_ms);
+        assert!(matches!(step, edgeguard_core::guard::Step::Allow(_)));
+    }
+    println!(
+        "Guard.begin repeated (cached) token: {} ns/op",
         t0.elapsed().as_nanos() / u128::from(m)
     );
     let hs = HS256Key::from_bytes("x".repeat(40).as_bytes());

@@ -17,17 +17,42 @@ pub fn is_well_formed(id: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
 }
 
-/// A fresh request id: a random UUID (version 4) from the CSPRNG.
+/// CSPRNG output fetched in blocks (one `getrandom` call, in wasm one
+/// `crypto.getRandomValues`, per 64 ids) and handed out once each.
+static RANDOM: std::sync::Mutex<([u8; 1024], usize)> = std::sync::Mutex::new(([0; 1024], 1024));
+
+fn random16() -> Option<[u8; 16]> {
+    let mut pool = RANDOM.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let (bytes, used) = &mut *pool;
+    if *used + 16 > bytes.len() {
+        getrandom::fill(bytes).ok()?;
+        *used = 0;
+    }
+    let mut out = [0u8; 16];
+    out.copy_from_slice(&bytes[*used..*used + 16]);
+    bytes[*used..*used + 16].fill(0);
+    *used += 16;
+    Some(out)
+}
+
+/// A fresh random UUID (version 4) from the CSPRNG: request ids and CSRF subjects.
 pub fn fresh() -> String {
-    let mut b = [0u8; 16];
-    if getrandom::fill(&mut b).is_err() {
+    let Some(mut b) = random16() else {
         // No CSPRNG: the id is not a secret; a fixed one is better than none.
         return String::from("00000000-0000-4000-8000-000000000000");
-    }
+    };
     b[6] = (b[6] & 0x0f) | 0x40;
     b[8] = (b[8] & 0x3f) | 0x80;
-    let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
-    format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(36);
+    for (i, x) in b.iter().enumerate() {
+        if matches!(i, 4 | 6 | 8 | 10) {
+            out.push('-');
+        }
+        out.push(char::from(HEX[usize::from(x >> 4)]));
+        out.push(char::from(HEX[usize::from(x & 0x0f)]));
+    }
+    out
 }
 
 #[cfg(test)]
@@ -44,6 +69,9 @@ mod tests {
         let (a, b) = (fresh(), fresh());
         assert!(is_well_formed(&a) && a.len() == 36 && a != b);
         assert_eq!(&a[14..15], "4");
+        let dashes: Vec<usize> = a.match_indices('-').map(|(i, _)| i).collect();
+        assert_eq!(dashes, [8, 13, 18, 23]);
+        assert!(matches!(&a[19..20], "8" | "9" | "a" | "b"), "{a}");
         for bad in ["a b", "a\r\nb", "é", "a/b", "a\"b", "a;b"] {
             assert!(!is_well_formed(bad), "{bad:?}");
         }

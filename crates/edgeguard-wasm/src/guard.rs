@@ -55,6 +55,8 @@ const MAX_FLOWS: usize = 1024;
 const MAX_IDENTITIES: usize = 1024;
 /// The JSON bytes those identities came from, at most (docs/memory.md).
 const MAX_IDENTITY_JSON_BYTES: usize = 2 * 1024 * 1024;
+/// Identities without a token kept as JS objects (a few shapes per function).
+const MAX_BARE_IDENTITIES: usize = 64;
 /// Response header sets kept as JS objects, by request `Origin`.
 const MAX_ORIGINS: usize = 256;
 
@@ -64,24 +66,54 @@ pub struct Guard {
     inner: pipeline::Guard,
     /// `(name, name as a JS string)` of the headers the core reads.
     header_names: Vec<(String, JsValue)>,
+    /// The same for the headers only a preflight reads.
+    preflight_names: Vec<(String, JsValue)>,
+    /// Property names of the answer, as JS strings made once.
+    keys: Keys,
     flows: BTreeMap<u32, Flow>,
     next_flow: u32,
     identities: HashMap<u64, JsValue>,
     identity_bytes: usize,
+    /// Identities without a token, by their JSON.
+    bare_identities: HashMap<String, JsValue>,
     responses: HashMap<Option<String>, JsValue>,
 }
 
+/// The properties the facade adds to a step.
+struct Keys {
+    request_id: JsValue,
+    note: JsValue,
+    response: JsValue,
+    identity: JsValue,
+    flow: JsValue,
+}
+
+fn js_names<'a>(names: impl IntoIterator<Item = &'a str>) -> Vec<(String, JsValue)> {
+    names
+        .into_iter()
+        .map(|n| (n.to_owned(), JsValue::from_str(n)))
+        .collect()
+}
+
+/// A step as a JS object. One `JSON.parse` in V8 of the serialised step was
+/// measured faster than serde-wasm-bindgen's per-field construction for
+/// these shapes (BENCHMARKS.md, "One request pipeline"); the
+/// `serde-wasm-bindgen-answers` feature builds the other variant to compare.
 fn to_js<T: Serialize>(v: &T) -> JsValue {
-    // Measured faster than serde-wasm-bindgen for these shapes (BENCHMARKS.md,
-    // "One request pipeline"): one JSON.parse builds the object in V8.
+    #[cfg(feature = "serde-wasm-bindgen-answers")]
+    {
+        let s = serde_wasm_bindgen::Serializer::json_compatible();
+        v.serialize(&s).unwrap_or(JsValue::NULL)
+    }
+    #[cfg(not(feature = "serde-wasm-bindgen-answers"))]
     match serde_json::to_string(v) {
         Ok(s) => JSON::parse(&s).unwrap_or(JsValue::NULL),
         Err(_) => JsValue::NULL,
     }
 }
 
-fn set(o: &JsValue, key: &str, v: &JsValue) {
-    let _ = Reflect::set(o, &JsValue::from_str(key), v);
+fn set(o: &JsValue, key: &JsValue, v: &JsValue) {
+    let _ = Reflect::set(o, key, v);
 }
 
 /// Freezes `v` and everything reachable from it.
@@ -115,32 +147,39 @@ impl Guard {
         let env = env_from_json(env_json).map_err(|e| JsError::new(&e))?;
         let inner = pipeline::Guard::new(policy_json, &env, GuardOptions { defer_body_checks })
             .map_err(|e| JsError::new(&e))?;
-        let header_names = inner
-            .header_names()
-            .iter()
-            .map(|n| (n.clone(), JsValue::from_str(n)))
-            .collect();
+        let header_names = js_names(inner.header_names().iter().map(String::as_str));
         Ok(Guard {
             inner,
             header_names,
+            preflight_names: js_names(pipeline::PREFLIGHT_HEADER_NAMES),
+            keys: Keys {
+                request_id: JsValue::from_str("request_id"),
+                note: JsValue::from_str("note"),
+                response: JsValue::from_str("response"),
+                identity: JsValue::from_str("identity"),
+                flow: JsValue::from_str("flow"),
+            },
             flows: BTreeMap::new(),
             next_flow: 1,
             identities: HashMap::new(),
             identity_bytes: 0,
+            bare_identities: HashMap::new(),
             responses: HashMap::new(),
         })
     }
 
     fn parts(&self, req: &JsRequest, remote_addr: Option<String>) -> RequestParts {
         let headers = req.headers();
+        let method = req.method();
         let mut map = BTreeMap::new();
-        for (name, js) in &self.header_names {
+        let preflight: &[(String, JsValue)] = if method == "OPTIONS" { &self.preflight_names } else { &[] };
+        for (name, js) in self.header_names.iter().chain(preflight) {
             if let Some(v) = headers.get(js) {
                 map.insert(name.clone(), v);
             }
         }
         RequestParts {
-            method: req.method(),
+            method,
             url: req.url(),
             headers: map,
             remote_addr,
@@ -218,12 +257,6 @@ impl Guard {
         to_js(&self.inner.check_body(route, content_type.as_deref(), bytes))
     }
 
-    /// How the client IP of `req` resolves (`ctx.clientIp()`).
-    #[wasm_bindgen(js_name = clientIp, unchecked_return_type = "ClientIpReport")]
-    pub fn client_ip(&self, req: &JsRequest, remote_addr: Option<String>) -> JsValue {
-        to_js(&self.inner.client_ip_report(&self.parts(req, remote_addr)))
-    }
-
     /// A CSRF token for `route` (`ctx.csrfToken()`); throws the refusal.
     #[wasm_bindgen(js_name = issueCsrfToken, unchecked_return_type = "CsrfIssued")]
     pub fn issue_csrf_token(
@@ -265,8 +298,9 @@ impl Guard {
                     details: Vec::new(),
                     event: None,
                 }));
-                set(&out, "request_id", &JsValue::from_str(&edgeguard_core::request_id::fresh()));
-                set(&out, "response", &self.response_for(None));
+                set(&out, &self.keys.request_id, &JsValue::from_str(&edgeguard_core::request_id::fresh()));
+                let response = self.response_for(None);
+                set(&out, &self.keys.response, &response);
                 out
             }
         }
@@ -275,15 +309,16 @@ impl Guard {
     /// The JS answer for `step`, keeping `flow` when the step asks for input.
     fn answer(&mut self, mut flow: Flow, step: Step) -> JsValue {
         let out = to_js(&step);
-        set(&out, "request_id", &JsValue::from_str(flow.request_id()));
+        set(&out, &self.keys.request_id, &JsValue::from_str(flow.request_id()));
         if let Some(note) = flow.take_note() {
-            set(&out, "note", &JsValue::from_str(&note));
+            set(&out, &self.keys.note, &JsValue::from_str(&note));
         }
         let origin = flow.parts().header("origin").map(str::to_owned);
-        set(&out, "response", &self.response_for(origin));
+        let response = self.response_for(origin);
+        set(&out, &self.keys.response, &response);
         if let Step::Allow(a) = &step {
             let identity = self.identity_js(a);
-            set(&out, "identity", &identity);
+            set(&out, &self.keys.identity, &identity);
         }
         if !flow.is_done() {
             let id = self.next_flow;
@@ -292,7 +327,7 @@ impl Guard {
                 self.flows.pop_first();
             }
             self.flows.insert(id, flow);
-            set(&out, "flow", &JsValue::from(id));
+            set(&out, &self.keys.flow, &JsValue::from(id));
         }
         out
     }
@@ -301,8 +336,18 @@ impl Guard {
     /// and shared by every request presenting that token.
     fn identity_js(&mut self, a: &pipeline::Allowed) -> JsValue {
         let Some(pre) = &a.prebuilt else {
-            let v = to_js(a.identity.as_ref());
+            // An identity without a token (`none`, publishable or secret key):
+            // one of a few shapes, each built and frozen once.
+            let json = serde_json::to_string(a.identity.as_ref()).unwrap_or_default();
+            if let Some(v) = self.bare_identities.get(&json) {
+                return v.clone();
+            }
+            let v = JSON::parse(&json).unwrap_or(JsValue::NULL);
             deep_freeze(&v);
+            if self.bare_identities.len() >= MAX_BARE_IDENTITIES {
+                self.bare_identities.clear();
+            }
+            self.bare_identities.insert(json, v.clone());
             return v;
         };
         if let Some(v) = self.identities.get(&pre.key) {

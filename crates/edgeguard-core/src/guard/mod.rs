@@ -35,22 +35,24 @@ use crate::ratelimit::{DenialRecorder, Facts, GlobalAnswer, LimitDecision, Limit
 use crate::schema::BodyError;
 use crate::{Denial, ErrorCode};
 
-/// The request headers the pipeline reads besides a policy's tenant headers.
-pub const HEADER_NAMES: [&str; 14] = [
+/// The request headers every request's decisions may read: credentials,
+/// `Origin` (CORS, CSRF), the request id and the body's media type.
+const ALWAYS_READ: [&str; 6] = [
     "authorization",
     "apikey",
     "x-api-key",
     "origin",
+    "x-request-id",
+    "content-type",
+];
+
+/// What a CSRF check reads besides `Origin`: only for policies with a CSRF route.
+const CSRF_READ: [&str; 3] = ["cookie", "x-csrf-token", "sec-fetch-site"];
+
+/// What a CORS preflight reads besides `Origin`: only for `OPTIONS` requests.
+pub const PREFLIGHT_HEADER_NAMES: [&str; 2] = [
     "access-control-request-method",
     "access-control-request-headers",
-    "cookie",
-    "x-csrf-token",
-    "sec-fetch-site",
-    "content-type",
-    "x-request-id",
-    "x-forwarded-for",
-    "cf-connecting-ip",
-    "x-real-ip",
 ];
 
 /// The headers the client IP may be read from (which one counts is the
@@ -196,7 +198,16 @@ impl Guard {
     ) -> Result<Guard, String> {
         let gate = Gate::new(policy_json, env)?;
         let settings = Settings::new(gate.policy(), env).map_err(|d| d.reason)?;
-        let mut header_names: Vec<String> = HEADER_NAMES.iter().map(|s| (*s).to_owned()).collect();
+        // Only what this policy's decisions can read: fewer header reads per request.
+        let mut header_names: Vec<String> = ALWAYS_READ.iter().map(|s| (*s).to_owned()).collect();
+        if let Some(ip) = settings.limits.ip_header() {
+            header_names.push(ip.to_owned());
+        }
+        if settings.default_route.csrf.is_required()
+            || settings.routes.values().any(|r| r.csrf.is_required())
+        {
+            header_names.extend(CSRF_READ.iter().map(|s| (*s).to_owned()));
+        }
         for t in gate.tenant_header_names() {
             if !header_names.contains(&t) {
                 header_names.push(t);
@@ -213,7 +224,10 @@ impl Guard {
     }
 
     /// The request headers the host hands over in [`RequestParts::headers`]
-    /// (lower-case): the fixed [`HEADER_NAMES`] and the policy's tenant headers.
+    /// (lower-case): credentials, `Origin`, `x-request-id`, `Content-Type`,
+    /// the configured client-IP header, the CSRF headers when a route checks
+    /// CSRF, the policy's tenant headers, and for an `OPTIONS` request also
+    /// [`PREFLIGHT_HEADER_NAMES`].
     pub fn header_names(&self) -> &[String] {
         &self.header_names
     }
@@ -632,7 +646,9 @@ impl Guard {
                 return Step::Refuse(refusal(d, headers));
             }
         }
+        let client_ip = self.client_ip_report(&flow.parts);
         Step::Allow(Allowed {
+            client_ip,
             route: flow.route.clone(),
             params: std::mem::take(&mut flow.params),
             body,
