@@ -215,12 +215,13 @@ Deno.test("ADMIN_EMAILS: the listed e-mail holds the admin rung (case-insensitiv
   });
 });
 
-/** A subscription event as Stripe sends it (API object shape), for `creatorId`. */
+/** A subscription event as Stripe sends it (API object shape), for `creatorId` (Stripe customer `cus_<creator id>`). */
 function subscriptionEvent(type: string, creatorId: string, status: string, created = now()) {
   const id = uid("evt_");
+  const customer = `cus_${creatorId.replaceAll("-", "")}`;
   const body = JSON.stringify({
     id, object: "event", type, created, livemode: false, api_version: "2025-10-29.clover",
-    data: { object: { id: "sub_recipe", object: "subscription", customer: "cus_recipe", status, metadata: { creator_id: creatorId } } },
+    data: { object: { id: "sub_recipe", object: "subscription", customer, status, metadata: { creator_id: creatorId } } },
   });
   return { id, body };
 }
@@ -241,13 +242,20 @@ Deno.test("Stripe: signed by stripe-node, within the tolerance, logged once per 
     assert.equal(first.status, 200, JSON.stringify(first.body));
     assert.deepEqual(first.body, { received: true, duplicate: false, applied: true });
     const me = await json(await call("/me", { token }), 200);
-    assert.deepEqual([me.creator.plan, me.creator.subscription_status, me.creator.stripe_customer_id], ["pro", "active", "cus_recipe"]);
+    assert.deepEqual([me.creator.plan, me.creator.subscription_status, me.creator.stripe_customer_id], ["pro", "active", `cus_${ann.id.replaceAll("-", "")}`]);
     assert.deepEqual(await logged(created.id), [{ event_type: "customer.subscription.created", creator_id: ann.id, applied: true, request_id: first.requestId }]);
 
     // redelivery (Stripe retries; a replay inside the tolerance): answered, changes nothing
     const again = await send(created.body);
     assert.deepEqual([again.status, again.body], [200, { received: true, duplicate: true, applied: false }]);
     assert.equal((await logged(created.id)).length, 1);
+    // eight deliveries of one new event at once: one is applied, seven are duplicates
+    const raced = subscriptionEvent("customer.subscription.updated", ann.id, "active", t0 - 25);
+    const header = await stripeHeader(raced.body, secret);
+    const race = await Promise.all(Array.from({ length: 8 }, () => post(stripeUrl, raced.body, { "stripe-signature": header, "x-forwarded-for": randomIp() })));
+    assert.deepEqual(race.map((r) => r.status), Array(8).fill(200));
+    assert.equal(race.filter((r) => r.body.duplicate === false).length, 1, JSON.stringify(race.map((r) => r.body)));
+    assert.equal((await logged(raced.id)).length, 1);
 
     // the tolerance (WEBHOOK_TIMESTAMP_TOLERANCE, 300 s by default): 4 minutes late passes, 10 minutes late or ahead does not
     const late = subscriptionEvent("customer.subscription.updated", ann.id, "past_due", t0 - 20);
@@ -275,11 +283,11 @@ Deno.test("Stripe: signed by stripe-node, within the tolerance, logged once per 
     assert.deepEqual((await send(deleted.body)).body, { received: true, duplicate: false, applied: true });
     const after = await json(await call("/me", { token }), 200);
     assert.deepEqual([after.creator.plan, after.creator.subscription_status], ["free", "canceled"]);
-    // the creator's state changes are audited with the delivery's request id, as the service
-    const changes = await sql`select new_record ->> 'subscription_status' as status, actor_id, db_role from public.audit_logs
+    // the creator's state changes are audited as the service, with the delivery's client IP
+    const changes = await sql`select new_record ->> 'subscription_status' as status, actor_id, host(client_ip) as ip from public.audit_logs
                               where table_name = 'creators' and operation = 'UPDATE' and row_pk ->> 'id' = ${ann.id} order by seq`;
-    assert.deepEqual(changes.map((c) => c.status), ["active", "past_due", "canceled"]);
-    assert.ok(changes.every((c) => c.actor_id === null), "no user acted");
+    assert.deepEqual(changes.map((c) => c.status), ["active", "active", "past_due", "canceled"]);
+    assert.ok(changes.every((c) => c.actor_id === null && /^11\./.test(c.ip)), `no user acted; the delivery's IP: ${JSON.stringify(changes)}`);
     // a body that is not an event (schema checked once signed)
     const notEvent = JSON.stringify({ id: uid("evt_"), type: "x" });
     const bad = await post(stripeUrl, notEvent, { "stripe-signature": await stripeHeader(notEvent, secret) });
