@@ -18,7 +18,7 @@ use crate::auth::apikey::{KeyKind, NamedKeys};
 use crate::auth::cache::{
     approx_map_bytes, JwksCache, TokenCache, TOKEN_CACHE_MAX_BYTES, TOKEN_CACHE_MAX_ENTRY_BYTES,
 };
-use crate::auth::issuers::{issuers_from_env, Issuer};
+use crate::auth::issuers::{cookie_value, issuers_from_env, Issuer};
 use crate::auth::jwt::{self, ClaimRules, SigOutcome};
 use crate::auth::{AuthConfig, JwksSource};
 use crate::policy::{AuthMode, KeySel, Policy, Route, TenantFrom};
@@ -594,10 +594,11 @@ impl Gate {
             .fold(self.jwks.generation(), |g, i| g.wrapping_add(i.jwks.generation()))
     }
     /// The request headers a route of the policy reads its tenant from
-    /// (lowercase, sorted, no duplicates): the only headers besides the
-    /// credentials that the shim needs to hand over.
+    /// (lowercase, sorted, no duplicates), and `cookie` when a route accepts
+    /// an issuer's session cookie: the only headers besides the credentials
+    /// that the shim needs to hand over.
     pub fn tenant_header_names(&self) -> Vec<String> {
-        let names: BTreeSet<String> = self
+        let mut names: BTreeSet<String> = self
             .policy
             .routes
             .iter()
@@ -605,6 +606,14 @@ impl Gate {
             .filter(|t| t.from == TenantFrom::Header)
             .map(|t| t.name.to_ascii_lowercase())
             .collect();
+        // A route accepting an issuer's session cookie reads `cookie` too (docs/issuers.md).
+        let cookie_routes = self.policy.routes.iter().flat_map(|r| &r.auth).any(|m| {
+            matches!(m, AuthMode::Issuer(n)
+                if self.issuers.iter().any(|i| &i.name == n && i.cookie.is_some()))
+        });
+        if cookie_routes {
+            names.insert("cookie".to_owned());
+        }
         names.into_iter().collect()
     }
     /// The policy's pass-through hardening sections as JSON:
@@ -766,7 +775,13 @@ impl Gate {
             (b, _) => b,
         };
         if let (Some(token), true) = (bearer, wants_user) {
-            return self.verify_user(token, route, now, now_ms);
+            return self.verify_user(token, route, now, now_ms, None);
+        }
+        // No credential header: a browser's session cookie of an issuer the route accepts.
+        if let (None, None, None, true) = (bearer, apikey, user_key, wants_user) {
+            if let Some((i, token)) = self.cookie_token(route, req) {
+                return self.verify_user(token, route, now, now_ms, Some(i));
+            }
         }
         if let Some(key) = user_key {
             if route.auth.contains(&AuthMode::ApiKey) {
@@ -962,12 +977,26 @@ impl Gate {
         })
     }
 
+    /// The token in the session cookie of the first issuer `route` accepts
+    /// that names a cookie, with that issuer.
+    fn cookie_token<'r>(&self, route: &Route, req: &'r Request) -> Option<(usize, &'r str)> {
+        let header = req.headers.get("cookie")?;
+        route.auth.iter().find_map(|m| {
+            let AuthMode::Issuer(n) = m else { return None };
+            let i = self.issuers.iter().position(|iss| &iss.name == n)?;
+            let token = cookie_value(header, self.issuers[i].cookie.as_deref()?)?;
+            Some((i, token))
+        })
+    }
+
+    /// `cookie_of`: the token came from this issuer's session cookie and must be its token.
     fn verify_user(
         &mut self,
         token: &str,
         route: &Route,
         now: i64,
         now_ms: f64,
+        cookie_of: Option<usize>,
     ) -> Result<Authed, Decision> {
         if route.auth.iter().any(|m| matches!(m, AuthMode::Issuer(_))) {
             if let Some(e) = &self.issuers_error {
@@ -978,13 +1007,13 @@ impl Gate {
         let (identity, json) = match self.tokens.get(token, generation) {
             Some((identity, json, issuer)) => {
                 // Every hit re-checks the route's issuers and every claim rule at the current time.
-                self.accepts(route, issuer)?;
+                self.accepts(route, issuer, cookie_of)?;
                 if let Err(e) = self.check_token_claims(issuer, &identity.claims, now) {
                     return Err(Decision::deny(ErrorCode::InvalidJwt, e));
                 }
                 (identity, Some(json))
             }
-            None => self.verify_fresh(token, route, now, now_ms, generation)?,
+            None => self.verify_fresh(token, route, now, now_ms, generation, cookie_of)?,
         };
         if identity.is_anonymous && !route.allow_anonymous {
             return Err(Decision::Deny {
@@ -1016,7 +1045,18 @@ impl Gate {
     /// Whether `route` accepts tokens of `issuer` (`None`: Supabase Auth);
     /// no downgrade: a token of an issuer the route does not name is refused,
     /// never tried with other keys (docs/issuers.md).
-    fn accepts(&self, route: &Route, issuer: Option<usize>) -> Result<(), Decision> {
+    fn accepts(
+        &self,
+        route: &Route,
+        issuer: Option<usize>,
+        cookie_of: Option<usize>,
+    ) -> Result<(), Decision> {
+        if cookie_of.is_some() && cookie_of != issuer {
+            return Err(Decision::deny(
+                ErrorCode::InvalidJwt,
+                "the session cookie holds a token of another issuer",
+            ));
+        }
         let ok = match issuer {
             None => route.auth.contains(&AuthMode::User),
             Some(i) => self.issuers.get(i).is_some_and(|iss| {
@@ -1081,9 +1121,10 @@ impl Gate {
         now: i64,
         now_ms: f64,
         generation: u64,
+        cookie_of: Option<usize>,
     ) -> Result<(Arc<Identity>, Option<PrebuiltIdentity>), Decision> {
         if self.issuers.is_empty() {
-            self.accepts(route, None)?;
+            self.accepts(route, None, None)?;
             self.supabase_ready()?;
         }
         if token.len() > jwt::MAX_TOKEN_BYTES {
@@ -1100,13 +1141,13 @@ impl Gate {
         let outcome = match issuer {
             None => {
                 if !self.issuers.is_empty() {
-                    self.accepts(route, None)?;
+                    self.accepts(route, None, cookie_of)?;
                     self.supabase_ready()?;
                 }
                 jwt::verify_parsed(parsed, self.jwks.keys(), self.config.hs256.as_ref())
             }
             Some(i) => {
-                self.accepts(route, Some(i))?;
+                self.accepts(route, Some(i), cookie_of)?;
                 let iss = &self.issuers[i];
                 // Stale or never fetched: ask the shim for this issuer's JWKS first
                 // (unless backing off after a failure: then the kept keys serve).

@@ -42,7 +42,8 @@ fn issuers_json(jwks_url: &str) -> String {
         "roles": {"org:admin": "admin", "admin": "admin", "org:moderator": "moderator", "moderator": "moderator",
                   "org:provider": "provider", "provider": "provider", "org:member": "customer", "member": "customer"},
         "default_role": "guest",
-        "permission_prefix": "org:"
+        "permission_prefix": "org:",
+        "cookie": "__session"
     }})
     .to_string()
 }
@@ -445,4 +446,49 @@ fn issuer_configuration_errors_fail_only_the_routes_that_name_issuers() {
     g.set_jwks_at(Some(CLERK_JWKS), &clerk_jwks(&[0]), 600, NOW_MS).unwrap();
     allowed(&check(&mut g, "GET", "/t/org_2acme", &clerk));
     assert!(Gate::new(r#"{"auth":["user:Clerk"],"routes":[{"method":"GET","path":"/"}]}"#, &BTreeMap::new()).is_err());
+}
+
+fn with_headers(g: &mut Gate, path: &str, headers: &[(&str, &str)]) -> Decision {
+    let req = Request {
+        method: "GET".into(),
+        path: path.into(),
+        query: String::new(),
+        headers: headers.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect(),
+    };
+    g.check(&req, NOW_MS)
+}
+
+#[test]
+fn a_browser_session_cookie_authenticates_only_for_its_issuer() {
+    let es = Es::new();
+    let mut g = gate(&es);
+    assert_eq!(g.tenant_header_names(), vec!["cookie"], "the shim must hand over the cookie");
+    let clerk = clerk_token(0, &clerk_claims("org:member"));
+    let cookie = format!("theme=dark; __session={clerk}; other=1");
+    let id = allowed(&with_headers(&mut g, "/clerk-only", &[("cookie", &cookie)]));
+    assert_eq!(id["sub"], "user_2abcDEF");
+    // A route that does not accept the issuer ignores its cookie: no credential.
+    denied(&with_headers(&mut g, "/supabase-only", &[("cookie", &cookie)]), "MISSING_CREDENTIALS", "Bearer");
+    // A Supabase token planted in the issuer's cookie is not accepted.
+    let planted = format!("__session={}", es.token(&supabase_claims()));
+    denied(&with_headers(&mut g, "/me", &[("cookie", &planted)]), "INVALID_JWT", "session cookie holds a token of another issuer");
+    // A header credential wins over the cookie (and must verify on its own).
+    let sb = es.token(&supabase_claims());
+    let auth = format!("Bearer {sb}");
+    let id = allowed(&with_headers(&mut g, "/me", &[("cookie", &cookie), ("authorization", &auth)]));
+    assert_eq!(id["sub"], "11111111-1111-1111-1111-111111111111");
+    denied(
+        &with_headers(&mut g, "/me", &[("cookie", &cookie), ("authorization", "Bearer x.y.z")]),
+        "INVALID_JWT",
+        "",
+    );
+    // Without a cookie name configured, cookies are never read.
+    let mut plain = Gate::new(
+        POLICY,
+        &env_with(&es, Some(&issuers_json(CLERK_JWKS).replace(",\"cookie\":\"__session\"", "")), "development"),
+    )
+    .unwrap();
+    assert!(plain.tenant_header_names().is_empty());
+    plain.set_jwks_at(Some(CLERK_JWKS), &clerk_jwks(&[0]), 600, NOW_MS).unwrap();
+    denied(&with_headers(&mut plain, "/clerk-only", &[("cookie", &cookie)]), "MISSING_CREDENTIALS", "");
 }

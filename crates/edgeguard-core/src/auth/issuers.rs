@@ -95,6 +95,11 @@ pub struct Issuer {
     pub default_role: Option<String>,
     /// Stripped from the front of each permission (Clerk: `org:`).
     pub permission_prefix: Option<String>,
+    /// The cookie a browser sends the issuer's token in (Clerk: `__session`),
+    /// read when the request has no `Authorization` header, on routes that
+    /// accept this issuer; such requests are cookie-authenticated, so the
+    /// policy's CSRF rule applies to them (docs/issuers.md).
+    pub cookie: Option<String>,
     /// Its keys and fetch state (max-age, unknown-kid refetch throttle,
     /// backoff, keys kept while the endpoint is down).
     pub jwks: JwksCache,
@@ -125,6 +130,7 @@ struct IssuerFile {
     roles: BTreeMap<String, String>,
     default_role: Option<String>,
     permission_prefix: Option<String>,
+    cookie: Option<String>,
 }
 
 fn name_ok(s: &str) -> bool {
@@ -208,7 +214,16 @@ impl Issuer {
                 return Err(format!("{}: 1 to 32 characters", at("permission_prefix")));
             }
         }
+        if let Some(c) = &f.cookie {
+            let ok = !c.is_empty()
+                && c.len() <= 64
+                && c.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+            if !ok {
+                return Err(format!("{}: 1 to 64 of A-Z a-z 0-9 _ -", at("cookie")));
+            }
+        }
         Ok(Issuer {
+            cookie: f.cookie,
             name: name.to_owned(),
             iss: f.iss,
             jwks_url: f.jwks_url,
@@ -324,6 +339,14 @@ impl Issuer {
             email,
         })
     }
+}
+
+/// The first non-empty value of cookie `name` in a `Cookie` header.
+pub fn cookie_value<'a>(cookie_header: &'a str, name: &str) -> Option<&'a str> {
+    cookie_header.split(';').find_map(|part| {
+        let (n, v) = part.split_once('=')?;
+        (n.trim() == name).then(|| v.trim()).filter(|v| !v.is_empty())
+    })
 }
 
 /// An issuer's tenant id as edgeguard keeps it: the issuer's own id (Clerk:
