@@ -983,9 +983,8 @@ impl Gate {
         let header = req.headers.get("cookie")?;
         route.auth.iter().find_map(|m| {
             let AuthMode::Issuer(n) = m else { return None };
-            let i = self.issuers.iter().position(|iss| &iss.name == n)?;
-            let token = cookie_value(header, self.issuers[i].cookie.as_deref()?)?;
-            Some((i, token))
+            let (i, iss) = self.issuers.iter().enumerate().find(|(_, iss)| &iss.name == n)?;
+            Some((i, cookie_value(header, iss.cookie.as_deref()?)?))
         })
     }
 
@@ -1148,7 +1147,9 @@ impl Gate {
             }
             Some(i) => {
                 self.accepts(route, Some(i), cookie_of)?;
-                let iss = &self.issuers[i];
+                let Some(iss) = self.issuers.get(i) else {
+                    return Err(Decision::deny(ErrorCode::Internal, "issuer vanished"));
+                };
                 // Stale or never fetched: ask the shim for this issuer's JWKS first
                 // (unless backing off after a failure: then the kept keys serve).
                 if iss.jwks.needs_fetch(now_ms) {
@@ -1190,12 +1191,14 @@ impl Gate {
                 let refetch = match issuer {
                     None => self.jwks_url.is_some() && self.jwks.allow_refetch(now_ms),
                     Some(i) => {
-                        let iss = &mut self.issuers[i];
-                        let ok = iss.jwks.allow_refetch(now_ms);
-                        let url = iss.jwks_url.clone();
-                        if ok {
-                            self.jwks_fetch = Some(url);
-                        }
+                        let url = self
+                            .issuers
+                            .get_mut(i)
+                            .and_then(|iss| {
+                                iss.jwks.allow_refetch(now_ms).then(|| iss.jwks_url.clone())
+                            });
+                        let ok = url.is_some();
+                        self.jwks_fetch = url;
                         ok
                     }
                 };
