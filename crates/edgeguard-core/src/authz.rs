@@ -589,9 +589,9 @@ impl Gate {
     }
     /// Changes whenever any key set (Supabase's or an issuer's) changes.
     fn key_generation(&self) -> u64 {
-        self.issuers
-            .iter()
-            .fold(self.jwks.generation(), |g, i| g.wrapping_add(i.jwks.generation()))
+        self.issuers.iter().fold(self.jwks.generation(), |g, i| {
+            g.wrapping_add(i.jwks.generation())
+        })
     }
     /// The request headers a route of the policy reads its tenant from
     /// (lowercase, sorted, no duplicates), and `cookie` when a route accepts
@@ -633,9 +633,9 @@ impl Gate {
     }
     /// The estimated memory of the verification keys in use (docs/memory.md).
     pub fn jwks_bytes(&self) -> usize {
-        self.issuers
-            .iter()
-            .fold(self.jwks.approx_bytes(), |b, i| b.saturating_add(i.jwks.approx_bytes()))
+        self.issuers.iter().fold(self.jwks.approx_bytes(), |b, i| {
+            b.saturating_add(i.jwks.approx_bytes())
+        })
     }
     /// The lookup the last [`Gate::check`] asked for (its denial says "API key
     /// not verified"), taken: a second call answers `None`.
@@ -983,7 +983,11 @@ impl Gate {
         let header = req.headers.get("cookie")?;
         route.auth.iter().find_map(|m| {
             let AuthMode::Issuer(n) = m else { return None };
-            let (i, iss) = self.issuers.iter().enumerate().find(|(_, iss)| &iss.name == n)?;
+            let (i, iss) = self
+                .issuers
+                .iter()
+                .enumerate()
+                .find(|(_, iss)| &iss.name == n)?;
             Some((i, cookie_value(header, iss.cookie.as_deref()?)?))
         })
     }
@@ -1191,12 +1195,9 @@ impl Gate {
                 let refetch = match issuer {
                     None => self.jwks_url.is_some() && self.jwks.allow_refetch(now_ms),
                     Some(i) => {
-                        let url = self
-                            .issuers
-                            .get_mut(i)
-                            .and_then(|iss| {
-                                iss.jwks.allow_refetch(now_ms).then(|| iss.jwks_url.clone())
-                            });
+                        let url = self.issuers.get_mut(i).and_then(|iss| {
+                            iss.jwks.allow_refetch(now_ms).then(|| iss.jwks_url.clone())
+                        });
                         let ok = url.is_some();
                         self.jwks_fetch = url;
                         ok

@@ -73,7 +73,8 @@ fn clerk_jwks(keys: &[usize]) -> String {
 fn clerk_token(key: usize, claims: &Value) -> String {
     let mut custom = claims.clone();
     let c = custom.as_object_mut().unwrap();
-    let take_i = |c: &mut serde_json::Map<String, Value>, k: &str| c.remove(k).and_then(|v| v.as_u64());
+    let take_i =
+        |c: &mut serde_json::Map<String, Value>, k: &str| c.remove(k).and_then(|v| v.as_u64());
     let exp = take_i(c, "exp");
     let iat = take_i(c, "iat");
     let nbf = take_i(c, "nbf");
@@ -140,7 +141,10 @@ fn supabase_claims() -> Value {
 fn env_with(es: &Es, issuers: Option<&str>, app_env: &str) -> BTreeMap<String, String> {
     let mut env = BTreeMap::new();
     env.insert("APP_ENV".into(), app_env.into());
-    env.insert("SUPABASE_JWKS".into(), json!({"keys":[es.jwk()]}).to_string());
+    env.insert(
+        "SUPABASE_JWKS".into(),
+        json!({"keys":[es.jwk()]}).to_string(),
+    );
     if let Some(i) = issuers {
         env.insert("EDGEGUARD_ISSUERS".into(), i.into());
     }
@@ -149,8 +153,13 @@ fn env_with(es: &Es, issuers: Option<&str>, app_env: &str) -> BTreeMap<String, S
 
 /// A gate with Supabase's inline key and Clerk's JWKS already fetched.
 fn gate(es: &Es) -> Gate {
-    let mut g = Gate::new(POLICY, &env_with(es, Some(&issuers_json(CLERK_JWKS)), "development")).unwrap();
-    g.set_jwks_at(Some(CLERK_JWKS), &clerk_jwks(&[0]), 600, NOW_MS).unwrap();
+    let mut g = Gate::new(
+        POLICY,
+        &env_with(es, Some(&issuers_json(CLERK_JWKS)), "development"),
+    )
+    .unwrap();
+    g.set_jwks_at(Some(CLERK_JWKS), &clerk_jwks(&[0]), 600, NOW_MS)
+        .unwrap();
     g
 }
 
@@ -181,18 +190,32 @@ fn denied(d: &Decision, code: &str, reason_part: &str) {
     assert_eq!(j["ok"], false, "expected denial, got {j}");
     assert_eq!(j["code"], code, "{j}");
     let reason = j["reason"].as_str().unwrap();
-    assert!(reason.contains(reason_part), "reason {reason:?} lacks {reason_part:?}");
+    assert!(
+        reason.contains(reason_part),
+        "reason {reason:?} lacks {reason_part:?}"
+    );
 }
 
 fn refetch(d: &Decision) -> bool {
-    matches!(d, Decision::Deny { refetch_jwks: true, .. })
+    matches!(
+        d,
+        Decision::Deny {
+            refetch_jwks: true,
+            ..
+        }
+    )
 }
 
 #[test]
 fn a_clerk_token_is_verified_with_clerk_keys_and_mapped_to_the_identity() {
     let es = Es::new();
     let mut g = gate(&es);
-    let id = allowed(&check(&mut g, "GET", "/me", &clerk_token(0, &clerk_claims("org:provider"))));
+    let id = allowed(&check(
+        &mut g,
+        "GET",
+        "/me",
+        &clerk_token(0, &clerk_claims("org:provider")),
+    ));
     assert_eq!(id["kind"], "user");
     assert_eq!(id["sub"], "user_2abcDEF");
     assert_eq!(id["tenant_id"], "org_2acme");
@@ -202,7 +225,12 @@ fn a_clerk_token_is_verified_with_clerk_keys_and_mapped_to_the_identity() {
     // Role grants (provider and below) ∪ the token's org permissions, prefix stripped.
     assert_eq!(
         id["permissions"],
-        json!(["orders:write", "public:read", "services:read", "services:write"])
+        json!([
+            "orders:write",
+            "public:read",
+            "services:read",
+            "services:write"
+        ])
     );
     // The claims RLS sees are the mapped ones, plus the token's iss/azp/sid/time claims.
     let c = &id["claims"];
@@ -212,7 +240,10 @@ fn a_clerk_token_is_verified_with_clerk_keys_and_mapped_to_the_identity() {
     assert_eq!(c["role"], "authenticated");
     assert_eq!(c["sid"], "sess_2xyz");
     assert_eq!(c["azp"], ORIGIN);
-    assert!(c.get("org_role").is_none() && c.get("org_permissions").is_none(), "{c}");
+    assert!(
+        c.get("org_role").is_none() && c.get("org_permissions").is_none(),
+        "{c}"
+    );
     // Supabase tokens keep working beside it, mapped as before.
     let sb = allowed(&check(&mut g, "GET", "/me", &es.token(&supabase_claims())));
     assert_eq!(sb["sub"], "11111111-1111-1111-1111-111111111111");
@@ -224,7 +255,10 @@ fn a_clerk_token_is_verified_with_clerk_keys_and_mapped_to_the_identity() {
                "o": {"id": "org_2acme", "rol": "moderator", "slg": "acme"}}),
     );
     let id2 = allowed(&check(&mut g, "GET", "/me", &clerk_token(0, &v2)));
-    assert_eq!((id2["tenant_id"].as_str(), id2["user_role"].as_str()), (Some("org_2acme"), Some("moderator")));
+    assert_eq!(
+        (id2["tenant_id"].as_str(), id2["user_role"].as_str()),
+        (Some("org_2acme"), Some("moderator"))
+    );
 }
 
 #[test]
@@ -247,15 +281,28 @@ fn routes_choose_their_issuers_and_never_downgrade() {
         "the token's issuer is not accepted on this route",
     );
     // A fresh (uncached) token is refused before any key is tried.
-    let other = clerk_token(0, &with(clerk_claims("org:admin"), json!({"sid": "sess_other"})));
+    let other = clerk_token(
+        0,
+        &with(clerk_claims("org:admin"), json!({"sid": "sess_other"})),
+    );
     denied(
         &check(&mut g, "GET", "/supabase-only", &other),
         "INVALID_JWT",
         "tokens of issuer \"clerk\" are not accepted",
     );
     // An `iss` no issuer has is Supabase's to verify: a route without `user` refuses it.
-    let unknown = clerk_token(0, &with(clerk_claims("org:admin"), json!({"iss": "https://evil.example"})));
-    denied(&check(&mut g, "GET", "/clerk-only", &unknown), "INVALID_JWT", "not accepted on this route");
+    let unknown = clerk_token(
+        0,
+        &with(
+            clerk_claims("org:admin"),
+            json!({"iss": "https://evil.example"}),
+        ),
+    );
+    denied(
+        &check(&mut g, "GET", "/clerk-only", &unknown),
+        "INVALID_JWT",
+        "not accepted on this route",
+    );
 }
 
 #[test]
@@ -263,20 +310,42 @@ fn the_right_key_with_the_wrong_issuer_is_refused() {
     let es = Es::new();
     let mut g = gate(&es);
     // Clerk's key, Supabase's iss: tried with Supabase's keys only (no kid there).
-    let forged = clerk_token(0, &with(clerk_claims("org:admin"), json!({"iss": SUPABASE_ISS})));
-    denied(&check(&mut g, "GET", "/me", &forged), "INVALID_JWT", "unknown kid");
+    let forged = clerk_token(
+        0,
+        &with(clerk_claims("org:admin"), json!({"iss": SUPABASE_ISS})),
+    );
+    denied(
+        &check(&mut g, "GET", "/me", &forged),
+        "INVALID_JWT",
+        "unknown kid",
+    );
     // Supabase's key, Clerk's iss: tried with Clerk's keys only.
-    let forged = es.token(&with(supabase_claims(), json!({"iss": CLERK_ISS, "azp": ORIGIN})));
+    let forged = es.token(&with(
+        supabase_claims(),
+        json!({"iss": CLERK_ISS, "azp": ORIGIN}),
+    ));
     let d = check(&mut g, "GET", "/me", &forged);
-    denied(&d, "INVALID_JWT", "alg \"ES256\" is not accepted for issuer \"clerk\"");
+    denied(
+        &d,
+        "INVALID_JWT",
+        "alg \"ES256\" is not accepted for issuer \"clerk\"",
+    );
     // Clerk's key with a kid Clerk has, signed by another RSA key: bad signature.
     let mut stolen_kid = clerk_token(1, &clerk_claims("org:admin"));
     let (h, rest) = stolen_kid.split_once('.').unwrap();
     let header: Value = serde_json::from_slice(&b64::decode(h.as_bytes()).unwrap()).unwrap();
     assert_eq!(header["kid"], "clerk-2");
-    let fake = b64::encode(json!({"alg":"RS256","typ":"JWT","kid":"clerk-1"}).to_string().as_bytes());
+    let fake = b64::encode(
+        json!({"alg":"RS256","typ":"JWT","kid":"clerk-1"})
+            .to_string()
+            .as_bytes(),
+    );
     stolen_kid = format!("{fake}.{rest}");
-    denied(&check(&mut g, "GET", "/me", &stolen_kid), "INVALID_JWT", "bad signature");
+    denied(
+        &check(&mut g, "GET", "/me", &stolen_kid),
+        "INVALID_JWT",
+        "bad signature",
+    );
 }
 
 #[test]
@@ -285,20 +354,40 @@ fn hs256_with_the_rsa_public_key_as_secret_is_refused() {
     let mut g = gate(&es);
     let pem = rsa(0).public_key().to_pem().unwrap();
     let jwk = rsa_jwk(rsa(0)).to_string();
-    for secret in [pem.as_bytes(), jwk.as_bytes(), &rsa(0).public_key().to_components().n[..]] {
-        for header in [json!({"alg":"HS256","typ":"JWT","kid":"clerk-1"}), json!({"alg":"HS256","typ":"JWT"})] {
+    for secret in [
+        pem.as_bytes(),
+        jwk.as_bytes(),
+        &rsa(0).public_key().to_components().n[..],
+    ] {
+        for header in [
+            json!({"alg":"HS256","typ":"JWT","kid":"clerk-1"}),
+            json!({"alg":"HS256","typ":"JWT"}),
+        ] {
             let t = jwt::hs256_token(secret, &header, &clerk_claims("org:admin"));
-            denied(&check(&mut g, "GET", "/me", &t), "INVALID_JWT", "alg \"HS256\" is not accepted for issuer \"clerk\"");
+            denied(
+                &check(&mut g, "GET", "/me", &t),
+                "INVALID_JWT",
+                "alg \"HS256\" is not accepted for issuer \"clerk\"",
+            );
         }
     }
     // Even an issuer configured with no RS256 restriction never gets a shared secret.
     let mut g2 = Gate::new(
         POLICY,
-        &env_with(&es, Some(&issuers_json(CLERK_JWKS).replace("RS256", "HS256")), "development"),
+        &env_with(
+            &es,
+            Some(&issuers_json(CLERK_JWKS).replace("RS256", "HS256")),
+            "development",
+        ),
     )
     .unwrap();
     denied(
-        &check(&mut g2, "GET", "/clerk-only", &clerk_token(0, &clerk_claims("org:admin"))),
+        &check(
+            &mut g2,
+            "GET",
+            "/clerk-only",
+            &clerk_token(0, &clerk_claims("org:admin")),
+        ),
         "MISCONFIGURED",
         "HS256 is refused for a third-party issuer",
     );
@@ -315,7 +404,10 @@ fn claim_rules_azp_expiry_and_the_cache() {
         (json!({"nbf": NOW + 600}), "not yet valid"),
         (json!({"exp": null}), "token has no exp"),
         (json!({"sub": null}), "token has no sub"),
-        (json!({"org_id": "org 2; drop table"}), "tenant claim is malformed"),
+        (
+            json!({"org_id": "org 2; drop table"}),
+            "tenant claim is malformed",
+        ),
     ];
     for (patch, reason) in cases {
         let t = clerk_token(0, &with(clerk_claims("org:admin"), patch.clone()));
@@ -326,7 +418,11 @@ fn claim_rules_azp_expiry_and_the_cache() {
     let t = clerk_token(0, &clerk_claims("org:admin"));
     allowed(&check(&mut g, "GET", "/me", &t));
     assert_eq!(g.cached_tokens(), 1);
-    denied(&check_at(&mut g, "GET", "/me", &t, NOW_MS + 120_000.0), "INVALID_JWT", "token expired");
+    denied(
+        &check_at(&mut g, "GET", "/me", &t, NOW_MS + 120_000.0),
+        "INVALID_JWT",
+        "token expired",
+    );
 }
 
 #[test]
@@ -334,41 +430,95 @@ fn mapping_edge_cases_missing_org_and_unknown_roles() {
     let es = Es::new();
     let mut g = gate(&es);
     // No active organization: no tenant, the default role (guest).
-    let no_org = with(clerk_claims("x"), json!({"org_id": null, "org_role": null, "org_slug": null, "org_permissions": null}));
+    let no_org = with(
+        clerk_claims("x"),
+        json!({"org_id": null, "org_role": null, "org_slug": null, "org_permissions": null}),
+    );
     let t = clerk_token(0, &no_org);
     let id = allowed(&check(&mut g, "GET", "/me", &t));
-    assert_eq!((id["tenant_id"].clone(), id["user_role"].clone()), (Value::Null, json!("guest")));
-    denied(&check(&mut g, "GET", "/t/org_2acme/services", &t), "TENANT_MISMATCH", "token has no tenant_id");
+    assert_eq!(
+        (id["tenant_id"].clone(), id["user_role"].clone()),
+        (Value::Null, json!("guest"))
+    );
+    denied(
+        &check(&mut g, "GET", "/t/org_2acme/services", &t),
+        "TENANT_MISMATCH",
+        "token has no tenant_id",
+    );
     // A role the map does not know (a new custom Clerk role): no role, no role grants.
-    let t = clerk_token(0, &with(clerk_claims("org:billing"), json!({"org_permissions": []})));
+    let t = clerk_token(
+        0,
+        &with(clerk_claims("org:billing"), json!({"org_permissions": []})),
+    );
     let id = allowed(&check(&mut g, "GET", "/me", &t));
     assert_eq!(id["user_role"], Value::Null);
     assert_eq!(id["permissions"], json!([]));
-    denied(&check(&mut g, "GET", "/t/org_2acme/services", &t), "FORBIDDEN", "permission services:read required");
+    denied(
+        &check(&mut g, "GET", "/t/org_2acme/services", &t),
+        "FORBIDDEN",
+        "permission services:read required",
+    );
     // Tenant isolation by the issuer's org id; ladder and permissions as for any user.
-    let member = clerk_token(0, &with(clerk_claims("org:member"), json!({"org_permissions": []})));
+    let member = clerk_token(
+        0,
+        &with(clerk_claims("org:member"), json!({"org_permissions": []})),
+    );
     allowed(&check(&mut g, "GET", "/t/org_2acme/services", &member));
-    denied(&check(&mut g, "GET", "/t/org_2other/services", &member), "TENANT_MISMATCH", "another tenant");
-    denied(&check(&mut g, "POST", "/t/org_2acme/services", &member), "FORBIDDEN", "role provider required");
+    denied(
+        &check(&mut g, "GET", "/t/org_2other/services", &member),
+        "TENANT_MISMATCH",
+        "another tenant",
+    );
+    denied(
+        &check(&mut g, "POST", "/t/org_2acme/services", &member),
+        "FORBIDDEN",
+        "role provider required",
+    );
     let provider = clerk_token(0, &clerk_claims("org:provider"));
     allowed(&check(&mut g, "POST", "/t/org_2acme/services", &provider));
-    denied(&check(&mut g, "DELETE", "/t/org_2acme/services/s1", &provider), "FORBIDDEN", "role moderator required");
+    denied(
+        &check(&mut g, "DELETE", "/t/org_2acme/services/s1", &provider),
+        "FORBIDDEN",
+        "role moderator required",
+    );
     // Permissions from public_metadata (a custom session-token claim) join the org ones.
-    let meta = clerk_token(0, &with(clerk_claims("org:member"), json!({"public_metadata": {"permissions": ["reports:read", "BAD PERM"]}})));
+    let meta = clerk_token(
+        0,
+        &with(
+            clerk_claims("org:member"),
+            json!({"public_metadata": {"permissions": ["reports:read", "BAD PERM"]}}),
+        ),
+    );
     let id = allowed(&check(&mut g, "GET", "/me", &meta));
-    let perms: Vec<&str> = id["permissions"].as_array().unwrap().iter().filter_map(Value::as_str).collect();
-    assert!(perms.contains(&"reports:read") && perms.contains(&"services:write"), "{perms:?}");
+    let perms: Vec<&str> = id["permissions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(
+        perms.contains(&"reports:read") && perms.contains(&"services:write"),
+        "{perms:?}"
+    );
     assert!(!perms.iter().any(|p| p.contains(' ')));
 }
 
 #[test]
 fn the_issuers_jwks_is_fetched_on_demand_kept_when_down_and_rotated() {
     let es = Es::new();
-    let mut g = Gate::new(POLICY, &env_with(&es, Some(&issuers_json(CLERK_JWKS)), "development")).unwrap();
+    let mut g = Gate::new(
+        POLICY,
+        &env_with(&es, Some(&issuers_json(CLERK_JWKS)), "development"),
+    )
+    .unwrap();
     let t1 = clerk_token(0, &clerk_claims("org:admin"));
     // Never fetched: the gate names the URL to fetch and asks to decide again.
     let d = check(&mut g, "GET", "/me", &t1);
-    denied(&d, "UNAVAILABLE", "keys of issuer \"clerk\" are being fetched");
+    denied(
+        &d,
+        "UNAVAILABLE",
+        "keys of issuer \"clerk\" are being fetched",
+    );
     assert!(refetch(&d));
     assert_eq!(g.take_jwks_fetch().as_deref(), Some(CLERK_JWKS));
     assert_eq!(g.take_jwks_fetch(), None, "taken");
@@ -378,14 +528,27 @@ fn the_issuers_jwks_is_fetched_on_demand_kept_when_down_and_rotated() {
     denied(&d, "UNAVAILABLE", "could not be fetched");
     assert!(!refetch(&d) && g.take_jwks_fetch().is_none());
     // Supabase tokens are not affected by Clerk being down.
-    allowed(&check_at(&mut g, "GET", "/me", &es.token(&supabase_claims()), NOW_MS + 5_000.0));
+    allowed(&check_at(
+        &mut g,
+        "GET",
+        "/me",
+        &es.token(&supabase_claims()),
+        NOW_MS + 5_000.0,
+    ));
     // After the backoff it asks again; the document arrives.
     let d = check_at(&mut g, "GET", "/me", &t1, NOW_MS + 11_000.0);
     assert!(refetch(&d) && g.take_jwks_fetch().is_some());
-    g.set_jwks_at(Some(CLERK_JWKS), &clerk_jwks(&[0]), 600, NOW_MS).unwrap();
+    g.set_jwks_at(Some(CLERK_JWKS), &clerk_jwks(&[0]), 600, NOW_MS)
+        .unwrap();
     allowed(&check(&mut g, "GET", "/me", &t1));
     // Stale after max-age: asks again; the endpoint is down: the kept keys serve.
-    let t1b = clerk_token(0, &with(clerk_claims("org:admin"), json!({"exp": NOW + 3600, "sid": "s2"})));
+    let t1b = clerk_token(
+        0,
+        &with(
+            clerk_claims("org:admin"),
+            json!({"exp": NOW + 3600, "sid": "s2"}),
+        ),
+    );
     let later = NOW_MS + 601_000.0;
     assert!(refetch(&check_at(&mut g, "GET", "/me", &t1b, later)));
     assert_eq!(g.take_jwks_fetch().as_deref(), Some(CLERK_JWKS));
@@ -400,12 +563,24 @@ fn the_issuers_jwks_is_fetched_on_demand_kept_when_down_and_rotated() {
     let d = check(&mut g, "GET", "/me", &t2);
     assert!(!refetch(&d) && g.take_jwks_fetch().is_none(), "throttled");
     assert!(g.cached_tokens() > 0);
-    g.set_jwks_at(Some(CLERK_JWKS), &clerk_jwks(&[1]), 600, NOW_MS).unwrap();
+    g.set_jwks_at(Some(CLERK_JWKS), &clerk_jwks(&[1]), 600, NOW_MS)
+        .unwrap();
     assert_eq!(g.cached_tokens(), 0, "the key set changed: cache flushed");
     allowed(&check(&mut g, "GET", "/me", &t2));
-    denied(&check(&mut g, "GET", "/me", &t1), "INVALID_JWT", "unknown kid");
+    denied(
+        &check(&mut g, "GET", "/me", &t1),
+        "INVALID_JWT",
+        "unknown kid",
+    );
     // A URL that is no issuer's is refused; Supabase's JWKS is untouched.
-    assert!(g.set_jwks_at(Some("https://other.example/jwks"), &clerk_jwks(&[0]), 600, NOW_MS).is_err());
+    assert!(g
+        .set_jwks_at(
+            Some("https://other.example/jwks"),
+            &clerk_jwks(&[0]),
+            600,
+            NOW_MS
+        )
+        .is_err());
     allowed(&check(&mut g, "GET", "/me", &es.token(&supabase_claims())));
 }
 
@@ -416,18 +591,32 @@ fn issuer_configuration_errors_fail_only_the_routes_that_name_issuers() {
     let clerk = clerk_token(0, &clerk_claims("org:admin"));
     // Not configured at all: routes naming clerk answer MISCONFIGURED (outside production).
     let mut g = Gate::new(POLICY, &env_with(&es, None, "development")).unwrap();
-    denied(&check(&mut g, "GET", "/clerk-only", &clerk), "MISCONFIGURED", "does not configure");
+    denied(
+        &check(&mut g, "GET", "/clerk-only", &clerk),
+        "MISCONFIGURED",
+        "does not configure",
+    );
     allowed(&check(&mut g, "GET", "/supabase-only", &sb));
     // Malformed, or mapping to a role off this policy's ladder.
     let bad_role = issuers_json(CLERK_JWKS).replace("\"admin\":\"admin\"", "\"admin\":\"root\"");
     assert!(bad_role.contains("root"));
     for (env, reason) in [
         ("{\"clerk\":{\"iss\":\"x\"}}".to_string(), "missing field"),
-        (bad_role.clone(), "\"root\" is not a role of the policy's ladder"),
-        (issuers_json("http://clerk.example.test/jwks"), "JWKS URL must be https"),
+        (
+            bad_role.clone(),
+            "\"root\" is not a role of the policy's ladder",
+        ),
+        (
+            issuers_json("http://clerk.example.test/jwks"),
+            "JWKS URL must be https",
+        ),
     ] {
         let mut g = Gate::new(POLICY, &env_with(&es, Some(&env), "development")).unwrap();
-        denied(&check(&mut g, "GET", "/me", &clerk), "MISCONFIGURED", reason);
+        denied(
+            &check(&mut g, "GET", "/me", &clerk),
+            "MISCONFIGURED",
+            reason,
+        );
         allowed(&check(&mut g, "GET", "/supabase-only", &sb));
         // Production refuses to start instead.
         let e = Gate::new(POLICY, &env_with(&es, Some(&env), "production")).unwrap_err();
@@ -438,14 +627,27 @@ fn issuer_configuration_errors_fail_only_the_routes_that_name_issuers() {
     // An issuer no route names costs nothing and is never used.
     let plain = r#"{"routes":[{"method":"GET","path":"/me"}]}"#;
     let mut g = Gate::new(plain, &env_with(&es, Some(&bad_role), "production")).unwrap();
-    denied(&check(&mut g, "GET", "/me", &clerk), "INVALID_JWT", "tokens of issuer \"clerk\" are not accepted");
+    denied(
+        &check(&mut g, "GET", "/me", &clerk),
+        "INVALID_JWT",
+        "tokens of issuer \"clerk\" are not accepted",
+    );
     allowed(&check(&mut g, "GET", "/me", &sb));
     // `user:<issuer>` is a user mode: roles and tenants are allowed with it alone.
     let only = r#"{"auth":["user:clerk"],"routes":[{"method":"GET","path":"/t/:tenant_id","roles":["admin"],"tenant":{"from":"path","name":"tenant_id"}}]}"#;
-    let mut g = Gate::new(only, &env_with(&es, Some(&issuers_json(CLERK_JWKS)), "production")).unwrap();
-    g.set_jwks_at(Some(CLERK_JWKS), &clerk_jwks(&[0]), 600, NOW_MS).unwrap();
+    let mut g = Gate::new(
+        only,
+        &env_with(&es, Some(&issuers_json(CLERK_JWKS)), "production"),
+    )
+    .unwrap();
+    g.set_jwks_at(Some(CLERK_JWKS), &clerk_jwks(&[0]), 600, NOW_MS)
+        .unwrap();
     allowed(&check(&mut g, "GET", "/t/org_2acme", &clerk));
-    assert!(Gate::new(r#"{"auth":["user:Clerk"],"routes":[{"method":"GET","path":"/"}]}"#, &BTreeMap::new()).is_err());
+    assert!(Gate::new(
+        r#"{"auth":["user:Clerk"],"routes":[{"method":"GET","path":"/"}]}"#,
+        &BTreeMap::new()
+    )
+    .is_err());
 }
 
 fn with_headers(g: &mut Gate, path: &str, headers: &[(&str, &str)]) -> Decision {
@@ -453,7 +655,10 @@ fn with_headers(g: &mut Gate, path: &str, headers: &[(&str, &str)]) -> Decision 
         method: "GET".into(),
         path: path.into(),
         query: String::new(),
-        headers: headers.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect(),
+        headers: headers
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect(),
     };
     g.check(&req, NOW_MS)
 }
@@ -462,33 +667,63 @@ fn with_headers(g: &mut Gate, path: &str, headers: &[(&str, &str)]) -> Decision 
 fn a_browser_session_cookie_authenticates_only_for_its_issuer() {
     let es = Es::new();
     let mut g = gate(&es);
-    assert_eq!(g.tenant_header_names(), vec!["cookie"], "the shim must hand over the cookie");
+    assert_eq!(
+        g.tenant_header_names(),
+        vec!["cookie"],
+        "the shim must hand over the cookie"
+    );
     let clerk = clerk_token(0, &clerk_claims("org:member"));
     let cookie = format!("theme=dark; __session={clerk}; other=1");
     let id = allowed(&with_headers(&mut g, "/clerk-only", &[("cookie", &cookie)]));
     assert_eq!(id["sub"], "user_2abcDEF");
     // A route that does not accept the issuer ignores its cookie: no credential.
-    denied(&with_headers(&mut g, "/supabase-only", &[("cookie", &cookie)]), "MISSING_CREDENTIALS", "Bearer");
+    denied(
+        &with_headers(&mut g, "/supabase-only", &[("cookie", &cookie)]),
+        "MISSING_CREDENTIALS",
+        "Bearer",
+    );
     // A Supabase token planted in the issuer's cookie is not accepted.
     let planted = format!("__session={}", es.token(&supabase_claims()));
-    denied(&with_headers(&mut g, "/me", &[("cookie", &planted)]), "INVALID_JWT", "session cookie holds a token of another issuer");
+    denied(
+        &with_headers(&mut g, "/me", &[("cookie", &planted)]),
+        "INVALID_JWT",
+        "session cookie holds a token of another issuer",
+    );
     // A header credential wins over the cookie (and must verify on its own).
     let sb = es.token(&supabase_claims());
     let auth = format!("Bearer {sb}");
-    let id = allowed(&with_headers(&mut g, "/me", &[("cookie", &cookie), ("authorization", &auth)]));
+    let id = allowed(&with_headers(
+        &mut g,
+        "/me",
+        &[("cookie", &cookie), ("authorization", &auth)],
+    ));
     assert_eq!(id["sub"], "11111111-1111-1111-1111-111111111111");
     denied(
-        &with_headers(&mut g, "/me", &[("cookie", &cookie), ("authorization", "Bearer x.y.z")]),
+        &with_headers(
+            &mut g,
+            "/me",
+            &[("cookie", &cookie), ("authorization", "Bearer x.y.z")],
+        ),
         "INVALID_JWT",
         "",
     );
     // Without a cookie name configured, cookies are never read.
     let mut plain = Gate::new(
         POLICY,
-        &env_with(&es, Some(&issuers_json(CLERK_JWKS).replace(",\"cookie\":\"__session\"", "")), "development"),
+        &env_with(
+            &es,
+            Some(&issuers_json(CLERK_JWKS).replace(",\"cookie\":\"__session\"", "")),
+            "development",
+        ),
     )
     .unwrap();
     assert!(plain.tenant_header_names().is_empty());
-    plain.set_jwks_at(Some(CLERK_JWKS), &clerk_jwks(&[0]), 600, NOW_MS).unwrap();
-    denied(&with_headers(&mut plain, "/clerk-only", &[("cookie", &cookie)]), "MISSING_CREDENTIALS", "");
+    plain
+        .set_jwks_at(Some(CLERK_JWKS), &clerk_jwks(&[0]), 600, NOW_MS)
+        .unwrap();
+    denied(
+        &with_headers(&mut plain, "/clerk-only", &[("cookie", &cookie)]),
+        "MISSING_CREDENTIALS",
+        "",
+    );
 }

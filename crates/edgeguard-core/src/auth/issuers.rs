@@ -36,7 +36,8 @@ impl ClaimPath {
             && parts.iter().all(|p| {
                 !p.is_empty()
                     && p.len() <= 64
-                    && p.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+                    && p.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
             });
         ok.then_some(ClaimPath(parts))
     }
@@ -149,7 +150,9 @@ fn paths(list: Option<Vec<String>>, default: &[&str], at: &str) -> Result<Vec<Cl
         .enumerate()
         .map(|(i, p)| {
             ClaimPath::parse(p).ok_or_else(|| {
-                format!("{at}[{i}]: not a claim path (dot-separated names of letters, digits, _ and -)")
+                format!(
+                    "{at}[{i}]: not a claim path (dot-separated names of letters, digits, _ and -)"
+                )
             })
         })
         .collect()
@@ -217,7 +220,8 @@ impl Issuer {
         if let Some(c) = &f.cookie {
             let ok = !c.is_empty()
                 && c.len() <= 64
-                && c.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+                && c.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
             if !ok {
                 return Err(format!("{}: 1 to 64 of A-Z a-z 0-9 _ -", at("cookie")));
             }
@@ -345,7 +349,9 @@ impl Issuer {
 pub fn cookie_value<'a>(cookie_header: &'a str, name: &str) -> Option<&'a str> {
     cookie_header.split(';').find_map(|part| {
         let (n, v) = part.split_once('=')?;
-        (n.trim() == name).then(|| v.trim()).filter(|v| !v.is_empty())
+        (n.trim() == name)
+            .then(|| v.trim())
+            .filter(|v| !v.is_empty())
     })
 }
 
@@ -380,12 +386,19 @@ pub fn issuers_from_env(
     env: &BTreeMap<String, String>,
     app_env: AppEnv,
 ) -> Result<Vec<Issuer>, String> {
-    let Some(json) = env.get(ISSUERS_ENV).map(|s| s.trim()).filter(|s| !s.is_empty()) else {
+    let Some(json) = env
+        .get(ISSUERS_ENV)
+        .map(|s| s.trim())
+        .filter(|s| !s.is_empty())
+    else {
         return Ok(Vec::new());
     };
-    let v = crate::strict_json::parse(json.as_bytes()).map_err(|e| format!("{ISSUERS_ENV}: {e}"))?;
+    let v =
+        crate::strict_json::parse(json.as_bytes()).map_err(|e| format!("{ISSUERS_ENV}: {e}"))?;
     let Value::Object(obj) = v else {
-        return Err(format!("{ISSUERS_ENV} must be a JSON object of name → issuer"));
+        return Err(format!(
+            "{ISSUERS_ENV} must be a JSON object of name → issuer"
+        ));
     };
     if obj.len() > MAX_ISSUERS {
         return Err(format!("{ISSUERS_ENV}: at most {MAX_ISSUERS} issuers"));
@@ -402,7 +415,9 @@ pub fn issuers_from_env(
             serde_json::from_value(v).map_err(|e| format!("{ISSUERS_ENV}.{name}: {e}"))?;
         let issuer = Issuer::from_file(&name, f, app_env)?;
         if out.iter().any(|o| o.iss == issuer.iss) {
-            return Err(format!("{ISSUERS_ENV}.{name}.iss: another issuer has the same iss"));
+            return Err(format!(
+                "{ISSUERS_ENV}.{name}.iss: another issuer has the same iss"
+            ));
         }
         if out.iter().any(|o| o.jwks_url == issuer.jwks_url) {
             return Err(format!(
@@ -427,7 +442,10 @@ mod tests {
     fn claim_paths_read_nested_values_and_skip_null() {
         let c = json!({"o": {"id": "org_1", "rol": null}, "org_id": null});
         let c = c.as_object().unwrap();
-        assert_eq!(ClaimPath::parse("o.id").unwrap().get(c), Some(&json!("org_1")));
+        assert_eq!(
+            ClaimPath::parse("o.id").unwrap().get(c),
+            Some(&json!("org_1"))
+        );
         assert_eq!(ClaimPath::parse("o.rol").unwrap().get(c), None);
         assert_eq!(ClaimPath::parse("org_id").unwrap().get(c), None);
         for bad in ["", "a..b", ".a", "a b", "a.b.c.d.e"] {
@@ -442,14 +460,38 @@ mod tests {
         assert_eq!(list.len(), 1);
         assert_eq!(list[0].claims.sub, vec![ClaimPath::parse("sub").unwrap()]);
         let cases = [
-            (r#"{"clerk":{"iss":"x","jwks_url":"https://c/j","algorithms":["RS256"],"extra":1}}"#, "unknown field"),
-            (r#"{"clerk":{"iss":"x","jwks_url":"http://c.example/j","algorithms":["RS256"]}}"#, "jwks_url: JWKS URL must be https"),
-            (r#"{"clerk":{"iss":"x","jwks_url":"https://c/j","algorithms":["HS256"]}}"#, "HS256 is refused"),
-            (r#"{"clerk":{"iss":"x","jwks_url":"https://c/j","algorithms":[]}}"#, "at least one algorithm"),
-            (r#"{"Clerk":{"iss":"x","jwks_url":"https://c/j","algorithms":["RS256"]}}"#, "issuer name"),
-            (r#"{"a":{"iss":"x","jwks_url":"https://c/j","algorithms":["RS256"]},"b":{"iss":"x","jwks_url":"https://d/j","algorithms":["RS256"]}}"#, "same iss"),
-            (r#"{"a":{"iss":"x","jwks_url":"https://c/j","algorithms":["RS256"]},"a":{"iss":"y","jwks_url":"https://d/j","algorithms":["RS256"]}}"#, "duplicate"),
-            (r#"{"a":{"iss":"x","jwks_url":"https://c/j","algorithms":["RS256"],"claims":{"role":["o..rol"]}}}"#, "claims.role[0]"),
+            (
+                r#"{"clerk":{"iss":"x","jwks_url":"https://c/j","algorithms":["RS256"],"extra":1}}"#,
+                "unknown field",
+            ),
+            (
+                r#"{"clerk":{"iss":"x","jwks_url":"http://c.example/j","algorithms":["RS256"]}}"#,
+                "jwks_url: JWKS URL must be https",
+            ),
+            (
+                r#"{"clerk":{"iss":"x","jwks_url":"https://c/j","algorithms":["HS256"]}}"#,
+                "HS256 is refused",
+            ),
+            (
+                r#"{"clerk":{"iss":"x","jwks_url":"https://c/j","algorithms":[]}}"#,
+                "at least one algorithm",
+            ),
+            (
+                r#"{"Clerk":{"iss":"x","jwks_url":"https://c/j","algorithms":["RS256"]}}"#,
+                "issuer name",
+            ),
+            (
+                r#"{"a":{"iss":"x","jwks_url":"https://c/j","algorithms":["RS256"]},"b":{"iss":"x","jwks_url":"https://d/j","algorithms":["RS256"]}}"#,
+                "same iss",
+            ),
+            (
+                r#"{"a":{"iss":"x","jwks_url":"https://c/j","algorithms":["RS256"]},"a":{"iss":"y","jwks_url":"https://d/j","algorithms":["RS256"]}}"#,
+                "duplicate",
+            ),
+            (
+                r#"{"a":{"iss":"x","jwks_url":"https://c/j","algorithms":["RS256"],"claims":{"role":["o..rol"]}}}"#,
+                "claims.role[0]",
+            ),
             (r#"[1]"#, "JSON object"),
         ];
         for (json, want) in cases {
@@ -457,7 +499,8 @@ mod tests {
             assert!(e.contains(want), "{json}: {e}");
         }
         // Plain http to loopback only outside production (the one JWKS-URL rule).
-        let local = r#"{"clerk":{"iss":"x","jwks_url":"http://127.0.0.1:9/jwks","algorithms":["RS256"]}}"#;
+        let local =
+            r#"{"clerk":{"iss":"x","jwks_url":"http://127.0.0.1:9/jwks","algorithms":["RS256"]}}"#;
         assert!(issuers_from_env(&env(local), AppEnv::Development).is_ok());
         assert!(issuers_from_env(&env(local), AppEnv::Production).is_err());
     }
@@ -496,17 +539,26 @@ mod tests {
     #[test]
     fn missing_org_unknown_role_and_bad_tenant() {
         let i = clerk();
-        let none = i.map_claims(json!({"sub":"user_1"}).as_object().unwrap()).unwrap();
-        assert_eq!((none.tenant_id, none.user_role.as_deref()), (None, Some("guest")));
+        let none = i
+            .map_claims(json!({"sub":"user_1"}).as_object().unwrap())
+            .unwrap();
+        assert_eq!(
+            (none.tenant_id, none.user_role.as_deref()),
+            (None, Some("guest"))
+        );
         let custom = json!({"sub":"user_1","org_id":"org_1","org_role":"org:billing"});
-        assert_eq!(i.map_claims(custom.as_object().unwrap()).unwrap().user_role, None);
+        assert_eq!(
+            i.map_claims(custom.as_object().unwrap()).unwrap().user_role,
+            None
+        );
         let bad = json!({"sub":"user_1","org_id":"org 1; drop"});
         assert_eq!(
             i.map_claims(bad.as_object().unwrap()).unwrap_err(),
             "tenant claim is malformed"
         );
         assert_eq!(
-            i.map_claims(json!({"sub":""}).as_object().unwrap()).unwrap_err(),
+            i.map_claims(json!({"sub":""}).as_object().unwrap())
+                .unwrap_err(),
             "token has no sub"
         );
     }
@@ -517,7 +569,13 @@ mod tests {
         let ok = json!({"azp":"https://app.example"});
         assert!(i.check_audience(ok.as_object().unwrap()).is_ok());
         let other = json!({"azp":"https://evil.example"});
-        assert!(i.check_audience(other.as_object().unwrap()).unwrap_err().contains("azp"));
-        assert_eq!(i.check_audience(&Map::new()).unwrap_err(), "token has no azp");
+        assert!(i
+            .check_audience(other.as_object().unwrap())
+            .unwrap_err()
+            .contains("azp"));
+        assert_eq!(
+            i.check_audience(&Map::new()).unwrap_err(),
+            "token has no azp"
+        );
     }
 }
