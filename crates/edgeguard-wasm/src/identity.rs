@@ -50,22 +50,25 @@ impl Gate {
     }
 
     /// Installs fetched JWKS bytes; `max_age_s` from `Cache-Control` (0 = default).
+    /// `url`: the `jwks_url` a denial named (a third-party issuer's,
+    /// docs/issuers.md); omitted: Supabase Auth's ([`Gate::jwks_url`]).
     #[wasm_bindgen(js_name = setJwks)]
     pub fn set_jwks(
         &mut self,
         jwks_json: &str,
         max_age_s: u32,
         now_ms: f64,
+        url: Option<String>,
     ) -> Result<(), JsError> {
         self.inner
-            .set_jwks(jwks_json, max_age_s, now_ms)
+            .set_jwks_at(url.as_deref(), jwks_json, max_age_s, now_ms)
             .map_err(|e| JsError::new(&e))
     }
 
-    /// Records a failed JWKS fetch; cached keys stay in use.
+    /// Records a failed JWKS fetch of `url` (omitted: Supabase Auth's); cached keys stay in use.
     #[wasm_bindgen(js_name = jwksFetchFailed)]
-    pub fn jwks_fetch_failed(&mut self, now_ms: f64) {
-        self.inner.jwks_fetch_failed(now_ms)
+    pub fn jwks_fetch_failed(&mut self, now_ms: f64, url: Option<String>) {
+        self.inner.jwks_fetch_failed_at(url.as_deref(), now_ms)
     }
 
     /// Decides one request. `request_json`: `{"method","path","query","headers":{..}}`.
@@ -74,7 +77,9 @@ impl Gate {
     /// the route's tenant is a body field, to be compared by [`Gate::check_body_tenant`]
     /// once the body is read and checked, before the handler runs.
     /// A denial may carry `"lookup_api_key":{"key_hash","previous_hash"}` when
-    /// a user API key must be verified first (see [`Gate::put_api_key`]).
+    /// a user API key must be verified first (see [`Gate::put_api_key`]), and
+    /// `"jwks_url"` when a third-party issuer's JWKS must be fetched (hand it
+    /// to [`Gate::set_jwks`] with that URL, then decide again).
     pub fn check(&mut self, request_json: &str, now_ms: f64) -> String {
         match Request::from_json(request_json) {
             Ok(req) => {
@@ -159,7 +164,8 @@ impl Gate {
     fn with_lookup(&mut self, answer: String) -> String {
         let lookup = self.inner.take_api_key_lookup();
         let retry_after = self.inner.take_retry_after();
-        if lookup.is_none() && retry_after.is_none() {
+        let jwks_url = self.inner.take_jwks_fetch();
+        if lookup.is_none() && retry_after.is_none() && jwks_url.is_none() {
             return answer;
         }
         match serde_json::from_str::<serde_json::Value>(&answer) {
@@ -172,6 +178,9 @@ impl Gate {
                 }
                 if let Some(s) = retry_after {
                     m.insert("retry_after_s".into(), s.into());
+                }
+                if let Some(u) = jwks_url {
+                    m.insert("jwks_url".into(), u.into());
                 }
                 serde_json::Value::Object(m).to_string()
             }

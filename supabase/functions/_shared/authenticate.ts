@@ -36,6 +36,8 @@ export type Decision =
     status?: number;
     reason: string;
     refetch_jwks?: boolean;
+    /** With `refetch_jwks`: the third-party issuer JWKS to fetch (absent: Supabase Auth's). */
+    jwks_url?: string;
     actor?: string | null;
     /** A well-formed user API key the core has not verified in the last second. */
     lookup_api_key?: ApiKeyLookup;
@@ -88,7 +90,7 @@ function decideWithRefetch(gate: Gate, req: Request, url: URL, now: number): Dec
     return verifyApiKey(gate, decision.lookup_api_key, now).then(() => decide(gate, req, url, now));
   }
   if (decision.ok || !decision.refetch_jwks) return decision;
-  return loadJwks(gate, now).then(() => decide(gate, req, url, now));
+  return loadJwks(gate, now, decision.jwks_url).then(() => decide(gate, req, url, now));
 }
 
 function decide(gate: Gate, req: Request, url: URL, now: number): Decision {
@@ -149,14 +151,15 @@ function deepFreeze(v: unknown): void {
   }
 }
 
-async function loadJwks(gate: Gate, now: number): Promise<void> {
-  const url = gate.jwksUrl();
+// `issuerUrl`: a third-party issuer's JWKS the core named (docs/issuers.md); absent: Supabase Auth's.
+async function loadJwks(gate: Gate, now: number, issuerUrl?: string): Promise<void> {
+  const url = issuerUrl ?? gate.jwksUrl();
   if (!url) return;
   try {
     const { text, maxAge } = await fetchJwks(url, gate.jwksMaxBytes());
-    gate.setJwks(text, maxAge, now);
+    gate.setJwks(text, maxAge, now, issuerUrl);
   } catch (e) {
-    gate.jwksFetchFailed(now);
+    gate.jwksFetchFailed(now, issuerUrl);
     log("warn", "edgeguard: JWKS fetch failed", { reason: e instanceof Error ? e.message : "unknown" });
   }
 }
