@@ -4,6 +4,8 @@
 //   (c) guard(): a verified key reused from the isolate (≤ 1 s old)
 //   (d) guard(): a counted key (uses), so every request makes its one
 //       private.api_key_verify call on a real Postgres
+//   (e) one `select 1` on the same pool: the price of one round trip, the
+//       reference for (d)
 // Targets: (b) ≤ 2 µs, (c) ≤ 25 µs, (d) one database round trip.
 // Run: deno run -A scripts/bench/api_keys.ts --db postgresql://... (a migrated, seeded database)
 import postgres from "npm:postgres@3.4.9";
@@ -19,6 +21,7 @@ Deno.env.set("SUPABASE_DB_URL", dbUrl); // db.ts reads it at first use
 const { guard } = await import("../../supabase/functions/_shared/guard.ts");
 const { loadWasm } = await import("../../supabase/functions/_shared/runtime/load_wasm.ts");
 const { closeDb } = await import("../../supabase/functions/_shared/db/db.ts");
+const { connectPostgres } = await import("../../supabase/functions/_shared/db/connect_postgres.ts");
 
 const env = { APP_ENV: "development", SECRET_KEY: "bench-pepper-0123456789abcdef0123456789abcdef" };
 const OWNER = "aaaaaaaa-0000-4000-8000-000000000004"; // seeded customer of tenant A
@@ -67,12 +70,14 @@ const n = 2000 * 40 + 2000;
 const noKey = Array.from({ length: 400 * 40 + 400 }, () => req());
 const cachedReqs = Array.from({ length: 400 * 40 + 400 }, () => req(cached.key));
 const countedReqs = Array.from({ length: 20 * 40 + 400 }, () => req(counted.key));
+const pool = connectPostgres();
 const load = Deno.loadavg()[0];
 const results = await measureInterleaved([
   { name: ANCHOR, call: (i) => drain(none(noKey[i])) },
   { name: "(b) Guard.begin, mistyped key: checksum refusal (no I/O)", batch: 2000, call: (i) => core.begin(typoReq, undefined, i % n) },
   { name: "(c) guard(): verified key reused in the isolate (≤ 1 s)", call: (i) => drain(keyed(cachedReqs[i])) },
   { name: "(d) guard(): counted key, one private.api_key_verify call each", batch: 20, call: (i) => drain(keyed(countedReqs[i])) },
+  { name: "(e) one `select 1` round trip on the same pool (reference for d)", batch: 20, call: () => pool.then((sql) => sql`select 1`).then(() => undefined) },
 ], ANCHOR, opts);
 console.log(reportInterleaved(`API keys (load average ${load.toFixed(1)} at start)`, results, ANCHOR));
 

@@ -18,6 +18,7 @@ use crate::auth::apikey::{KeyKind, NamedKeys};
 use crate::auth::cache::{
     approx_map_bytes, JwksCache, TokenCache, TOKEN_CACHE_MAX_BYTES, TOKEN_CACHE_MAX_ENTRY_BYTES,
 };
+use crate::auth::issuers::{cookie_value, issuers_from_env, Issuer};
 use crate::auth::jwt::{self, ClaimRules, SigOutcome};
 use crate::auth::{AuthConfig, JwksSource};
 use crate::policy::{AuthMode, KeySel, Policy, Route, TenantFrom};
@@ -345,7 +346,15 @@ pub struct Gate {
     config: AuthConfig,
     jwks_url: Option<String>,
     jwks: JwksCache,
-    tokens: TokenCache<(Arc<Identity>, PrebuiltIdentity)>,
+    /// Third-party issuers (`EDGEGUARD_ISSUERS`, docs/issuers.md), each with its own keys.
+    issuers: Vec<Issuer>,
+    /// Why routes naming an issuer cannot verify its tokens (a malformed
+    /// `EDGEGUARD_ISSUERS`, a role map naming a role off the ladder).
+    issuers_error: Option<String>,
+    /// The issuer JWKS URL the last check asked the shim to fetch, taken by the facade.
+    jwks_fetch: Option<String>,
+    /// Verified tokens: the identity, its JSON, and the issuer (`None`: Supabase Auth).
+    tokens: TokenCache<(Arc<Identity>, PrebuiltIdentity, Option<usize>)>,
     next_identity_key: u64,
     /// `SECRET_KEY` (and `SECRET_KEY_PREVIOUS`), or why user API keys cannot be verified.
     pepper: Result<Pepper, String>,
@@ -419,8 +428,39 @@ impl Gate {
         };
         let uses =
             |f: &dyn Fn(&AuthMode) -> bool| policy.routes.iter().any(|r| r.auth.iter().any(f));
+        let (issuers, mut issuers_error) = match issuers_from_env(env, config.app_env) {
+            Ok(list) => (list, None),
+            Err(e) => (Vec::new(), Some(e)),
+        };
+        // The issuers this policy's routes name must exist and map only to its ladder.
+        for r in &policy.routes {
+            for m in &r.auth {
+                let AuthMode::Issuer(name) = m else { continue };
+                if issuers_error.is_some() {
+                    break;
+                }
+                match issuers.iter().find(|i| &i.name == name) {
+                    None => {
+                        issuers_error = Some(format!(
+                            "route {} accepts issuer \"{name}\", which EDGEGUARD_ISSUERS does not configure",
+                            r.label()
+                        ))
+                    }
+                    Some(i) => {
+                        if let Err(e) = i.check_roles(|role| policy.roles.rank(role).is_some()) {
+                            issuers_error = Some(e);
+                        }
+                    }
+                }
+            }
+        }
         if config.app_env.is_production() {
             // Production refuses to start rather than serve a route it cannot protect.
+            if let Some(e) = &issuers_error {
+                if uses(&|m| matches!(m, AuthMode::Issuer(_))) {
+                    return Err(format!("env: {e}"));
+                }
+            }
             if uses(&|m| *m == AuthMode::User) && !config.has_user_keys() {
                 return Err(format!(
                     "env: {}",
@@ -469,6 +509,9 @@ impl Gate {
             policy: Arc::new(policy),
             jwks_url,
             jwks,
+            issuers,
+            issuers_error,
+            jwks_fetch: None,
             tokens: TokenCache::new(
                 TOKEN_CACHE_CAP,
                 TOKEN_CACHE_MAX_BYTES,
@@ -498,22 +541,67 @@ impl Gate {
     }
     /// Installs a fetched JWKS; the token cache is flushed when the key set changes.
     pub fn set_jwks(&mut self, json: &str, max_age_s: u32, now_ms: f64) -> Result<(), String> {
-        let before = self.jwks.generation();
-        self.jwks.set(json, max_age_s, now_ms)?;
-        if self.jwks.generation() != before {
-            self.tokens.clear();
-        }
-        Ok(())
+        self.set_jwks_at(None, json, max_age_s, now_ms)
     }
     /// Records a failed fetch (cached keys stay in use).
     pub fn jwks_fetch_failed(&mut self, now_ms: f64) {
         self.jwks.fetch_failed(now_ms);
     }
+    /// The JWKS cache a fetched URL belongs to: `None` or the Supabase URL is
+    /// Supabase Auth's, otherwise the issuer with that `jwks_url`.
+    fn jwks_cache_at(&mut self, url: Option<&str>) -> Result<&mut JwksCache, String> {
+        match url {
+            None => Ok(&mut self.jwks),
+            Some(u) if self.jwks_url.as_deref() == Some(u) => Ok(&mut self.jwks),
+            Some(u) => self
+                .issuers
+                .iter_mut()
+                .find(|i| i.jwks_url == u)
+                .map(|i| &mut i.jwks)
+                .ok_or_else(|| "no configured issuer has this JWKS URL".to_string()),
+        }
+    }
+    /// Installs the JWKS fetched from `url` (what a denial's `jwks_url` or
+    /// [`Gate::jwks_url`] named; `None`: Supabase Auth's). The token cache is
+    /// flushed when a key set changes.
+    pub fn set_jwks_at(
+        &mut self,
+        url: Option<&str>,
+        json: &str,
+        max_age_s: u32,
+        now_ms: f64,
+    ) -> Result<(), String> {
+        let before = self.key_generation();
+        self.jwks_cache_at(url)?.set(json, max_age_s, now_ms)?;
+        if self.key_generation() != before {
+            self.tokens.clear();
+        }
+        Ok(())
+    }
+    /// Records that fetching `url` failed (`None`: Supabase Auth's); the
+    /// cached keys of that issuer stay in use and fetching backs off.
+    pub fn jwks_fetch_failed_at(&mut self, url: Option<&str>, now_ms: f64) {
+        if let Ok(cache) = self.jwks_cache_at(url) {
+            cache.fetch_failed(now_ms);
+        }
+    }
+    /// The issuer JWKS URL the last [`Gate::check`] asked the shim to fetch
+    /// (then decide again), taken: a second call answers `None`.
+    pub fn take_jwks_fetch(&mut self) -> Option<String> {
+        self.jwks_fetch.take()
+    }
+    /// Changes whenever any key set (Supabase's or an issuer's) changes.
+    fn key_generation(&self) -> u64 {
+        self.issuers.iter().fold(self.jwks.generation(), |g, i| {
+            g.wrapping_add(i.jwks.generation())
+        })
+    }
     /// The request headers a route of the policy reads its tenant from
-    /// (lowercase, sorted, no duplicates): the only headers besides the
-    /// credentials that the shim needs to hand over.
+    /// (lowercase, sorted, no duplicates), and `cookie` when a route accepts
+    /// an issuer's session cookie: the only headers besides the credentials
+    /// that the shim needs to hand over.
     pub fn tenant_header_names(&self) -> Vec<String> {
-        let names: BTreeSet<String> = self
+        let mut names: BTreeSet<String> = self
             .policy
             .routes
             .iter()
@@ -521,6 +609,14 @@ impl Gate {
             .filter(|t| t.from == TenantFrom::Header)
             .map(|t| t.name.to_ascii_lowercase())
             .collect();
+        // A route accepting an issuer's session cookie reads `cookie` too (docs/issuers.md).
+        let cookie_routes = self.policy.routes.iter().flat_map(|r| &r.auth).any(|m| {
+            matches!(m, AuthMode::Issuer(n)
+                if self.issuers.iter().any(|i| &i.name == n && i.cookie.is_some()))
+        });
+        if cookie_routes {
+            names.insert("cookie".to_owned());
+        }
         names.into_iter().collect()
     }
     /// Number of cached verified tokens.
@@ -533,7 +629,9 @@ impl Gate {
     }
     /// The estimated memory of the verification keys in use (docs/memory.md).
     pub fn jwks_bytes(&self) -> usize {
-        self.jwks.approx_bytes()
+        self.issuers.iter().fold(self.jwks.approx_bytes(), |b, i| {
+            b.saturating_add(i.jwks.approx_bytes())
+        })
     }
     /// The lookup the last [`Gate::check`] asked for (its denial says "API key
     /// not verified"), taken: a second call answers `None`.
@@ -564,6 +662,7 @@ impl Gate {
     pub fn check(&mut self, req: &Request, now_ms: f64) -> Decision {
         self.api_key_lookup = None;
         self.retry_after_s = None;
+        self.jwks_fetch = None;
         let policy = Arc::clone(&self.policy);
         let (route, params) = match policy.route(&req.method, &req.path) {
             Ok((r, p)) => (r, p),
@@ -609,7 +708,7 @@ impl Gate {
         if route.auth == [AuthMode::None] {
             return Ok(bare(IdentityKind::None, None));
         }
-        let wants_user = route.auth.contains(&AuthMode::User);
+        let wants_user = route.auth.iter().any(AuthMode::is_user);
         let mut bearer: Option<&str> = None;
         if let Some(h) = req.headers.get("authorization") {
             let h = h.trim();
@@ -672,7 +771,13 @@ impl Gate {
             (b, _) => b,
         };
         if let (Some(token), true) = (bearer, wants_user) {
-            return self.verify_user(token, route, now, now_ms);
+            return self.verify_user(token, route, now, now_ms, None);
+        }
+        // No credential header: a browser's session cookie of an issuer the route accepts.
+        if let (None, None, None, true) = (bearer, apikey, user_key, wants_user) {
+            if let Some((i, token)) = self.cookie_token(route, req) {
+                return self.verify_user(token, route, now, now_ms, Some(i));
+            }
         }
         if let Some(key) = user_key {
             if route.auth.contains(&AuthMode::ApiKey) {
@@ -868,87 +973,46 @@ impl Gate {
         })
     }
 
+    /// The token in the session cookie of the first issuer `route` accepts
+    /// that names a cookie, with that issuer.
+    fn cookie_token<'r>(&self, route: &Route, req: &'r Request) -> Option<(usize, &'r str)> {
+        let header = req.headers.get("cookie")?;
+        route.auth.iter().find_map(|m| {
+            let AuthMode::Issuer(n) = m else { return None };
+            let (i, iss) = self
+                .issuers
+                .iter()
+                .enumerate()
+                .find(|(_, iss)| &iss.name == n)?;
+            Some((i, cookie_value(header, iss.cookie.as_deref()?)?))
+        })
+    }
+
+    /// `cookie_of`: the token came from this issuer's session cookie and must be its token.
     fn verify_user(
         &mut self,
         token: &str,
         route: &Route,
         now: i64,
         now_ms: f64,
+        cookie_of: Option<usize>,
     ) -> Result<Authed, Decision> {
-        if let Some(e) = &self.config.user_keys_error {
-            return Err(Decision::deny(ErrorCode::Misconfigured, e.clone()));
+        if route.auth.iter().any(|m| matches!(m, AuthMode::Issuer(_))) {
+            if let Some(e) = &self.issuers_error {
+                return Err(Decision::deny(ErrorCode::Misconfigured, e.clone()));
+            }
         }
-        if self.jwks.keys().is_empty() && self.config.hs256.is_none() {
-            return Err(Decision::deny(
-                ErrorCode::Misconfigured,
-                "no usable verification keys (no JWKS key loaded and no JWT secret)",
-            ));
-        }
-        let rules = ClaimRules {
-            leeway: self.policy.leeway_seconds,
-            audience: self.policy.audience.clone(),
-            issuer: self.policy.issuer.clone(),
-        };
-        let generation = self.jwks.generation();
+        let generation = self.key_generation();
         let (identity, json) = match self.tokens.get(token, generation) {
-            Some((identity, json)) => {
-                // Every hit re-checks every claim rule at the current time.
-                if let Err(e) = jwt::check_claims(&identity.claims, &rules, now) {
+            Some((identity, json, issuer)) => {
+                // Every hit re-checks the route's issuers and every claim rule at the current time.
+                self.accepts(route, issuer, cookie_of)?;
+                if let Err(e) = self.check_token_claims(issuer, &identity.claims, now) {
                     return Err(Decision::deny(ErrorCode::InvalidJwt, e));
                 }
                 (identity, Some(json))
             }
-            None => {
-                if token.len() > jwt::MAX_TOKEN_BYTES {
-                    return Err(Decision::deny(
-                        ErrorCode::InvalidJwt,
-                        "token larger than 8 KiB",
-                    ));
-                }
-                match jwt::verify(token, self.jwks.keys(), self.config.hs256.as_ref()) {
-                    SigOutcome::Verified(c) => {
-                        // Only tokens that pass the time rules now (and name a `sub`) are cached.
-                        if let Err(e) = jwt::check_claims(&c, &rules, now) {
-                            return Err(Decision::deny(ErrorCode::InvalidJwt, e));
-                        }
-                        let identity = Arc::new(self.user_identity(c)?);
-                        let Ok(json) = serde_json::to_string(identity.as_ref()) else {
-                            return Err(Decision::deny(
-                                ErrorCode::Internal,
-                                "identity not serialisable",
-                            ));
-                        };
-                        let key = self.next_identity_key;
-                        self.next_identity_key += 1;
-                        // The identity, its JSON, and the two reference counts of each Arc.
-                        let bytes = identity
-                            .approx_bytes()
-                            .saturating_add(json.len())
-                            .saturating_add(4 * std::mem::size_of::<usize>());
-                        let prebuilt = PrebuiltIdentity {
-                            key,
-                            json: Arc::from(json),
-                        };
-                        let entry = (identity.clone(), prebuilt.clone());
-                        if self.tokens.put(token, entry, bytes, generation) {
-                            (identity, Some(prebuilt))
-                        } else {
-                            // Too large to cache: verified on every request, and the
-                            // shim is not asked to keep it either (no key).
-                            (identity, None)
-                        }
-                    }
-                    SigOutcome::Refused(e) => return Err(Decision::deny(ErrorCode::InvalidJwt, e)),
-                    SigOutcome::UnknownKid => {
-                        let refetch = self.jwks_url.is_some() && self.jwks.allow_refetch(now_ms);
-                        return Err(Decision::Deny {
-                            denial: Denial::new(ErrorCode::InvalidJwt, "unknown kid"),
-                            refetch_jwks: refetch,
-                            actor: None,
-                        });
-                    }
-                }
-            }
+            None => self.verify_fresh(token, route, now, now_ms, generation, cookie_of)?,
         };
         if identity.is_anonymous && !route.allow_anonymous {
             return Err(Decision::Deny {
@@ -961,6 +1025,281 @@ impl Gate {
             });
         }
         Ok((identity, json))
+    }
+
+    /// Supabase Auth's keys can verify a token now (or say why not).
+    fn supabase_ready(&self) -> Result<(), Decision> {
+        if let Some(e) = &self.config.user_keys_error {
+            return Err(Decision::deny(ErrorCode::Misconfigured, e.clone()));
+        }
+        if self.jwks.keys().is_empty() && self.config.hs256.is_none() {
+            return Err(Decision::deny(
+                ErrorCode::Misconfigured,
+                "no usable verification keys (no JWKS key loaded and no JWT secret)",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Whether `route` accepts tokens of `issuer` (`None`: Supabase Auth);
+    /// no downgrade: a token of an issuer the route does not name is refused,
+    /// never tried with other keys (docs/issuers.md).
+    fn accepts(
+        &self,
+        route: &Route,
+        issuer: Option<usize>,
+        cookie_of: Option<usize>,
+    ) -> Result<(), Decision> {
+        if cookie_of.is_some() && cookie_of != issuer {
+            return Err(Decision::deny(
+                ErrorCode::InvalidJwt,
+                "the session cookie holds a token of another issuer",
+            ));
+        }
+        let ok = match issuer {
+            None => route.auth.contains(&AuthMode::User),
+            Some(i) => self.issuers.get(i).is_some_and(|iss| {
+                route
+                    .auth
+                    .iter()
+                    .any(|m| matches!(m, AuthMode::Issuer(n) if *n == iss.name))
+            }),
+        };
+        if ok {
+            return Ok(());
+        }
+        Err(Decision::deny(
+            ErrorCode::InvalidJwt,
+            match issuer.and_then(|i| self.issuers.get(i)) {
+                Some(iss) => format!(
+                    "tokens of issuer \"{}\" are not accepted on this route",
+                    iss.name
+                ),
+                None => "the token's issuer is not accepted on this route".to_string(),
+            },
+        ))
+    }
+
+    /// The time rules, and for an issuer's token its `iss`, `aud` and `azp`.
+    fn check_token_claims(
+        &self,
+        issuer: Option<usize>,
+        claims: &Map<String, Value>,
+        now: i64,
+    ) -> Result<(), String> {
+        match issuer.and_then(|i| self.issuers.get(i)) {
+            None => jwt::check_claims(
+                claims,
+                &ClaimRules {
+                    leeway: self.policy.leeway_seconds,
+                    audience: self.policy.audience.clone(),
+                    issuer: self.policy.issuer.clone(),
+                },
+                now,
+            ),
+            Some(iss) => {
+                let rules = ClaimRules {
+                    leeway: self.policy.leeway_seconds,
+                    audience: None,
+                    issuer: Some(iss.iss.clone()),
+                };
+                jwt::check_claims(claims, &rules, now)?;
+                iss.check_audience(claims)
+            }
+        }
+    }
+
+    /// A token not in the cache: the issuer is chosen by the token's
+    /// unverified `iss` before any key is tried (tokens whose `iss` names no
+    /// configured issuer are Supabase Auth's), then only that issuer's keys
+    /// verify it.
+    fn verify_fresh(
+        &mut self,
+        token: &str,
+        route: &Route,
+        now: i64,
+        now_ms: f64,
+        generation: u64,
+        cookie_of: Option<usize>,
+    ) -> Result<(Arc<Identity>, Option<PrebuiltIdentity>), Decision> {
+        if self.issuers.is_empty() {
+            self.accepts(route, None, None)?;
+            self.supabase_ready()?;
+        }
+        if token.len() > jwt::MAX_TOKEN_BYTES {
+            return Err(Decision::deny(
+                ErrorCode::InvalidJwt,
+                "token larger than 8 KiB",
+            ));
+        }
+        let parsed = jwt::parse(token).map_err(|e| Decision::deny(ErrorCode::InvalidJwt, e))?;
+        let issuer = match parsed.claims.get("iss").and_then(Value::as_str) {
+            Some(iss) => self.issuers.iter().position(|i| i.iss == iss),
+            None => None,
+        };
+        let outcome = match issuer {
+            None => {
+                if !self.issuers.is_empty() {
+                    self.accepts(route, None, cookie_of)?;
+                    self.supabase_ready()?;
+                }
+                jwt::verify_parsed(parsed, self.jwks.keys(), self.config.hs256.as_ref())
+            }
+            Some(i) => {
+                self.accepts(route, Some(i), cookie_of)?;
+                let Some(iss) = self.issuers.get(i) else {
+                    return Err(Decision::deny(ErrorCode::Internal, "issuer vanished"));
+                };
+                // Stale or never fetched: ask the shim for this issuer's JWKS first
+                // (unless backing off after a failure: then the kept keys serve).
+                if iss.jwks.needs_fetch(now_ms) {
+                    let reason = format!("the keys of issuer \"{}\" are being fetched", iss.name);
+                    self.jwks_fetch = Some(iss.jwks_url.clone());
+                    return Err(Decision::Deny {
+                        denial: Denial::new(ErrorCode::Unavailable, reason),
+                        refetch_jwks: true,
+                        actor: None,
+                    });
+                }
+                if iss.jwks.keys().is_empty() {
+                    return Err(Decision::deny(
+                        ErrorCode::Unavailable,
+                        format!("the keys of issuer \"{}\" could not be fetched", iss.name),
+                    ));
+                }
+                match crate::auth::Alg::from_name(&parsed.alg) {
+                    Some(a) if iss.algorithms.contains(&a) => {}
+                    _ => {
+                        return Err(Decision::deny(
+                            ErrorCode::InvalidJwt,
+                            format!(
+                                "alg \"{}\" is not accepted for issuer \"{}\"",
+                                parsed.alg.chars().take(16).collect::<String>(),
+                                iss.name
+                            ),
+                        ))
+                    }
+                }
+                // No shared secret: an HS256 token can never use an issuer's public key.
+                jwt::verify_parsed(parsed, iss.jwks.keys(), None)
+            }
+        };
+        let claims = match outcome {
+            SigOutcome::Verified(c) => c,
+            SigOutcome::Refused(e) => return Err(Decision::deny(ErrorCode::InvalidJwt, e)),
+            SigOutcome::UnknownKid => {
+                let refetch = match issuer {
+                    None => self.jwks_url.is_some() && self.jwks.allow_refetch(now_ms),
+                    Some(i) => {
+                        let url = self.issuers.get_mut(i).and_then(|iss| {
+                            iss.jwks.allow_refetch(now_ms).then(|| iss.jwks_url.clone())
+                        });
+                        let ok = url.is_some();
+                        self.jwks_fetch = url;
+                        ok
+                    }
+                };
+                return Err(Decision::Deny {
+                    denial: Denial::new(ErrorCode::InvalidJwt, "unknown kid"),
+                    refetch_jwks: refetch,
+                    actor: None,
+                });
+            }
+        };
+        // Only tokens that pass the time rules now (and name a `sub`) are cached.
+        if let Err(e) = self.check_token_claims(issuer, &claims, now) {
+            return Err(Decision::deny(ErrorCode::InvalidJwt, e));
+        }
+        let identity = Arc::new(match issuer {
+            None => self.user_identity(claims)?,
+            Some(i) => self.issuer_identity(i, &claims)?,
+        });
+        let Ok(json) = serde_json::to_string(identity.as_ref()) else {
+            return Err(Decision::deny(
+                ErrorCode::Internal,
+                "identity not serialisable",
+            ));
+        };
+        let key = self.next_identity_key;
+        self.next_identity_key += 1;
+        // The identity, its JSON, and the two reference counts of each Arc.
+        let bytes = identity
+            .approx_bytes()
+            .saturating_add(json.len())
+            .saturating_add(4 * std::mem::size_of::<usize>());
+        let prebuilt = PrebuiltIdentity {
+            key,
+            json: Arc::from(json),
+        };
+        let entry = (identity.clone(), prebuilt.clone(), issuer);
+        if self.tokens.put(token, entry, bytes, generation) {
+            Ok((identity, Some(prebuilt)))
+        } else {
+            // Too large to cache: verified on every request, and the
+            // shim is not asked to keep it either (no key).
+            Ok((identity, None))
+        }
+    }
+
+    /// The identity of an issuer's verified token, through its claim mapping
+    /// (docs/issuers.md). Its `claims` are the mapped ones — what `asUser`
+    /// sets as `request.jwt.claims`, so RLS sees `sub`, `tenant_id`,
+    /// `user_role`, `permissions` and `issuer` exactly as the core decided
+    /// them — plus the token's `iss`, `aud`, `azp`, `sid` and time claims.
+    /// `ADMIN_EMAILS` does not apply: the address is the issuer's word.
+    fn issuer_identity(&self, i: usize, claims: &Map<String, Value>) -> Result<Identity, Decision> {
+        let Some(iss) = self.issuers.get(i) else {
+            return Err(Decision::deny(ErrorCode::Internal, "issuer vanished"));
+        };
+        let m = iss
+            .map_claims(claims)
+            .map_err(|e| Decision::deny(ErrorCode::InvalidJwt, e))?;
+        let roles = &self.policy.roles;
+        let user_role = m.user_role.filter(|r| roles.rank(r).is_some());
+        let mut perms: BTreeSet<String> = user_role
+            .as_deref()
+            .map(|r| roles.permissions_of(r))
+            .unwrap_or_default();
+        perms.extend(m.permissions);
+        let permissions: Vec<String> = perms.into_iter().collect();
+        let mut out = Map::new();
+        for k in ["iss", "aud", "azp", "sid", "exp", "nbf", "iat"] {
+            if let Some(v) = claims.get(k) {
+                out.insert(k.into(), v.clone());
+            }
+        }
+        out.insert("sub".into(), Value::String(m.sub.clone()));
+        out.insert("role".into(), Value::String("authenticated".into()));
+        out.insert("issuer".into(), Value::String(iss.name.clone()));
+        out.insert("is_anonymous".into(), Value::Bool(false));
+        if let Some(e) = &m.email {
+            out.insert("email".into(), Value::String(e.clone()));
+        }
+        if let Some(t) = &m.tenant_id {
+            out.insert("tenant_id".into(), Value::String(t.clone()));
+        }
+        if let Some(r) = &user_role {
+            out.insert("user_role".into(), Value::String(r.clone()));
+        }
+        out.insert(
+            "permissions".into(),
+            Value::Array(permissions.iter().cloned().map(Value::String).collect()),
+        );
+        Ok(Identity {
+            kind: IdentityKind::User,
+            key_name: None,
+            api_key_id: None,
+            sub: Some(m.sub),
+            role: Some("authenticated".into()),
+            email: m.email,
+            user_role,
+            tenant_id: m.tenant_id,
+            permissions,
+            aal: None,
+            is_anonymous: false,
+            exp: claims.get("exp").and_then(Value::as_i64),
+            claims: out,
+        })
     }
 
     /// The identity of verified, time-checked `claims`. It depends only on the

@@ -6,7 +6,7 @@
 //!
 //! ```json
 //! {
-//!   "auth": ["user"],                 // default modes (default ["user"]): user | apikey | publishable[:name|*] | secret[:name|*] | none
+//!   "auth": ["user"],                 // default modes (default ["user"]): user | user:<issuer> | apikey | publishable[:name|*] | secret[:name|*] | none
 //!   "allow_anonymous": false,         // accept `is_anonymous` users (default false)
 //!   "leeway_seconds": 30,             // clock skew for exp/nbf/iat (0..=300, default 30)
 //!   "app_metadata_claims": false,     // read user_role/tenant_id/permissions from app_metadata too
@@ -64,6 +64,9 @@ pub enum KeySel {
 pub enum AuthMode {
     /// A verified Supabase access token.
     User,
+    /// A verified token of the named third-party issuer (`user:<name>`,
+    /// configured in `EDGEGUARD_ISSUERS`, docs/issuers.md).
+    Issuer(String),
     /// A publishable API key.
     Publishable(KeySel),
     /// A secret API key.
@@ -76,6 +79,10 @@ pub enum AuthMode {
 }
 
 impl AuthMode {
+    /// Whether the mode authenticates a user token (Supabase's or an issuer's).
+    pub fn is_user(&self) -> bool {
+        matches!(self, AuthMode::User | AuthMode::Issuer(_))
+    }
     fn parse(s: &str) -> Option<AuthMode> {
         let sel = |rest: Option<&str>| match rest {
             None => Some(KeySel::Default),
@@ -95,6 +102,15 @@ impl AuthMode {
         };
         match (head, rest) {
             ("user", None) => Some(AuthMode::User),
+            ("user", Some(n))
+                if !n.is_empty()
+                    && n.len() <= 32
+                    && n.bytes().all(|b| {
+                        b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-'
+                    }) =>
+            {
+                Some(AuthMode::Issuer(n.to_owned()))
+            }
             ("none", None) => Some(AuthMode::None),
             ("apikey", None) => Some(AuthMode::ApiKey),
             ("publishable", r) => sel(r).map(AuthMode::Publishable),
@@ -579,7 +595,7 @@ impl Policy {
                 Some(a) => parse_modes(a, &format!("{at}.auth"))?,
                 None => auth.clone(),
             };
-            let has_user = modes.contains(&AuthMode::User);
+            let has_user = modes.iter().any(AuthMode::is_user);
             let rroles = r.roles.unwrap_or_default();
             for (j, n) in rroles.iter().enumerate() {
                 if roles.rank(n).is_none() {
@@ -615,7 +631,7 @@ impl Policy {
             // `apikey` callers act as a user (owner, tenant, permissions): not "mixed"
             let mixed = modes
                 .iter()
-                .any(|m| !matches!(m, AuthMode::User | AuthMode::ApiKey));
+                .any(|m| !matches!(m, AuthMode::User | AuthMode::Issuer(_) | AuthMode::ApiKey));
             if mixed && (!rroles.is_empty() || !perms.is_empty() || require_aal2) {
                 return Err(err(format!("{at}: roles/permissions/aal cannot be met by API-key or none modes; split the route or use auth [\"user\"]")));
             }

@@ -468,3 +468,41 @@ impl EsTestKey for ES256KeyPair {
         self.sign(c).expect("signs")
     }
 }
+
+/// A third-party issuer's keys (docs/issuers.md) are one more `need_jwks`
+/// step, for the URL the core names, answered into that issuer's cache.
+#[test]
+fn an_issuer_jwks_is_a_need_jwks_step_for_its_own_url() {
+    use jwt_simple::prelude::{Claims, Duration, RS256KeyPair, RSAKeyPairLike, UnixTimeStamp};
+    let clerk_jwks = "https://clerk.example.test/.well-known/jwks.json";
+    let issuers = json!({"clerk": {"iss": "https://clerk.example.test", "jwks_url": clerk_jwks,
+        "algorithms": ["RS256"], "claims": {"tenant_id": ["org_id"], "role": ["org_role"]},
+        "roles": {"org:member": "customer"}, "default_role": "guest"}})
+    .to_string();
+    let policy = json!({"auth": ["user:clerk"], "routes": [{"method": "GET", "path": "/me"}]}).to_string();
+    let mut g = Guard::new(&policy, &env(&[("EDGEGUARD_ISSUERS", &issuers)]), GuardOptions::default()).expect("guard");
+    let kp = RS256KeyPair::generate(2048).unwrap().with_key_id("c1");
+    let c = kp.public_key().to_components();
+    use edgeguard_core::auth::b64;
+    let jwks = json!({"keys": [{"kty": "RSA", "kid": "c1", "alg": "RS256", "use": "sig",
+        "n": b64::encode(&c.n), "e": b64::encode(&c.e)}]})
+    .to_string();
+    let mut claims = Claims::with_custom_claims(json!({"org_id": "org_1", "org_role": "org:member"}), Duration::from_secs(60));
+    claims.issued_at = Some(UnixTimeStamp::from_secs(NOW as u64 - 5));
+    claims.expires_at = Some(UnixTimeStamp::from_secs(NOW as u64 + 60));
+    claims.invalid_before = None;
+    claims.subject = Some("user_2abc".into());
+    claims.issuer = Some("https://clerk.example.test".into());
+    let t = kp.sign(claims).unwrap();
+    let (mut flow, step) = g.begin(parts("GET", "/me", &[("authorization", &format!("Bearer {t}"))]), NOW_MS);
+    match &step {
+        Step::NeedJwks { url, .. } => assert_eq!(url, clerk_jwks, "the issuer's URL, not Supabase's"),
+        other => panic!("{other:?}"),
+    }
+    let fetched = Input::Jwks(JwksFetch::Fetched { json: &jwks, cache_control: None });
+    let Step::Allow(a) = g.resume(&mut flow, fetched, NOW_MS) else { panic!("allowed once the issuer's keys are in") };
+    assert_eq!(a.identity.sub.as_deref(), Some("user_2abc"));
+    // the keys stay: the next request needs no fetch
+    let (_, step) = g.begin(parts("GET", "/me", &[("authorization", &format!("Bearer {t}"))]), NOW_MS);
+    assert!(matches!(step, Step::Allow(_)), "{step:?}");
+}

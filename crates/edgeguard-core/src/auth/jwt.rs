@@ -242,10 +242,15 @@ pub enum SigOutcome {
 
 /// Parses the token, selects the key and verifies the signature.
 pub fn verify(token: &str, keys: &[Key], hs: Option<&Key>) -> SigOutcome {
-    let p = match parse(token) {
-        Ok(p) => p,
-        Err(e) => return SigOutcome::Refused(e),
-    };
+    match parse(token) {
+        Ok(p) => verify_parsed(p, keys, hs),
+        Err(e) => SigOutcome::Refused(e),
+    }
+}
+
+/// [`verify`] of a token already parsed (e.g. to read its `iss` first and
+/// pick the issuer whose keys are tried, docs/issuers.md).
+pub fn verify_parsed(p: Parsed<'_>, keys: &[Key], hs: Option<&Key>) -> SigOutcome {
     let candidates = match select_keys(keys, hs, &p.alg, p.kid.as_deref()) {
         Ok(k) => k,
         Err(e) if e == "unknown kid" => return SigOutcome::UnknownKid,

@@ -5,6 +5,7 @@ pub mod apikey;
 pub mod b64;
 pub mod cache;
 pub mod config;
+pub mod issuers;
 pub mod jwt;
 pub mod keys;
 mod p256_field;

@@ -98,6 +98,8 @@ pub struct Flow {
     /// The request id: the incoming one when well formed, else fresh.
     request_id: String,
     jwks_refetched: bool,
+    /// The third-party issuer whose JWKS the pending fetch is for (`None`: Supabase Auth's).
+    jwks_issuer: Option<String>,
     api_key_looked_up: bool,
     /// The key hash of the pending API key lookup.
     lookup_hash: Option<String>,
@@ -265,6 +267,7 @@ impl Guard {
             stage: Stage::Done,
             request_id,
             jwks_refetched: false,
+            jwks_issuer: None,
             api_key_looked_up: false,
             lookup_hash: None,
             route: String::new(),
@@ -285,20 +288,19 @@ impl Guard {
         let stage = std::mem::replace(&mut flow.stage, Stage::Done);
         match (stage, input) {
             (Stage::Jwks, Input::Jwks(fetch)) => {
+                let issuer = flow.jwks_issuer.take();
+                let issuer = issuer.as_deref();
                 match fetch {
                     JwksFetch::Fetched {
                         json,
                         cache_control,
                     } => {
-                        if self
-                            .gate
-                            .set_jwks(json, jwks_max_age(cache_control), now_ms)
-                            .is_err()
-                        {
-                            self.gate.jwks_fetch_failed(now_ms);
+                        let max_age = jwks_max_age(cache_control);
+                        if self.gate.set_jwks_at(issuer, json, max_age, now_ms).is_err() {
+                            self.gate.jwks_fetch_failed_at(issuer, now_ms);
                         }
                     }
-                    JwksFetch::Failed => self.gate.jwks_fetch_failed(now_ms),
+                    JwksFetch::Failed => self.gate.jwks_fetch_failed_at(issuer, now_ms),
                 }
                 self.authenticate(flow, now_ms)
             }
@@ -365,17 +367,20 @@ impl Guard {
             }
         }
         if self.gate.needs_jwks(now_ms) {
-            return self.need_jwks(flow);
+            return self.need_jwks(flow, None);
         }
         self.authenticate(flow, now_ms)
     }
 
-    fn need_jwks(&self, flow: &mut Flow) -> Step {
-        match self.gate.jwks_url() {
+    /// Asks for Supabase Auth's JWKS, or a third-party issuer's (docs/issuers.md).
+    fn need_jwks(&self, flow: &mut Flow, issuer: Option<String>) -> Step {
+        match issuer.as_deref().or(self.gate.jwks_url()) {
             Some(url) => {
+                let url = url.to_owned();
                 flow.stage = Stage::Jwks;
+                flow.jwks_issuer = issuer;
                 Step::NeedJwks {
-                    url: url.to_owned(),
+                    url,
                     max_bytes: u32::try_from(MAX_JWKS_BYTES).unwrap_or(u32::MAX),
                 }
             }
@@ -410,6 +415,7 @@ impl Guard {
         let decision = self.gate.check(&req, now_ms);
         let lookup = self.gate.take_api_key_lookup();
         let retry_after = self.gate.take_retry_after();
+        let issuer_jwks = self.gate.take_jwks_fetch();
         let denied = match decision {
             Decision::Allow {
                 identity,
@@ -437,7 +443,7 @@ impl Guard {
                 }
                 if refetch_jwks && !flow.jwks_refetched {
                     flow.jwks_refetched = true;
-                    return self.need_jwks(flow);
+                    return self.need_jwks(flow, issuer_jwks);
                 }
                 Some((denial, actor))
             }
