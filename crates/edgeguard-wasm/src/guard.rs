@@ -14,7 +14,7 @@ use edgeguard_core::guard::{
     self as pipeline, Flow, GuardOptions, Input, JwksFetch, RequestParts, ResponseHeaders, Step,
 };
 use edgeguard_core::ratelimit::{GlobalAnswer, GlobalResult};
-use js_sys::{Object, Reflect, JSON};
+use js_sys::Object;
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -43,6 +43,14 @@ extern "C" {
     fn headers(this: &JsRequest) -> JsHeaders;
 
     type JsHeaders;
+
+    // Bindings without js-sys's `catch` wrapper (a try/catch and an
+    // `arguments` object per call): the JSON is the core's own serialisation
+    // and the target a fresh plain object, so neither can throw.
+    #[wasm_bindgen(js_namespace = JSON, js_name = parse)]
+    fn json_parse(text: &str) -> JsValue;
+    #[wasm_bindgen(js_namespace = Reflect, js_name = set)]
+    fn reflect_set(target: &JsValue, key: &JsValue, value: &JsValue) -> bool;
     /// `Headers.get` with the name as a JS string made once (no re-encoding per request).
     #[wasm_bindgen(method)]
     fn get(this: &JsHeaders, name: &JsValue) -> Option<String>;
@@ -76,16 +84,16 @@ pub struct Guard {
     identity_bytes: usize,
     /// Identities without a token, by their JSON.
     bare_identities: HashMap<String, JsValue>,
-    responses: HashMap<Option<String>, JsValue>,
+    responses: HashMap<String, JsValue>,
+    /// The header set for requests without an `Origin`.
+    no_origin: Option<JsValue>,
 }
 
 /// The properties the facade adds to a step.
 struct Keys {
     request_id: JsValue,
-    note: JsValue,
     response: JsValue,
     identity: JsValue,
-    flow: JsValue,
 }
 
 fn js_names<'a>(names: impl IntoIterator<Item = &'a str>) -> Vec<(String, JsValue)> {
@@ -107,13 +115,25 @@ fn to_js<T: Serialize>(v: &T) -> JsValue {
     }
     #[cfg(not(feature = "serde-wasm-bindgen-answers"))]
     match serde_json::to_string(v) {
-        Ok(s) => JSON::parse(&s).unwrap_or(JsValue::NULL),
+        Ok(s) => json_parse(&s),
         Err(_) => JsValue::NULL,
     }
 }
 
+/// A step on the wire, with what the facade adds that is plain data.
+#[derive(Serialize)]
+struct Wire<'a> {
+    #[serde(flatten)]
+    step: &'a Step,
+    request_id: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    note: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    flow: Option<u32>,
+}
+
 fn set(o: &JsValue, key: &JsValue, v: &JsValue) {
-    let _ = Reflect::set(o, key, v);
+    let _ = reflect_set(o, key, v);
 }
 
 /// Freezes `v` and everything reachable from it.
@@ -154,10 +174,8 @@ impl Guard {
             preflight_names: js_names(pipeline::PREFLIGHT_HEADER_NAMES),
             keys: Keys {
                 request_id: JsValue::from_str("request_id"),
-                note: JsValue::from_str("note"),
                 response: JsValue::from_str("response"),
                 identity: JsValue::from_str("identity"),
-                flow: JsValue::from_str("flow"),
             },
             flows: BTreeMap::new(),
             next_flow: 1,
@@ -165,6 +183,7 @@ impl Guard {
             identity_bytes: 0,
             bare_identities: HashMap::new(),
             responses: HashMap::new(),
+            no_origin: None,
         })
     }
 
@@ -308,26 +327,29 @@ impl Guard {
 
     /// The JS answer for `step`, keeping `flow` when the step asks for input.
     fn answer(&mut self, mut flow: Flow, step: Step) -> JsValue {
-        let out = to_js(&step);
-        set(&out, &self.keys.request_id, &JsValue::from_str(flow.request_id()));
-        if let Some(note) = flow.take_note() {
-            set(&out, &self.keys.note, &JsValue::from_str(&note));
-        }
-        let origin = flow.parts().header("origin").map(str::to_owned);
-        let response = self.response_for(origin);
+        let note = flow.take_note();
+        let id = (!flow.is_done()).then(|| {
+            let id = self.next_flow;
+            self.next_flow = self.next_flow.wrapping_add(1).max(1);
+            id
+        });
+        let out = to_js(&Wire {
+            step: &step,
+            request_id: flow.request_id(),
+            note,
+            flow: id,
+        });
+        let response = self.response_for(flow.parts().header("origin"));
         set(&out, &self.keys.response, &response);
         if let Step::Allow(a) = &step {
             let identity = self.identity_js(a);
             set(&out, &self.keys.identity, &identity);
         }
-        if !flow.is_done() {
-            let id = self.next_flow;
-            self.next_flow = self.next_flow.wrapping_add(1).max(1);
+        if let Some(id) = id {
             if self.flows.len() >= MAX_FLOWS {
                 self.flows.pop_first();
             }
             self.flows.insert(id, flow);
-            set(&out, &self.keys.flow, &JsValue::from(id));
         }
         out
     }
@@ -342,7 +364,7 @@ impl Guard {
             if let Some(v) = self.bare_identities.get(&json) {
                 return v.clone();
             }
-            let v = JSON::parse(&json).unwrap_or(JsValue::NULL);
+            let v = json_parse(&json);
             deep_freeze(&v);
             if self.bare_identities.len() >= MAX_BARE_IDENTITIES {
                 self.bare_identities.clear();
@@ -353,7 +375,7 @@ impl Guard {
         if let Some(v) = self.identities.get(&pre.key) {
             return v.clone();
         }
-        let v = JSON::parse(&pre.json).unwrap_or(JsValue::NULL);
+        let v = json_parse(&pre.json);
         deep_freeze(&v);
         if self.identities.len() >= MAX_IDENTITIES
             || self.identity_bytes + pre.json.len() > MAX_IDENTITY_JSON_BYTES
@@ -367,16 +389,25 @@ impl Guard {
     }
 
     /// The frozen JS header set for requests from `origin` (it depends on nothing else).
-    fn response_for(&mut self, origin: Option<String>) -> JsValue {
-        if let Some(v) = self.responses.get(&origin) {
+    fn response_for(&mut self, origin: Option<&str>) -> JsValue {
+        let cached = match origin {
+            None => self.no_origin.as_ref(),
+            Some(o) => self.responses.get(o),
+        };
+        if let Some(v) = cached {
             return v.clone();
         }
-        let v = to_js(&self.inner.response_headers(origin.as_deref()));
+        let v = to_js(&self.inner.response_headers(origin));
         deep_freeze(&v);
-        if self.responses.len() >= MAX_ORIGINS {
-            self.responses.clear();
+        match origin {
+            None => self.no_origin = Some(v.clone()),
+            Some(o) => {
+                if self.responses.len() >= MAX_ORIGINS {
+                    self.responses.clear();
+                }
+                self.responses.insert(o.to_owned(), v.clone());
+            }
         }
-        self.responses.insert(origin, v.clone());
         v
     }
 }

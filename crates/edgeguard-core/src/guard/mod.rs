@@ -101,6 +101,8 @@ pub struct Flow {
     /// The third-party issuer whose JWKS the pending fetch is for (`None`: Supabase Auth's).
     jwks_issuer: Option<String>,
     api_key_looked_up: bool,
+    /// What the identity gate reads of the request, once built.
+    gate_request: Option<authz::Request>,
     /// The key hash of the pending API key lookup.
     lookup_hash: Option<String>,
     route: String,
@@ -142,6 +144,8 @@ pub struct Guard {
     denials: DenialRecorder,
     options: GuardOptions,
     header_names: Vec<String>,
+    /// The headers the policy reads a tenant (or an issuer's cookie) from.
+    tenant_headers: Vec<String>,
 }
 
 fn refusal(d: Denial, headers: Vec<HeaderPair>) -> Refusal {
@@ -210,9 +214,10 @@ impl Guard {
         {
             header_names.extend(CSRF_READ.iter().map(|s| (*s).to_owned()));
         }
-        for t in gate.tenant_header_names() {
-            if !header_names.contains(&t) {
-                header_names.push(t);
+        let tenant_headers = gate.tenant_header_names();
+        for t in &tenant_headers {
+            if !header_names.contains(t) {
+                header_names.push(t.clone());
             }
         }
         Ok(Guard {
@@ -222,6 +227,7 @@ impl Guard {
             denials: DenialRecorder::new(),
             options,
             header_names,
+            tenant_headers,
         })
     }
 
@@ -270,6 +276,7 @@ impl Guard {
             jwks_issuer: None,
             api_key_looked_up: false,
             lookup_hash: None,
+            gate_request: None,
             route: String::new(),
             params: BTreeMap::new(),
             identity: None,
@@ -394,25 +401,26 @@ impl Guard {
     /// Credentials, roles, permissions and tenant (the gate), then the
     /// in-isolate limits keyed by what verified.
     fn authenticate(&mut self, flow: &mut Flow, now_ms: f64) -> Step {
-        let (_, path, query) = flow.parts.url_parts();
-        let mut headers = BTreeMap::new();
-        for name in ["authorization", "apikey", "x-api-key"] {
-            if let Some(v) = flow.parts.header(name) {
-                headers.insert(name.to_owned(), v.to_owned());
+        // Built once per request (a JWKS fetch or a key lookup decides again with it).
+        let req = flow.gate_request.get_or_insert_with(|| {
+            let (_, path, query) = flow.parts.url_parts();
+            let mut headers = BTreeMap::new();
+            for name in ["authorization", "apikey", "x-api-key"]
+                .into_iter()
+                .chain(self.tenant_headers.iter().map(String::as_str))
+            {
+                if let Some(v) = flow.parts.header(name) {
+                    headers.insert(name.to_owned(), v.to_owned());
+                }
             }
-        }
-        for name in self.gate.tenant_header_names() {
-            if let Some(v) = flow.parts.header(&name) {
-                headers.insert(name, v.to_owned());
+            authz::Request {
+                method: flow.parts.method.to_ascii_uppercase(),
+                path: path.to_owned(),
+                query: query.to_owned(),
+                headers,
             }
-        }
-        let req = authz::Request {
-            method: flow.parts.method.to_ascii_uppercase(),
-            path: path.to_owned(),
-            query: query.to_owned(),
-            headers,
-        };
-        let decision = self.gate.check(&req, now_ms);
+        });
+        let decision = self.gate.check(req, now_ms);
         let lookup = self.gate.take_api_key_lookup();
         let retry_after = self.gate.take_retry_after();
         let issuer_jwks = self.gate.take_jwks_fetch();
@@ -452,9 +460,14 @@ impl Guard {
         // In-isolate limits: once per request, keyed by what is known (IP
         // always; user, API key, tenant and role once verified). A request
         // whose credentials fail is still counted by IP.
-        let facts = facts_of(&flow.parts, flow.identity.as_ref().map(|(i, _)| i.as_ref()));
         let limits = &self.settings.route(&flow.route).limits;
-        let local = self.limiter.check(limits, &facts, whole_ms(now_ms));
+        let local = if limits.is_exempt() {
+            // Nothing counted: the decision does not depend on the request.
+            self.limiter.check(limits, &Facts::default(), whole_ms(now_ms))
+        } else {
+            let facts = facts_of(&flow.parts, flow.identity.as_ref().map(|(i, _)| i.as_ref()));
+            self.limiter.check(limits, &facts, whole_ms(now_ms))
+        };
         if local.ip_note.is_some() {
             flow.note = local.ip_note.clone();
         }

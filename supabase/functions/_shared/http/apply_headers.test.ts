@@ -3,7 +3,7 @@ import { loadWasm } from "../runtime/load_wasm.ts";
 import { assert, eq } from "../test_assert.ts";
 import type { Guard } from "../wasm/edgeguard_wasm.js";
 
-const hardening = (policy: Record<string, unknown> = {}): Guard =>
+const guardOf = (policy: Record<string, unknown> = {}): Guard =>
   new (loadWasm().Guard)(
     JSON.stringify({ auth: ["none"], routes: [{ method: "GET", path: "/x" }], ...policy }),
     JSON.stringify({ CORS_ORIGINS: "https://app.example.com" }),
@@ -15,7 +15,7 @@ const applySecurityHeaders = (res: Response, g: Guard, r: Request, id: string, e
   applyHeaders(res, g.begin(r, undefined, Date.now()).response, extra, id);
 
 Deno.test("OWASP defaults on any response; X-XSS-Protection is 0, not 1; mode=block", () => {
-  const res = applySecurityHeaders(new Response("x", { headers: { server: "deno", "x-powered-by": "me" } }), hardening(), req(), "rid");
+  const res = applySecurityHeaders(new Response("x", { headers: { server: "deno", "x-powered-by": "me" } }), guardOf(), req(), "rid");
   const expect: Record<string, string> = {
     "x-content-type-options": "nosniff",
     "x-frame-options": "DENY",
@@ -34,7 +34,7 @@ Deno.test("OWASP defaults on any response; X-XSS-Protection is 0, not 1; mode=bl
 });
 
 Deno.test("CORS headers only for an allowed origin; Vary merged with the handler's", () => {
-  const h = hardening();
+  const h = guardOf();
   const ok = applySecurityHeaders(new Response("x", { headers: { vary: "Accept-Encoding" } }), h, req("https://app.example.com"), "r");
   eq(ok.headers.get("access-control-allow-origin"), "https://app.example.com");
   eq(ok.headers.get("vary"), "Accept-Encoding, Origin");
@@ -44,7 +44,7 @@ Deno.test("CORS headers only for an allowed origin; Vary merged with the handler
 });
 
 Deno.test("per-function overrides and extra (RateLimit) headers; immutable responses are copied", async () => {
-  const h = hardening({ headers: { set: { "Cache-Control": "public, max-age=60" }, remove: ["Cross-Origin-Embedder-Policy"] } });
+  const h = guardOf({ headers: { set: { "Cache-Control": "public, max-age=60" }, remove: ["Cross-Origin-Embedder-Policy"] } });
   const fetched = Response.redirect("http://fn/elsewhere", 302); // immutable headers
   const res = applySecurityHeaders(fetched, h, req(), "r", [["RateLimit", '"a";r=1;t=2']]);
   eq(res.status, 302);
@@ -56,7 +56,7 @@ Deno.test("per-function overrides and extra (RateLimit) headers; immutable respo
 });
 
 Deno.test("a handler's mutable Response gets the headers in place; the same headers as a copy would", () => {
-  const h = hardening();
+  const h = guardOf();
   const mine = new Response("x", { status: 201, headers: { "content-type": "text/plain" } });
   const out = applySecurityHeaders(mine, h, req("https://app.example.com"), "r1", [["RateLimit", '"a";r=1;t=2']]);
   assert(out === mine, "no copy needed");

@@ -1,4 +1,5 @@
-// Turns a SPEC error code into the SPEC §6 JSON response.
+// Turns a SPEC error code into its JSON error response (`code`, `message`,
+// `request_id`; `hint` and `details` outside production: README.md).
 import { loadWasm } from "../runtime/load_wasm.ts";
 import { isProduction } from "../runtime/app_env.ts";
 
