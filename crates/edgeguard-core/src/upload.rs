@@ -471,11 +471,17 @@ fn ooxml(b: &[u8]) -> Option<FileType> {
 /// Plain text: UTF-8 (a BOM allowed), no NUL, no control characters but tab,
 /// line feed, form feed and carriage return, no C1 controls.
 fn text(b: &[u8]) -> bool {
-    let Ok(s) = std::str::from_utf8(b) else {
+    if std::str::from_utf8(b).is_err() {
         return false;
-    };
-    s.chars()
-        .all(|c| matches!(c, '\t' | '\n' | '\x0C' | '\r') || !(c.is_control()))
+    }
+    // valid UTF-8: a byte below 0x80 is a whole character, and 0xC2 always
+    // leads a two-byte one (U+0080..U+00BF; C1 controls are 0xC2 0x80..=0x9F)
+    b.iter().enumerate().all(|(i, &c)| match c {
+        b'\t' | b'\n' | 0x0C | b'\r' => true,
+        0x00..=0x1F | 0x7F => false,
+        0xC2 => !b.get(i + 1).is_some_and(|n| (0x80..=0x9F).contains(n)),
+        _ => true,
+    })
 }
 
 /// What `bytes` are: the first type (binary formats before text) whose

@@ -362,6 +362,12 @@ fn text_is_utf8_without_nul_or_binary_controls() {
         assert_eq!(detect(bad), None, "{bad:?}");
     }
     assert_eq!(detect(b""), None);
+    // the byte scan agrees with char::is_control over the first 1024 code points
+    for c in (0u32..1024).filter_map(char::from_u32) {
+        let s = format!("a{c}b");
+        let want = matches!(c, '\t' | '\n' | '\x0C' | '\r') || !c.is_control();
+        assert_eq!(text(s.as_bytes()), want, "U+{:04X}", c as u32);
+    }
 }
 
 #[test]
