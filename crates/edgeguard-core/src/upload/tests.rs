@@ -711,3 +711,29 @@ fn an_upload_route_body_section_hands_the_description_as_the_value() {
         ErrorCode::Misconfigured
     );
 }
+
+#[test]
+fn the_policy_names_the_route_of_a_bad_upload_section() {
+    let policy = |upload: serde_json::Value| {
+        json!({"routes": [{"method": "GET", "path": "/a"},
+                          {"method": "PUT", "path": "/f", "body": {"upload": upload}}]})
+        .to_string()
+    };
+    let ok =
+        crate::policy::Policy::from_json(&policy(json!({"types": ["image/png"], "max_bytes": 10})));
+    assert!(ok.is_ok());
+    let e =
+        crate::policy::Policy::from_json(&policy(json!({"types": ["image/png"], "maxBytes": 10})))
+            .unwrap_err();
+    assert!(
+        e.0.starts_with("routes[1].body.upload: unknown field `maxBytes`"),
+        "{e}"
+    );
+    let e =
+        crate::policy::Policy::from_json(&policy(json!({"types": ["image/bmp"], "max_bytes": 10})))
+            .unwrap_err();
+    assert!(
+        e.0.starts_with("routes[1].body.upload.types: unsupported type"),
+        "{e}"
+    );
+}
