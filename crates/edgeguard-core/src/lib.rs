@@ -28,6 +28,7 @@ pub mod redact;
 pub mod request_id;
 pub mod schema;
 pub mod strict_json;
+pub mod upload;
 pub mod webhook;
 
 pub use error::{Denial, ErrorCode};
