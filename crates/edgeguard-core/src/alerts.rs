@@ -135,15 +135,14 @@ impl Alert {
         if !id_ok {
             return Err(AlertError::MalformedAlert("id"));
         }
-        let type_ok = self
-            .alert_type
-            .strip_prefix("security.")
-            .is_some_and(|n| !n.is_empty())
-            && self.alert_type.len() <= MAX_TYPE_LEN
-            && self
-                .alert_type
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'.');
+        let type_ok =
+            self.alert_type
+                .strip_prefix("security.")
+                .is_some_and(|n| !n.is_empty())
+                && self.alert_type.len() <= MAX_TYPE_LEN
+                && self.alert_type.bytes().all(|b| {
+                    b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'.'
+                });
         if !type_ok {
             return Err(AlertError::MalformedAlert("type"));
         }
@@ -333,12 +332,14 @@ mod tests {
         let names: Vec<&str> = d.headers.iter().map(|(n, _)| n.as_str()).collect();
         assert_eq!(
             names,
-            ["content-type", "webhook-id", "webhook-timestamp", "webhook-signature"]
+            [
+                "content-type",
+                "webhook-id",
+                "webhook-timestamp",
+                "webhook-signature"
+            ]
         );
-        assert_eq!(
-            d.headers[1].1,
-            "alert_6f1c1f9e-4a53-4c39-9d7e-0a4c1b2d3e4f"
-        );
+        assert_eq!(d.headers[1].1, "alert_6f1c1f9e-4a53-4c39-9d7e-0a4c1b2d3e4f");
         assert_eq!(d.headers[2].1, "1800000000");
         assert!(d.headers[3].1.starts_with("v1,"));
         let v = verifier(SPEC_SECRET);
@@ -387,7 +388,10 @@ mod tests {
         let retry = s.prepare(&a, 1_800_000_090).unwrap();
         assert_eq!(first.body, retry.body);
         assert_eq!(first.headers[1], retry.headers[1], "same webhook-id");
-        assert_ne!(first.headers[3], retry.headers[3], "signed again at the retry's time");
+        assert_ne!(
+            first.headers[3], retry.headers[3],
+            "signed again at the retry's time"
+        );
     }
 
     #[test]
@@ -411,7 +415,10 @@ mod tests {
         assert!(!redacted.contains("abcdefgh12345"));
         let kept = sender(&[("APP_ENV", "production"), (LOG_IPS_VAR, "keep")]).body(&a);
         assert!(kept.contains("203.0.113.9"));
-        assert!(!kept.contains("a@b.example"), "e-mail addresses never leave");
+        assert!(
+            !kept.contains("a@b.example"),
+            "e-mail addresses never leave"
+        );
         let dev = sender(&[("APP_ENV", "development")]).body(&a);
         assert!(dev.contains("203.0.113.9"));
         serde_json::from_str::<Value>(&redacted).unwrap();
@@ -432,12 +439,21 @@ mod tests {
         assert_eq!(only_url.code(), ErrorCode::Misconfigured);
         assert!(only_url.reason().contains("never sent unsigned"));
         assert_eq!(err(&[(SECRET_VAR, SPEC_SECRET)]), AlertError::NotConfigured);
-        let bad_secret = err(&[(URL_VAR, "https://a.example"), (SECRET_VAR, "hunter2hunter2hunter2")]);
+        let bad_secret = err(&[
+            (URL_VAR, "https://a.example"),
+            (SECRET_VAR, "hunter2hunter2hunter2"),
+        ]);
         assert!(!bad_secret.reason().contains("hunter2"));
-        let short = err(&[(URL_VAR, "https://a.example"), (SECRET_VAR, "whsec_c2hvcnQ=")]);
+        let short = err(&[
+            (URL_VAR, "https://a.example"),
+            (SECRET_VAR, "whsec_c2hvcnQ="),
+        ]);
         assert!(short.reason().contains("shorter than 16 bytes"));
         // plain http only outside production
-        let http = [(URL_VAR, "http://127.0.0.1:9999/alerts"), (SECRET_VAR, SPEC_SECRET)];
+        let http = [
+            (URL_VAR, "http://127.0.0.1:9999/alerts"),
+            (SECRET_VAR, SPEC_SECRET),
+        ];
         assert!(AlertSender::from_env(&env(&http)).is_ok());
         let mut prod = env(&http);
         prod.insert("APP_ENV".into(), "production".into());
@@ -447,15 +463,26 @@ mod tests {
             .contains("https:// in production"));
         let mut hosted = env(&http);
         hosted.insert("SB_REGION".into(), "eu-west-1".into());
-        assert!(AlertSender::from_env(&hosted).is_err(), "hosted without APP_ENV is production");
-        for url in ["ftp://a.example", "https://", "https:///x", "https://a b", "javascript:alert(1)"] {
+        assert!(
+            AlertSender::from_env(&hosted).is_err(),
+            "hosted without APP_ENV is production"
+        );
+        for url in [
+            "ftp://a.example",
+            "https://",
+            "https:///x",
+            "https://a b",
+            "javascript:alert(1)",
+        ] {
             assert!(
                 AlertSender::from_env(&env(&[(URL_VAR, url), (SECRET_VAR, SPEC_SECRET)])).is_err(),
                 "{url}"
             );
         }
         let long = format!("https://a.example/{}", "x".repeat(MAX_URL_LEN));
-        assert!(AlertSender::from_env(&env(&[(URL_VAR, &long), (SECRET_VAR, SPEC_SECRET)])).is_err());
+        assert!(
+            AlertSender::from_env(&env(&[(URL_VAR, &long), (SECRET_VAR, SPEC_SECRET)])).is_err()
+        );
         // the Debug form names no secret
         let dbg = format!("{:?}", sender(&[]));
         assert!(!dbg.contains("MfKQ9r8") && !dbg.contains("alerts.example.com"));
@@ -463,7 +490,8 @@ mod tests {
 
     #[test]
     fn malformed_alerts_are_refused() {
-        let good = json!({"id": "a1", "type": "security.audit_chain", "detected_at": "t", "data": {}});
+        let good =
+            json!({"id": "a1", "type": "security.audit_chain", "detected_at": "t", "data": {}});
         assert!(Alert::from_json(&good.to_string()).is_ok());
         for (k, v) in [
             ("id", json!("")),
