@@ -446,6 +446,7 @@ mod tests {
         assert!(!bad_secret.reason().contains("hunter2"));
         let short = err(&[
             (URL_VAR, "https://a.example"),
+            // doctor: allow source.hardcoded_secret a made-up 5-byte secret, too short on purpose
             (SECRET_VAR, "whsec_c2hvcnQ="),
         ]);
         assert!(short.reason().contains("shorter than 16 bytes"));
