@@ -11,6 +11,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod alerts;
 pub mod api_keys;
 pub mod app_env;
 pub mod audit_checkpoint;
