@@ -57,6 +57,8 @@ const ENV_GENERATORS: Record<string, () => string> = {
   AUTH_HOOK_SECRET: () => `v1,whsec_${base64(randomBytes(32))}`,
   GITHUB_WEBHOOK_SECRET: () => hex(randomBytes(32)),
   SHOPIFY_WEBHOOK_SECRET: () => hex(randomBytes(32)),
+  // signs security alerts (docs/alerts.md); they are sent only where SECURITY_WEBHOOK_URL is set
+  SECURITY_WEBHOOK_SECRET: () => `whsec_${base64(randomBytes(32))}`,
 };
 
 async function newSigningKey(): Promise<{ private_jwk: jose.JWK; public_jwk: jose.JWK }> {

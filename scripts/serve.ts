@@ -30,6 +30,7 @@ import { gatewayAlgorithms, gatewayAuthorization, legacyKeyJwt, profileEnv, prof
 import { parseDotEnv } from "./lib/parse_dot_env.ts";
 import { type FunctionConfig, readFunctionsConfig } from "./lib/read_functions_config.ts";
 import { scheduleRetention } from "./lib/schedule_retention.ts";
+import { scheduleAlerts } from "./lib/schedule_alerts.ts";
 
 type FetchHandler = (req: Request, info?: unknown) => Response | Promise<Response>;
 
@@ -178,6 +179,8 @@ async function main() {
   for (const [k, v] of Object.entries(vars)) Deno.env.set(k, v);
   // what pg_cron does on hosted Supabase (docs/database.md, "Retention")
   scheduleRetention(vars.SUPABASE_DB_URL, logLine);
+  // what pg_cron + pg_net do on hosted Supabase (docs/alerts.md)
+  scheduleAlerts(apiUrl, vars, logLine);
 
   let config = new Map<string, FunctionConfig>();
   try {

@@ -3,7 +3,8 @@
 // examples/*/migrations): a user token on every call; customers see their own
 // orders, agents their assigned ones, admins all (RLS); the policy's ladder
 // admin > agent > customer; rate limits per group (60 / 300 / 1000 per
-// minute) with 429 + Retry-After; SPEC error bodies; every write audited.
+// minute) with 429 + Retry-After; SPEC error bodies; every write audited;
+// product images checked by the core (type by magic bytes, size, file name).
 import * as assert from "../../tests/e2e/assert.ts";
 import { functionsUrl, mintToken } from "../../tests/e2e/stack.ts";
 import { assertError, randomIp } from "../../tests/e2e/probe_support.ts";
@@ -184,5 +185,182 @@ Deno.test("rate limits per group: customer 60/min, agent 300/min, admin 1000/min
     assert.match(one.headers.get("ratelimit-policy") ?? "", /"group-min";q=1000;w=60/);
     // customer2 has a bucket of their own
     assert.equal((await call(m, "customer2", "GET", "/orders")).status, 200);
+  });
+});
+
+// ---------------------------------------------------------------- product images
+// Uploads checked by the core (policy.json `body.upload`): tiny real files
+// built here, the type proven by magic bytes and structure, the size limit
+// enforced while streaming, the file name sanitised, agents and admins only.
+
+const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
+  let c = n;
+  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+  return c >>> 0;
+});
+const crc32 = (b: Uint8Array) => (b.reduce((c, x) => CRC_TABLE[(c ^ x) & 0xff] ^ (c >>> 8), 0xffffffff) ^ 0xffffffff) >>> 0;
+const be32 = (n: number) => [n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff];
+const bytes = (...parts: (number[] | Uint8Array | string)[]) =>
+  new Uint8Array(parts.flatMap((p) => typeof p === "string" ? [...new TextEncoder().encode(p)] : [...p]));
+
+/** A valid 1×1 RGBA PNG: IHDR, an IDAT holding a zlib stream with one stored block, IEND. */
+function png1x1(): Uint8Array<ArrayBuffer> {
+  const chunk = (type: string, data: number[]) => {
+    const td = bytes(type, data);
+    return bytes(be32(data.length), td, be32(crc32(td)));
+  };
+  const raw = [0, 0x2a, 0x80, 0xff, 0xff]; // filter byte, one RGBA pixel
+  let a = 1, b = 0;
+  for (const x of raw) [a, b] = [(a + x) % 65521, (b + (a + x) % 65521) % 65521];
+  const zlib = [0x78, 0x01, 0x01, raw.length, 0, ~raw.length & 0xff, 0xff, ...raw, ...be32(((b << 16) | a) >>> 0)];
+  return bytes([0x89], "PNG\r\n\x1a\n", chunk("IHDR", [0, 0, 0, 1, 0, 0, 0, 1, 8, 6, 0, 0, 0]), chunk("IDAT", zlib), chunk("IEND", []));
+}
+
+/** A valid 8×8 grey baseline JPEG: one block (DC 0, end of block), one-code Huffman tables. */
+function jpeg8x8(): Uint8Array<ArrayBuffer> {
+  const dht = (cls: number) => [0xff, 0xc4, 0x00, 0x14, cls, 1, ...new Array(15).fill(0), 0];
+  return bytes(
+    [0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10], "JFIF\0", [1, 1, 0, 0, 1, 0, 1, 0, 0],
+    [0xff, 0xdb, 0x00, 0x43, 0x00, ...new Array(64).fill(1)],
+    [0xff, 0xc0, 0x00, 0x0b, 8, 0, 8, 0, 8, 1, 1, 0x11, 0],
+    dht(0x00), dht(0x10),
+    [0xff, 0xda, 0x00, 0x08, 1, 1, 0x00, 0, 0x3f, 0, 0x3f, 0xff, 0xd9],
+  );
+}
+
+async function putImage(m: Market, who: Who, product: string, body: BodyInit, contentType?: string) {
+  return await fetch(`${functionsUrl}/marketplace/${m.tenant}/products/${product}/image`, {
+    method: "PUT",
+    headers: { authorization: `Bearer ${await m.token(who)}`, "x-forwarded-for": randomIp(), ...(contentType ? { "content-type": contentType } : {}) },
+    body,
+  });
+}
+
+async function getImage(m: Market, who: Who, product: string) {
+  return await fetch(`${functionsUrl}/marketplace/${m.tenant}/products/${product}/image`, {
+    headers: { authorization: `Bearer ${await m.token(who)}`, "x-forwarded-for": randomIp() },
+  });
+}
+
+const sha256Hex = async (b: Uint8Array<ArrayBuffer>) =>
+  [...new Uint8Array(await crypto.subtle.digest("SHA-256", b))].map((x) => x.toString(16).padStart(2, "0")).join("");
+
+Deno.test("product images: an agent uploads a real PNG (raw body) and an admin a JPEG (multipart); members read them back", async () => {
+  await withDb(async (sql) => {
+    const m = await freshMarket(sql);
+    const product = crypto.randomUUID();
+    const png = png1x1();
+    const put = await json(await putImage(m, "agent1", product, png, "image/png"), 200);
+    assert.deepEqual(
+      [put.content_type, put.filename, put.size_bytes, put.width, put.height, put.sha256],
+      ["image/png", "upload.png", png.length, 1, 1, await sha256Hex(png)],
+    );
+    // a customer of the tenant reads it: the bytes, the detected type, nosniff
+    const got = await getImage(m, "customer1", product);
+    assert.equal(got.status, 200);
+    assert.equal(got.headers.get("content-type"), "image/png");
+    assert.equal(got.headers.get("x-content-type-options"), "nosniff");
+    assert.deepEqual(new Uint8Array(await got.arrayBuffer()), png);
+
+    // the admin replaces it with a JPEG sent as a browser would (FormData);
+    // a path-traversal file name comes out as its sanitised last segment
+    const jpeg = jpeg8x8();
+    const form = new FormData();
+    form.append("file", new Blob([jpeg], { type: "image/jpeg" }), "../../../etc/cron.d/evil.php.jpg");
+    const replaced = await json(await putImage(m, "admin", product, form), 200);
+    assert.deepEqual([replaced.content_type, replaced.filename, replaced.width, replaced.height], ["image/jpeg", "evil_php.jpg", 8, 8]);
+    const again = await getImage(m, "agent2", product);
+    assert.equal(again.headers.get("content-type"), "image/jpeg");
+    assert.equal(again.headers.get("content-disposition"), "inline; filename*=UTF-8''evil_php.jpg");
+    assert.deepEqual(new Uint8Array(await again.arrayBuffer()), jpeg);
+
+    // the row under RLS: one image per product, the uploader, audited without the bytes
+    const rows = await sql`select content_type, filename, size_bytes, uploaded_by from public.product_images
+                           where tenant_id = ${m.tenant} and product_id = ${product}`;
+    assert.deepEqual(rows.map((r) => [r.content_type, r.filename, r.size_bytes, r.uploaded_by]), [["image/jpeg", "evil_php.jpg", jpeg.length, m.ids.admin]]);
+    const audit = await sql`select operation, actor_id, new_record ->> 'data' as data, new_record ->> 'sha256' as sha
+                            from public.audit_logs where table_name = 'product_images' and tenant_id = ${m.tenant} order by seq`;
+    assert.deepEqual(audit.map((r) => [r.operation, r.actor_id, r.data]), [["INSERT", m.ids.agent1, "[redacted]"], ["UPDATE", m.ids.admin, "[redacted]"]]);
+    assert.equal(audit[1].sha, await sha256Hex(jpeg));
+    // another tenant's member sees nothing (the path's tenant is refused first)
+    const other = await freshMarket(sql);
+    const res = await fetch(`${functionsUrl}/marketplace/${m.tenant}/products/${product}/image`, {
+      headers: { authorization: `Bearer ${await other.token("customer1")}`, "x-forwarded-for": randomIp() },
+    });
+    await assertError(res, 403, "TENANT_MISMATCH");
+    await assertError(await getImage(m, "customer1", crypto.randomUUID()), 404, "NOT_FOUND");
+  });
+});
+
+Deno.test("product images: a type the bytes do not prove → 415 UNSUPPORTED_MEDIA_TYPE, nothing stored", async () => {
+  await withDb(async (sql) => {
+    const m = await freshMarket(sql);
+    const product = crypto.randomUUID();
+    const pdf = bytes("%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n");
+    const pngThenHtml = bytes(png1x1(), "<html><script>alert(document.cookie)</script></html>");
+    const cases: [BodyInit, string, string][] = [
+      [pdf, "image/png", "a PDF declared image/png"],
+      [pngThenHtml, "image/png", "a PNG with an HTML page appended"],
+      [bytes([0x89], "PNG\r\n\x1a\n<html></html>"), "image/png", "the PNG signature in front of HTML"],
+      [png1x1(), "image/jpeg", "a PNG declared image/jpeg"],
+      [png1x1().slice(0, 40), "image/png", "a truncated PNG"],
+      [bytes('<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>'), "image/svg+xml", "SVG (not on the list)"],
+      [png1x1(), "application/json", "JSON declared"],
+    ];
+    for (const [body, type, what] of cases) {
+      const res = await putImage(m, "agent1", product, body, type);
+      const err = await assertError(res, 415, "UNSUPPORTED_MEDIA_TYPE");
+      assert.ok(!JSON.stringify(err).includes("script"), `${what}: no echo`);
+    }
+    // a multipart part declared image/png holding the PDF
+    const form = new FormData();
+    form.append("file", new Blob([pdf], { type: "image/png" }), "x.png");
+    await assertError(await putImage(m, "agent1", product, form), 415, "UNSUPPORTED_MEDIA_TYPE");
+    // an empty body, and a multipart body with a second part → 400
+    await assertError(await putImage(m, "agent1", product, new Uint8Array(0), "image/png"), 400, "INVALID_BODY");
+    const two = new FormData();
+    two.append("file", new Blob([png1x1()], { type: "image/png" }), "a.png");
+    two.append("note", "extra");
+    await assertError(await putImage(m, "agent1", product, two), 400, "INVALID_BODY");
+    const [{ n }] = await sql`select count(*)::int as n from public.product_images where tenant_id = ${m.tenant}`;
+    assert.equal(n, 0);
+  });
+});
+
+/** A body stream offering `total` bytes in 64 KiB chunks, counting what was pulled. */
+function offered(total: number, first: Uint8Array<ArrayBuffer>) {
+  const chunk = new Uint8Array(64 * 1024);
+  const state = { sent: 0 };
+  const body = new ReadableStream<Uint8Array>({
+    pull(c) {
+      if (state.sent >= total) return c.close();
+      const next = state.sent === 0 ? first : chunk;
+      state.sent += next.byteLength;
+      c.enqueue(next);
+    },
+  });
+  return { body, state };
+}
+
+Deno.test("product images: an oversized body → 413 while streaming (the rest never read); a customer → 403 before any is read", async () => {
+  await withDb(async (sql) => {
+    const m = await freshMarket(sql);
+    const product = crypto.randomUUID();
+    const total = 64 * 1024 * 1024; // 64 MiB offered against the route's 2 MiB
+    const big = offered(total, png1x1());
+    await assertError(await putImage(m, "agent1", product, big.body, "image/png"), 413, "PAYLOAD_TOO_LARGE");
+    assert.ok(big.state.sent < total, `answered after ${big.state.sent} of ${total} bytes`);
+    // a declared Content-Length over the limit is refused before reading
+    const declared = new Uint8Array(2 * 1024 * 1024 + 16 * 1024 + 1);
+    declared.set(png1x1());
+    await assertError(await putImage(m, "agent1", product, declared, "image/png"), 413, "PAYLOAD_TOO_LARGE");
+
+    // customers may not upload: refused on the role, before the body is read
+    const refused = offered(total, png1x1());
+    await assertError(await putImage(m, "customer1", product, refused.body, "image/png"), 403, "FORBIDDEN");
+    assert.ok(refused.state.sent < total, `answered after ${refused.state.sent} of ${total} bytes`);
+    await assertError(await putImage(m, "customer1", product, png1x1(), "image/png"), 403, "FORBIDDEN");
+    const [{ n }] = await sql`select count(*)::int as n from public.product_images where tenant_id = ${m.tenant}`;
+    assert.equal(n, 0);
   });
 });

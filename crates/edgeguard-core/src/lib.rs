@@ -11,6 +11,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod alerts;
 pub mod api_keys;
 pub mod app_env;
 pub mod audit_checkpoint;
@@ -29,6 +30,7 @@ pub mod redact;
 pub mod request_id;
 pub mod schema;
 pub mod strict_json;
+pub mod upload;
 pub mod webhook;
 
 pub use error::{Denial, ErrorCode};

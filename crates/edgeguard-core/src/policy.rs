@@ -643,6 +643,11 @@ impl Policy {
                     check_tenant(t, &segments, &at)?;
                 }
             }
+            // a file route's rules (docs/policy.md, "Uploads"), refused here with the route named
+            if let Some(u) = r.body.as_ref().and_then(|b| b.get("upload")) {
+                crate::upload::UploadRules::from_value(u)
+                    .map_err(|d| err(format!("{at}.{}", d.reason)))?;
+            }
             let key = format!("{method} {}", r.path);
             routes.push(Route {
                 key,

@@ -621,6 +621,7 @@ struct BodySection {
     content_types: Option<Vec<String>>,
     max_depth: Option<usize>,
     schema: Option<Value>,
+    upload: Option<Value>,
 }
 
 /// A failed body or parameter check: the denial and, for `VALIDATION_FAILED`, the field errors.
@@ -656,6 +657,8 @@ pub struct BodyRules {
     content_types: Vec<String>,
     max_depth: usize,
     schema: Option<Schema>,
+    /// A file route (`body.upload`, [`crate::upload`]): its rules replace the others.
+    upload: Option<crate::upload::UploadRules>,
 }
 
 /// Merges a route-level object over a function-level one (route keys win).
@@ -702,6 +705,7 @@ impl Default for BodyRules {
             content_types: vec!["application/json".into()],
             max_depth: DEFAULT_MAX_DEPTH,
             schema: None,
+            upload: None,
         }
     }
 }
@@ -753,21 +757,30 @@ impl BodyRules {
             }
         };
         let schema = s.schema.as_ref().map(Schema::from_value).transpose()?;
+        let upload = s.upload.as_ref().map(crate::upload::UploadRules::from_value).transpose()?;
+        if upload.is_some() && schema.is_some() {
+            return Err(misconfigured("body.upload and body.schema exclude each other"));
+        }
         Ok(BodyRules {
             max_bytes,
             content_types,
             max_depth,
             schema,
+            upload,
         })
     }
 
     /// The size limit the shim enforces while streaming.
     pub fn max_bytes(&self) -> usize {
-        self.max_bytes
+        self.upload.as_ref().map_or(self.max_bytes, |u| u.body_limit())
     }
 
     /// Checks a body and returns its parsed value (`null` for an accepted empty body).
+    /// On an upload route the value describes the file ([`crate::upload::Upload`]).
     pub fn check(&self, content_type: Option<&str>, body: &[u8]) -> Result<Value, BodyError> {
+        if let Some(u) = &self.upload {
+            return Ok(u.check(content_type, body)?.to_value());
+        }
         if body.len() > self.max_bytes {
             return Err(
                 Denial::new(ErrorCode::PayloadTooLarge, "body exceeds the size limit").into(),

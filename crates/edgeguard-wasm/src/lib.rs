@@ -4,6 +4,7 @@
 
 use wasm_bindgen::prelude::*;
 
+pub mod alerts;
 pub mod api_keys;
 pub mod audit;
 pub mod erasure;
