@@ -166,8 +166,6 @@ fn a_valid_token_on_a_get_is_allowed_in_one_step() {
     assert!(header(&a.rate_headers, "ratelimit-policy").is_some());
     assert!(header(&a.rate_headers, "retry-after").is_none());
     assert!(a.prebuilt.is_some(), "a verified token's identity is serialised once");
-    assert_eq!(a.client_ip.source, "x-forwarded-for:1");
-    assert!(a.client_ip.client_ip.is_some(), "the handler's audit context needs no second crossing");
     assert!(flow.is_done());
     assert_eq!(flow.request_id().len(), 36, "a fresh UUID");
     // a well-formed incoming id is kept; a malformed one replaced

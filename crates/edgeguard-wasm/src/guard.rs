@@ -120,16 +120,27 @@ fn to_js<T: Serialize>(v: &T) -> JsValue {
     }
 }
 
-/// A step on the wire, with what the facade adds that is plain data.
-#[derive(Serialize)]
-struct Wire<'a> {
-    #[serde(flatten)]
-    step: &'a Step,
-    request_id: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    note: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    flow: Option<u32>,
+/// A step's JSON with what the facade adds that is plain data (the request
+/// id, a log note, the flow to resume), appended to the step's object.
+fn wire(step: &Step, request_id: &str, note: Option<&str>, flow: Option<u32>) -> String {
+    let Ok(mut s) = serde_json::to_string(step) else {
+        return String::from("null");
+    };
+    if s.ends_with('}') {
+        s.pop();
+        s.push_str(",\"request_id\":");
+        s.push_str(&serde_json::to_string(request_id).unwrap_or_else(|_| "\"\"".into()));
+        if let Some(n) = note {
+            s.push_str(",\"note\":");
+            s.push_str(&serde_json::to_string(n).unwrap_or_else(|_| "\"\"".into()));
+        }
+        if let Some(f) = flow {
+            s.push_str(",\"flow\":");
+            s.push_str(&f.to_string());
+        }
+        s.push('}');
+    }
+    s
 }
 
 fn set(o: &JsValue, key: &JsValue, v: &JsValue) {
@@ -276,6 +287,13 @@ impl Guard {
         to_js(&self.inner.check_body(route, content_type.as_deref(), bytes))
     }
 
+    /// How the client IP of `req` resolves (`ctx.clientIp()`, asked only by
+    /// the handlers that record it).
+    #[wasm_bindgen(js_name = clientIp, unchecked_return_type = "ClientIpReport")]
+    pub fn client_ip(&self, req: &JsRequest, remote_addr: Option<String>) -> JsValue {
+        to_js(&self.inner.client_ip_report(&self.parts(req, remote_addr)))
+    }
+
     /// A CSRF token for `route` (`ctx.csrfToken()`); throws the refusal.
     #[wasm_bindgen(js_name = issueCsrfToken, unchecked_return_type = "CsrfIssued")]
     pub fn issue_csrf_token(
@@ -333,12 +351,7 @@ impl Guard {
             self.next_flow = self.next_flow.wrapping_add(1).max(1);
             id
         });
-        let out = to_js(&Wire {
-            step: &step,
-            request_id: flow.request_id(),
-            note,
-            flow: id,
-        });
+        let out = json_parse(&wire(&step, flow.request_id(), note.as_deref(), id));
         let response = self.response_for(flow.parts().header("origin"));
         set(&out, &self.keys.response, &response);
         if let Step::Allow(a) = &step {

@@ -103,7 +103,7 @@ export function guard(policy: unknown, handler: Handler, options: GuardOptions =
         const flow = step.flow ?? 0;
         if (step.kind === "allow") {
           rateHeaders = step.rate_headers;
-          res = await runHandler(g, handler, req, step, requestId, rawBody);
+          res = await runHandler(g, handler, req, step, requestId, rawBody, peer);
           break;
         } else if (step.kind === "refuse") {
           if (step.event) recordSecurityEvent(requestId, step.event);
@@ -146,6 +146,7 @@ export function guard(policy: unknown, handler: Handler, options: GuardOptions =
     allowed: Allowed & { identity: Readonly<Identity> },
     requestId: string,
     rawBody: Uint8Array,
+    peer: string | undefined,
   ): Promise<Response> {
     const route = allowed.route;
     let checked: { value: unknown } | undefined = allowed.body_deferred ? undefined : { value: allowed.body };
@@ -171,7 +172,7 @@ export function guard(policy: unknown, handler: Handler, options: GuardOptions =
           throw refusalError(r as Refusal);
         }
       },
-      clientIp: () => allowed.client_ip,
+      clientIp: () => g.clientIp(req, peer),
     });
     if (!(response instanceof Response)) throw new TypeError("handler did not return a Response");
     return response;

@@ -46,6 +46,9 @@ const ALWAYS_READ: [&str; 6] = [
     "content-type",
 ];
 
+/// The credential headers the identity gate reads.
+const CREDENTIALS: [&str; 3] = ["authorization", "apikey", "x-api-key"];
+
 /// What a CSRF check reads besides `Origin`: only for policies with a CSRF route.
 const CSRF_READ: [&str; 3] = ["cookie", "x-csrf-token", "sec-fetch-site"];
 
@@ -403,16 +406,20 @@ impl Guard {
     fn authenticate(&mut self, flow: &mut Flow, now_ms: f64) -> Step {
         // Built once per request (a JWKS fetch or a key lookup decides again with it).
         let req = flow.gate_request.get_or_insert_with(|| {
-            let (_, path, query) = flow.parts.url_parts();
             let mut headers = BTreeMap::new();
-            for name in ["authorization", "apikey", "x-api-key"]
-                .into_iter()
-                .chain(self.tenant_headers.iter().map(String::as_str))
-            {
+            for name in &self.tenant_headers {
                 if let Some(v) = flow.parts.header(name) {
-                    headers.insert(name.to_owned(), v.to_owned());
+                    headers.insert(name.clone(), v.to_owned());
                 }
             }
+            // The credentials move (a token is copied once, not twice); CSRF reads
+            // `authorization` from here.
+            for name in CREDENTIALS {
+                if let Some(v) = flow.parts.headers.remove(name) {
+                    headers.insert(name.to_owned(), v);
+                }
+            }
+            let (_, path, query) = flow.parts.url_parts();
             authz::Request {
                 method: flow.parts.method.to_ascii_uppercase(),
                 path: path.to_owned(),
@@ -658,16 +665,18 @@ impl Guard {
                     .sub
                     .as_deref()
                     .or_else(|| p.header("cookie").and_then(csrf::cookie_subject)),
-                has_bearer: p.header("authorization").is_some_and(csrf::is_bearer),
+                has_bearer: flow
+                    .gate_request
+                    .as_ref()
+                    .and_then(|r| r.headers.get("authorization"))
+                    .is_some_and(|a| csrf::is_bearer(a)),
                 self_origin: Some(self_origin),
             };
             if let Err(d) = csrf.check(&req, Some(&self.settings.cors), (whole_ms(now_ms) / 1000) as u64) {
                 return Step::Refuse(refusal(d, headers));
             }
         }
-        let client_ip = self.client_ip_report(&flow.parts);
         Step::Allow(Allowed {
-            client_ip,
             route: flow.route.clone(),
             params: std::mem::take(&mut flow.params),
             body,

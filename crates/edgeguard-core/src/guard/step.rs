@@ -189,8 +189,6 @@ pub struct Allowed {
     pub body: Option<Value>,
     /// The body checks wait for the handler (`checkBody`).
     pub body_deferred: bool,
-    /// How the client IP resolved (`ctx.clientIp()`: the audit context of most handlers).
-    pub client_ip: ClientIpReport,
     /// The rate-limit headers every response of this request carries.
     #[cfg_attr(feature = "ts", tsify(type = "[string, string][]"))]
     pub rate_headers: Vec<HeaderPair>,
