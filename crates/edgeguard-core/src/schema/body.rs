@@ -39,7 +39,7 @@ struct BodySection {
 /// A failed body or parameter check: the denial and, for `VALIDATION_FAILED`, the field errors.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BodyError {
-    /// The SPEC code and reason.
+    /// The error code (docs/errors.md) and reason.
     pub denial: Denial,
     /// The field errors (empty unless `VALIDATION_FAILED`).
     pub details: Vec<FieldError>,
