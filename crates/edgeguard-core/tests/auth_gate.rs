@@ -1,6 +1,6 @@
-//! The identity rules end to end through `authz::Gate`: tokens made here
-//! (jwt-simple keys, and by hand for malformed headers), every refusal
-//! asserted with its code and precise reason.
+//! Authentication and authorisation end to end through `authz::Gate`:
+//! tokens made here (jwt-simple keys, and by hand for malformed headers),
+//! every refusal asserted with its code and precise reason.
 
 use edgeguard_core::auth::b64;
 use edgeguard_core::authz::{Decision, Gate, Request, TenantCheck};
