@@ -6,8 +6,23 @@ import { readBody } from "./read_body.ts";
 
 const TIMEOUT_MS = 3000;
 
-/** Returns the JWKS body text and its max-age, or throws. */
-export async function fetchJwks(url: string, maxBytes: number): Promise<{ text: string; maxAge: number }> {
+/**
+ * Returns the JWKS body text and its max-age, or throws. Requests that ask
+ * for the same URL while a fetch of it is under way share that fetch (the
+ * core tells a request naming a just-published kid to wait for the refetch
+ * in flight rather than refuse it), so the JWKS endpoint sees one request.
+ */
+export function fetchJwks(url: string, maxBytes: number): Promise<{ text: string; maxAge: number }> {
+  let pending = inFlight.get(url);
+  if (!pending) {
+    pending = fetchOnce(url, maxBytes).finally(() => inFlight.delete(url));
+    inFlight.set(url, pending);
+  }
+  return pending;
+}
+const inFlight = new Map<string, Promise<{ text: string; maxAge: number }>>();
+
+async function fetchOnce(url: string, maxBytes: number): Promise<{ text: string; maxAge: number }> {
   const res = await fetch(url, { signal: AbortSignal.timeout(TIMEOUT_MS), redirect: "error" });
   if (!res.ok) {
     await res.body?.cancel().catch(() => {});
