@@ -187,6 +187,9 @@ impl Limiter {
         let mut global = Vec::new();
         let mut updates: Vec<([u8; 32], i128)> = Vec::new();
         let mut refused: Option<(String, u64, [u8; 32], i64)> = None;
+        // For each admitted rule, its state without this request: what its
+        // header reports when another rule refuses (nothing is consumed then).
+        let mut uncounted: Vec<(usize, u32, u64)> = Vec::new();
         for rule in &route.rules {
             let limit = rule.limit_for(role);
             let Some(key) = self.key_for(rule, limit, facts) else {
@@ -211,6 +214,11 @@ impl Limiter {
             if new_tat - now <= span {
                 let remaining = to_u32((span - (new_tat - now)) / window_ms);
                 let reset_s = to_u64(ceil_div(new_tat - now, l * 1000));
+                uncounted.push((
+                    policies.len(),
+                    to_u32((span - (tat - now)) / window_ms),
+                    to_u64(ceil_div(tat - now, l * 1000)),
+                ));
                 policies.push(PolicyState {
                     name: rule.name.clone(),
                     limit,
@@ -256,6 +264,10 @@ impl Limiter {
         };
         match refused {
             Some((name, retry_s, key, window_ms)) => {
+                for (i, remaining, reset_s) in uncounted {
+                    policies[i].remaining = remaining;
+                    policies[i].reset_s = reset_s;
+                }
                 let record_event = self.should_record(key, window_ms, now_ms);
                 LimitDecision {
                     allowed: false,
