@@ -4,6 +4,9 @@
 #   identity        guard() vs @supabase/server withSupabase({auth:'user'})
 #   cold start      fresh Deno processes: import + N = 1..1000 requests, same
 #                   pair; memory per isolate after 10 000 distinct tokens
+#   over HTTP       bare / edgeguard / @supabase/server functions served side
+#                   by side by scripts/serve.ts: cost each guard adds, where
+#                   the HTTP path's extra cost goes, fresh servers
 #   guard overhead  bare handler vs guard() with headers, CORS, limits, body
 #   webhooks        wasm verification vs stripe / standardwebhooks SDKs
 #   limiter         Postgres limiter checks/s at 1, 16, 64 clients (own database)
@@ -39,6 +42,7 @@ status=0
 run "identity" "$EG_DENO" run -A scripts/bench/identity.ts || status=1
 run "cold start" "$EG_DENO" run -A scripts/bench/cold_start.ts || status=1
 run "native reference" cargo run --quiet --release -p edgeguard-core --example verify_bench || status=1
+run "over HTTP" "$EG_DENO" run -A scripts/bench/http.ts || status=1
 run "guard overhead" "$EG_DENO" run -A scripts/bench/guard_overhead.ts || status=1
 run "webhooks" "$EG_DENO" run -A scripts/bench/webhooks.ts || status=1
 

@@ -58,6 +58,24 @@ function logLine(message: string) {
   console.error(`serve: ${message}`);
 }
 
+// The line per request, written off the request's path: lines are collected
+// and written together once the current requests are answered (a synchronous
+// write per request cost more than a guarded request itself: scripts/bench/http.ts).
+let accessLines: string[] = [];
+function accessLog(message: string) {
+  if (accessLines.length === 0) setTimeout(flushAccessLog, 0);
+  accessLines.push(`serve: ${message}\n`);
+}
+function flushAccessLog() {
+  let bytes = new TextEncoder().encode(accessLines.join(""));
+  accessLines = [];
+  try {
+    while (bytes.length > 0) bytes = bytes.subarray(Deno.stderr.writeSync(bytes));
+  } catch {
+    // stderr closed: nothing to log to
+  }
+}
+
 // --- environment -------------------------------------------------------------
 
 const profile = profileName(Deno.env.get("EDGEGUARD_PROFILE"));
@@ -253,6 +271,8 @@ async function main() {
     }
   }
 
+  // EDGEGUARD_QUIET=1: no line per request (read once: not an environment lookup per request).
+  const quiet = Deno.env.get("EDGEGUARD_QUIET") === "1";
   try {
     Deno.serve({
       hostname: "127.0.0.1",
@@ -260,13 +280,11 @@ async function main() {
       onListen: () => {
         logLine(`listening on ${apiUrl} (profile ${profile}; functions: ${names.join(", ") || "none"})`);
       },
-    }, async (req) => {
+    }, quiet ? handle : async (req) => {
       const started = performance.now();
       const res = await handle(req);
-      if (Deno.env.get("EDGEGUARD_QUIET") !== "1") {
-        const ms = (performance.now() - started).toFixed(1);
-        logLine(`${req.method} ${new URL(req.url).pathname} ${res.status} ${ms}ms`);
-      }
+      const ms = (performance.now() - started).toFixed(1);
+      accessLog(`${req.method} ${new URL(req.url).pathname} ${res.status} ${ms}ms`);
       return res;
     });
   } catch (e) {

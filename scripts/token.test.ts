@@ -1,57 +1,83 @@
+// `npm run token` (scripts/token.sh → `edgeguard token`): the tokens it
+// prints are checked here with jose, independently of the Rust signer.
 import * as assert from "../tests/e2e/assert.ts";
 import * as jose from "npm:jose@6.2.17";
-import { mintToken, parseArgs } from "./token.ts";
 
-Deno.test("parseArgs builds Supabase-shaped claims with the custom ones", () => {
-  const { claims, alg } = parseArgs([
-    "--sub", "11111111-1111-4111-8111-111111111111",
-    "--email", "a@b.c",
-    "--user_role", "admin",
-    "--tenant_id", "22222222-2222-4222-8222-222222222222",
-    "--permissions", "users:read, services:write",
-    "--exp", "60",
-    "--claim", "app_metadata={\"provider\":\"email\"}",
-    "--claim", "note=plain",
-  ], "http://127.0.0.1:1");
-  assert.equal(alg, "ES256");
-  assert.equal(claims.iss, "http://127.0.0.1:1/auth/v1");
-  assert.equal(claims.aud, "authenticated");
-  assert.equal(claims.role, "authenticated");
-  assert.equal(claims.sub, "11111111-1111-4111-8111-111111111111");
-  assert.deepEqual(claims.permissions, ["users:read", "services:write"]);
-  assert.deepEqual(claims.app_metadata, { provider: "email" });
-  assert.equal(claims.note, "plain");
-  assert.equal((claims.exp as number) - (claims.iat as number), 60);
-});
+const root = decodeURIComponent(new URL("..", import.meta.url).pathname);
 
-Deno.test("parseArgs rejects a flag without a value and a bad --alg", () => {
-  for (const args of [["--sub"], ["--alg", "none"], ["--exp", "soon"], ["stray"]]) {
-    let threw = false;
+async function npmRunToken(dir: string, args: string[]): Promise<{ ok: boolean; out: string; err: string }> {
+  const o = await new Deno.Command("bash", {
+    args: [`${root}/scripts/token.sh`, ...args],
+    env: { EDGEGUARD_STATE_DIR: dir, EDGEGUARD_API_PORT: "54999" },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const dec = new TextDecoder();
+  return { ok: o.success, out: dec.decode(o.stdout).trim(), err: dec.decode(o.stderr) };
+}
+
+Deno.test("npm run token: ES256 with the stack's dev key, Supabase-shaped claims", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "edgeguard-token-" });
+  try {
+    const r = await npmRunToken(dir, [
+      "--sub", "11111111-1111-4111-8111-111111111111",
+      "--email", "a@b.c",
+      "--user-role", "admin",
+      "--tenant_id", "22222222-2222-4222-8222-222222222222",
+      "--permissions", "users:read, services:write",
+      "--exp", "60",
+      "--app-metadata", "{\"provider\":\"email\"}",
+      "--claim", "note=plain",
+    ]);
+    assert.ok(r.ok, r.err);
+    const keys = JSON.parse(await Deno.readTextFile(`${dir}/keys/dev-keys.json`));
+    const header = jose.decodeProtectedHeader(r.out);
+    assert.equal(header.alg, "ES256");
+    assert.equal(header.kid, keys.private_jwk.kid);
+    const { payload } = await jose.jwtVerify(r.out, jose.createLocalJWKSet(keys.jwks), {
+      issuer: "http://127.0.0.1:54999/auth/v1",
+      audience: "authenticated",
+    });
+    assert.equal(payload.sub, "11111111-1111-4111-8111-111111111111");
+    assert.equal(payload.role, "authenticated");
+    assert.equal(payload.aal, "aal1");
+    assert.equal(payload.is_anonymous, false);
+    assert.equal(payload.email, "a@b.c");
+    assert.equal(payload.user_role, "admin");
+    assert.equal(payload.tenant_id, "22222222-2222-4222-8222-222222222222");
+    assert.deepEqual(payload.permissions, ["users:read", "services:write"]);
+    assert.deepEqual(payload.app_metadata, { provider: "email" });
+    assert.equal(payload.note, "plain");
+    assert.match(String(payload.session_id), /^[0-9a-f-]{36}$/);
+    assert.equal(payload.exp! - payload.iat!, 60);
+
+    // The same keys are kept: a second token verifies against the first JWKS.
+    const again = await npmRunToken(dir, ["--exp", "-3600"]);
+    assert.ok(again.ok, again.err);
+    let expired = false;
     try {
-      parseArgs(args, "http://x");
-    } catch {
-      threw = true;
+      await jose.jwtVerify(again.out, jose.createLocalJWKSet(keys.jwks));
+    } catch (e) {
+      expired = e instanceof jose.errors.JWTExpired;
     }
-    assert.ok(threw, `accepted ${args.join(" ")}`);
+    assert.ok(expired, "a negative --exp makes an expired token");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
   }
 });
 
-Deno.test("mintToken signs with the dev ES256 key (kid set) or the HS256 secret", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "edgeguard-keys-" });
+Deno.test("npm run token -- --alg HS256 signs with the stack's legacy JWT_SECRET", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "edgeguard-token-" });
   try {
-    const es = await mintToken(dir, parseArgs(["--sub", "s1"], "http://x"));
+    const r = await npmRunToken(dir, ["--alg", "HS256", "--sub", "s1"]);
+    assert.ok(r.ok, r.err);
     const keys = JSON.parse(await Deno.readTextFile(`${dir}/keys/dev-keys.json`));
-    const header = jose.decodeProtectedHeader(es);
-    assert.equal(header.alg, "ES256");
-    assert.equal(header.kid, keys.private_jwk.kid);
-    const { payload } = await jose.jwtVerify(es, jose.createLocalJWKSet(keys.jwks));
+    const { payload, protectedHeader } = await jose.jwtVerify(r.out, new TextEncoder().encode(keys.env.JWT_SECRET));
+    assert.equal(protectedHeader.alg, "HS256");
     assert.equal(payload.sub, "s1");
-
-    const hs = await mintToken(dir, parseArgs(["--alg", "HS256"], "http://x"));
-    await jose.jwtVerify(hs, new TextEncoder().encode(keys.env.JWT_SECRET));
     let rejected = false;
     try {
-      await jose.jwtVerify(hs, new TextEncoder().encode("another secret of enough length!!"));
+      await jose.jwtVerify(r.out, new TextEncoder().encode("another secret of enough length!!"));
     } catch {
       rejected = true;
     }
@@ -61,24 +87,25 @@ Deno.test("mintToken signs with the dev ES256 key (kid set) or the HS256 secret"
   }
 });
 
-Deno.test("dev keys are created once and kept", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "edgeguard-keys-" });
+Deno.test("npm run token refuses bad usage with a message, and --help lists the flags", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "edgeguard-token-" });
   try {
-    await mintToken(dir, parseArgs([], "http://x"));
-    const first = await Deno.readTextFile(`${dir}/keys/dev-keys.json`);
-    await mintToken(dir, parseArgs([], "http://x"));
-    assert.equal(await Deno.readTextFile(`${dir}/keys/dev-keys.json`), first);
-    const keys = JSON.parse(first);
-    for (const name of ["SECRET_KEY", "CSRF_SECRET", "JWT_SECRET"]) assert.ok(keys.env[name].length >= 32, name);
-    assert.match(keys.env.SUPABASE_PUBLISHABLE_KEY, /^sb_publishable_/);
-    assert.match(keys.env.SUPABASE_SECRET_KEY, /^sb_secret_/);
-    assert.match(keys.env.STRIPE_WEBHOOK_SECRET, /^whsec_/);
-    assert.match(keys.env.STANDARD_WEBHOOK_SECRET, /^v1,whsec_[A-Za-z0-9+/]+=*$/);
-    assert.match(keys.env.AUTH_HOOK_SECRET, /^v1,whsec_/);
-    assert.match(keys.env.AUDIT_SIGNING_KEY, /^[A-Za-z0-9_-]{43}$/);
-    assert.match(keys.env.AUDIT_VERIFY_KEY, /^[A-Za-z0-9_-]{43}$/);
-    assert.notEqual(keys.env.AUDIT_SIGNING_KEY, keys.env.AUDIT_VERIFY_KEY);
-    assert.equal((await Deno.stat(`${dir}/keys/dev-keys.json`)).mode! & 0o077, 0, "private key file is owner-only");
+    for (const [args, part] of [
+      [["--sub"], "--sub needs a value"],
+      [["--alg", "none"], "--alg is ES256 or HS256"],
+      [["--exp", "soon"], "--exp must be seconds"],
+      [["stray"], "unexpected argument"],
+      [["--claim", "sub=x"], "use --sub"],
+    ] as const) {
+      const r = await npmRunToken(dir, [...args]);
+      assert.ok(!r.ok, `accepted ${args.join(" ")}`);
+      assert.ok(r.err.includes(part), `${args.join(" ")}: ${r.err}`);
+    }
+    const help = await npmRunToken(dir, ["--help"]);
+    assert.ok(help.ok, help.err);
+    for (const flag of ["--user-role", "--tenant-id", "--permissions", "--alg", "--claim", "--exp"]) {
+      assert.ok(help.out.includes(flag), `--help lacks ${flag}`);
+    }
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

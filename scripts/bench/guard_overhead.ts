@@ -1,4 +1,4 @@
-// Guard overhead benchmark (issue 4), one Deno process, per-request medians:
+// Guard overhead benchmark, one Deno process, per-request medians:
 //   (a) a bare handler (anchor)
 //   (b) guard(): route, request id, security + CORS headers; limits exempt
 //   (c) guard(): the same plus in-isolate limits (stacked 60/min + 1000/h per

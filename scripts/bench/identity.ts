@@ -1,4 +1,4 @@
-// Identity benchmark (issue 5): one Deno process, per-request medians of
+// Identity benchmark: one Deno process, per-request medians of
 //   (a) a bare handler; (a2) the same plus only the security headers guard adds
 //   (b) @supabase/server withSupabase({auth:'user'}), inline ES256 JWKS (anchor)
 //   (c) edgeguard guard(), same config, a new token every request

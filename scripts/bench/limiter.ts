@@ -1,4 +1,4 @@
-// Postgres limiter benchmark (issue 4): checks per second through the real
+// Postgres limiter benchmark: checks per second through the real
 // shim code path (db/hit_global_limits.ts -> private.rate_limit_hit, one statement
 // per request) at 1, 16 and 64 concurrent clients, on distinct keys (many
 // callers) and on one hot key (every client on the same row lock), plus the

@@ -1,4 +1,4 @@
-// Webhook benchmark (issue 6): per-request verification cost in one Deno
+// Webhook benchmark: per-request verification cost in one Deno
 // process, edgeguard's wasm verifier against the providers' own libraries:
 //   Stripe    stripe-node webhooks.constructEventAsync (anchor) vs edgeguard verify("stripe")
 //   Standard  standardwebhooks Webhook.verify (anchor) vs edgeguard verify("standard")

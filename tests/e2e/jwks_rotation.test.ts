@@ -4,20 +4,10 @@
 // issuer check, on a throw-away function whose policy sets `issuer`.
 import * as jose from "npm:jose@6.2.17";
 import * as assert from "./assert.ts";
+import { jwksServer, type KeyPair, keyPair } from "./jwks_support.ts";
 import { errorBody, root, startServer } from "./stack.ts";
 
 const ISSUER = "https://edgeguard-rotation.test/auth/v1";
-
-interface KeyPair {
-  kid: string;
-  privateKey: CryptoKey;
-  jwk: jose.JWK;
-}
-
-async function keyPair(kid: string): Promise<KeyPair> {
-  const { privateKey, publicKey } = await jose.generateKeyPair("ES256", { extractable: true });
-  return { kid, privateKey, jwk: { ...await jose.exportJWK(publicKey), kid, alg: "ES256", use: "sig" } };
-}
 
 function token(k: KeyPair, claims: Record<string, unknown> = {}, kid = k.kid): Promise<string> {
   const now = Math.floor(Date.now() / 1000);
@@ -31,18 +21,6 @@ function token(k: KeyPair, claims: Record<string, unknown> = {}, kid = k.kid): P
     exp: now + 600,
     ...claims,
   }).setProtectedHeader({ alg: "ES256", typ: "JWT", kid }).sign(k.privateKey);
-}
-
-/** The JWKS server: serves `keys`, counts fetches. */
-function jwksServer() {
-  const state = { keys: [] as jose.JWK[], fetches: 0 };
-  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, (req) => {
-    if (new URL(req.url).pathname !== "/auth/v1/.well-known/jwks.json") return new Response("not found", { status: 404 });
-    state.fetches++;
-    return Response.json({ keys: state.keys }, { headers: { "cache-control": "public, max-age=600" } });
-  });
-  const url = `http://127.0.0.1:${(server.addr as Deno.NetAddr).port}/auth/v1/.well-known/jwks.json`;
-  return { state, url, stop: () => server.shutdown() };
 }
 
 /** A functions folder with the real `me` and an issuer-checking probe, both verify_jwt = false. */

@@ -136,3 +136,45 @@ fn hs256_token_and_bad_usage() {
     let (ok, _, err) = run(&["frobnicate"]);
     assert!(!ok && err.contains("usage"));
 }
+
+#[test]
+fn a_dev_keys_file_signs_es256_or_hs256_with_its_jwt_secret() {
+    let dir = std::env::temp_dir().join(format!("edgeguard-cli-devkeys-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (ok, pair, err) = run(&["keygen", "--kid", "dev-9"]);
+    assert!(ok, "{err}");
+    let pair: serde_json::Value = serde_json::from_str(&pair).unwrap();
+    let secret = "the-stack's-legacy-secret-of-at-least-32-bytes";
+    let dev_keys = serde_json::json!({
+        "private_jwk": pair["private_jwk"],
+        "jwks": pair["jwks"],
+        "env": {"JWT_SECRET": secret},
+    });
+    let file = dir.join("dev-keys.json");
+    std::fs::write(&file, dev_keys.to_string()).unwrap();
+    let mut env = BTreeMap::new();
+    env.insert("SUPABASE_JWKS".to_owned(), pair["jwks"].to_string());
+    env.insert("JWT_SECRET".to_owned(), secret.to_owned());
+    let mut gate = Gate::new(
+        r#"{"auth":["user"],"routes":[{"method":"GET","path":"/me"}]}"#,
+        &env,
+    )
+    .unwrap();
+    let key = file.to_str().unwrap();
+    for alg in ["ES256", "HS256"] {
+        let (ok, token, err) = run(&["token", "--key", key, "--alg", alg, "--user_role", "admin"]);
+        assert!(ok, "{alg}: {err}");
+        assert!(
+            matches!(check(&mut gate, &token, "/me"), Decision::Allow { .. }),
+            "{alg} token refused"
+        );
+    }
+    // A negative --exp is an expired token.
+    let (ok, expired, err) = run(&["token", "--key", key, "--exp", "-3600"]);
+    assert!(ok, "{err}");
+    match check(&mut gate, &expired, "/me") {
+        Decision::Deny { denial, .. } => assert_eq!(denial.reason, "token expired"),
+        Decision::Allow { .. } => panic!("expired token allowed"),
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -103,7 +103,7 @@ impl KeyFormatError {
             }
         }
     }
-    /// As a SPEC denial.
+    /// As a denial (docs/errors.md).
     pub fn denial(self) -> Denial {
         Denial::new(ErrorCode::InvalidApiKey, self.reason())
     }

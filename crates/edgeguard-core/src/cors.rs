@@ -2,7 +2,7 @@
 //!
 //! # Configuration
 //!
-//! From the environment (SPEC §3):
+//! From the environment (docs/environment.md):
 //! - `CORS_ORIGINS`: comma-separated entries, each one of
 //!   - an exact origin `scheme://host[:port]` (`http` or `https`, no path,
 //!     query, fragment or userinfo; the host is lower-cased; the default port

@@ -1,8 +1,8 @@
-//! The closed set of error codes of SPEC §6 and the denial type every check returns.
+//! The closed set of error codes (docs/errors.md) and the denial type every check returns.
 
 use core::fmt;
 
-/// One of the error codes of the product contract (SPEC §6).
+/// One of the error codes of the product contract (docs/errors.md).
 ///
 /// The set is closed: every failure a client can see maps to exactly one code,
 /// and every code has exactly one HTTP status.
@@ -51,7 +51,7 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
-    /// Every code, in SPEC order.
+    /// Every code, in the order of docs/errors.md.
     pub const ALL: [ErrorCode; 19] = [
         ErrorCode::MissingCredentials,
         ErrorCode::InvalidJwt,
@@ -166,7 +166,7 @@ impl fmt::Display for ErrorCode {
 /// token, key or secret.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Denial {
-    /// The SPEC code.
+    /// The error code (docs/errors.md).
     pub code: ErrorCode,
     /// The precise, secret-free reason.
     pub reason: String,

@@ -20,7 +20,7 @@
 //!     {"method": "PATCH", "path": "/admin-users/:tenant_id/members/:user_id",
 //!      "roles": ["admin"], "permissions": ["users:write"], "aal": "aal2"}
 //!   ],
-//!   "limits": {}, "cors": {}, "headers": {}, "body": {}, "csrf": {}   // hardening sections, passed through
+//!   "limits": {}, "cors": {}, "headers": {}, "body": {}, "csrf": {}   // request checks, passed through (docs/policy.md)
 //! }
 //! ```
 //!
@@ -28,7 +28,7 @@
 //! a final `*` matches any rest), and optional `auth`, `roles` (caller's role
 //! must be at or above one of them on the ladder), `permissions` (all
 //! required), `aal` (`aal1`|`aal2`), `allow_anonymous`, `tenant` (object, or
-//! `null` to switch the function default off), and the hardening sections
+//! `null` to switch the function default off), and the request-check sections
 //! `limits`, `body`, `csrf`, `params`, `query` (passed through).
 
 use serde::Deserialize;
@@ -155,7 +155,7 @@ pub struct Roles {
 }
 
 impl Default for Roles {
-    /// SPEC §4: admin > moderator > provider > customer > guest.
+    /// admin > moderator > provider > customer > guest (docs/policy.md).
     fn default() -> Self {
         let g = |xs: &[&str]| xs.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
         let mut grants = BTreeMap::new();
@@ -235,15 +235,15 @@ pub struct Route {
     pub allow_anonymous: bool,
     /// Tenant isolation source.
     pub tenant: Option<TenantSource>,
-    /// Hardening passthrough.
+    /// Request-check passthrough.
     pub limits: Option<Value>,
-    /// Hardening passthrough.
+    /// Request-check passthrough.
     pub body: Option<Value>,
-    /// Hardening passthrough.
+    /// Request-check passthrough.
     pub csrf: Option<Value>,
-    /// Hardening passthrough (path parameter schema).
+    /// Request-check passthrough (path parameter schema).
     pub params: Option<Value>,
-    /// Hardening passthrough (query schema).
+    /// Request-check passthrough (query schema).
     pub query: Option<Value>,
     /// The route key, `"GET /me"` (same as [`Route::label`]).
     pub key: String,
@@ -320,17 +320,17 @@ pub struct Policy {
     pub roles: Roles,
     /// Routes, in file order.
     pub routes: Vec<Route>,
-    /// Hardening passthrough.
+    /// Request-check passthrough.
     pub limits: Option<Value>,
-    /// Hardening passthrough.
+    /// Request-check passthrough.
     pub cors: Option<Value>,
-    /// Hardening passthrough.
+    /// Request-check passthrough.
     pub headers: Option<Value>,
-    /// Hardening passthrough.
+    /// Request-check passthrough.
     pub body: Option<Value>,
-    /// Hardening passthrough.
+    /// Request-check passthrough.
     pub csrf: Option<Value>,
-    /// The whole document as parsed (the hardening sections read from it).
+    /// The whole document as parsed (the request-check sections read from it).
     pub raw: Value,
 }
 
@@ -684,7 +684,7 @@ impl Policy {
         })
     }
 
-    /// [`Policy::route`] with the captures as a list (the hardening facade's shape).
+    /// [`Policy::route`] with the captures as a list (the wasm facade's shape).
     pub fn match_route(
         &self,
         method: &str,

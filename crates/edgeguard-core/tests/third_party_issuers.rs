@@ -560,6 +560,11 @@ fn the_issuers_jwks_is_fetched_on_demand_kept_when_down_and_rotated() {
     denied(&d, "INVALID_JWT", "unknown kid");
     assert!(refetch(&d));
     assert_eq!(g.take_jwks_fetch().as_deref(), Some(CLERK_JWKS));
+    // While that fetch is in flight another request joins it; once the host
+    // reports a document still without the kid, the cooldown applies.
+    assert!(refetch(&check(&mut g, "GET", "/me", &t2)), "joins the fetch in flight");
+    g.set_jwks_at(Some(CLERK_JWKS), &clerk_jwks(&[0]), 600, NOW_MS)
+        .unwrap();
     let d = check(&mut g, "GET", "/me", &t2);
     assert!(!refetch(&d) && g.take_jwks_fetch().is_none(), "throttled");
     assert!(g.cached_tokens() > 0);

@@ -1,4 +1,4 @@
-//! Audit checkpoint signing for `_shared/audit_checkpoint.ts`. Every rule
+//! Audit checkpoint signing for `_shared/db/audit_checkpoint.ts`. Every rule
 //! (key format, message encoding, production refusal) lives in
 //! `edgeguard_core::audit_checkpoint`; this converts strings and JSON.
 

@@ -8,6 +8,12 @@ use std::sync::Arc;
 
 /// Minimum seconds between two unknown-`kid` refetches.
 pub const REFETCH_COOLDOWN_MS: f64 = 30_000.0;
+/// How long a granted unknown-`kid` refetch counts as in flight: until the
+/// host reports its outcome (or this long), other requests naming a kid the
+/// cache does not hold are told to wait for that same fetch instead of being
+/// refused by the cooldown. The host shares one fetch per URL, so this never
+/// multiplies requests to the JWKS endpoint (docs/memory.md, JWKS).
+pub const REFETCH_IN_FLIGHT_MS: f64 = 5_000.0;
 /// Seconds to wait after a failed fetch before asking again.
 pub const FAILURE_BACKOFF_MS: f64 = 10_000.0;
 /// Default and bounds for the JWKS max-age.
@@ -25,6 +31,8 @@ pub struct JwksCache {
     max_age_ms: f64,
     last_failure_ms: Option<f64>,
     last_refetch_ms: Option<f64>,
+    /// A granted refetch whose outcome the host has not reported yet.
+    refetch_in_flight_ms: Option<f64>,
     generation: u64,
 }
 
@@ -67,6 +75,7 @@ impl JwksCache {
     /// Installs a fetched JWKS. A document with no usable key is refused and
     /// the previous keys stay.
     pub fn set(&mut self, json: &str, max_age_s: u32, now_ms: f64) -> Result<(), String> {
+        self.refetch_in_flight_ms = None;
         let set = KeySet::from_json(json).map_err(|e| e.0)?;
         if set.keys.is_empty() {
             self.last_failure_ms = Some(now_ms);
@@ -86,20 +95,33 @@ impl JwksCache {
         self.max_age_ms = f64::from(age) * 1000.0;
         self.fetched_at_ms = Some(now_ms);
         self.last_failure_ms = None;
+        self.refetch_in_flight_ms = None;
         Ok(())
     }
     /// Records a failed fetch: cached keys are kept, fetching backs off.
     pub fn fetch_failed(&mut self, now_ms: f64) {
         self.last_failure_ms = Some(now_ms);
+        self.refetch_in_flight_ms = None;
     }
-    /// An unknown `kid` was seen: may the shim refetch now? At most once per cooldown.
+    /// An unknown `kid` was seen: may the shim refetch now? At most once per
+    /// cooldown; while that refetch is in flight (not yet reported, at most
+    /// [`REFETCH_IN_FLIGHT_MS`]), yes again — the host joins the same fetch,
+    /// so a token of a just-published key is not refused because another
+    /// request asked first.
     pub fn allow_refetch(&mut self, now_ms: f64) -> bool {
+        if let Some(t) = self.refetch_in_flight_ms {
+            if now_ms >= t && now_ms - t < REFETCH_IN_FLIGHT_MS {
+                return true;
+            }
+            self.refetch_in_flight_ms = None;
+        }
         let ok = match self.last_refetch_ms {
             None => true,
             Some(t) => now_ms - t >= REFETCH_COOLDOWN_MS || now_ms < t,
         };
         if ok {
             self.last_refetch_ms = Some(now_ms);
+            self.refetch_in_flight_ms = Some(now_ms);
         }
         ok
     }
@@ -303,6 +325,22 @@ impl<V: Clone> TokenCache<V> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn an_unknown_kid_joins_a_refetch_in_flight_and_is_refused_after_its_outcome() {
+        let mut c = JwksCache::default();
+        assert!(c.allow_refetch(1_000.0));
+        // In flight: a second request is told to wait for the same fetch.
+        assert!(c.allow_refetch(1_500.0));
+        c.fetch_failed(2_000.0);
+        // Outcome reported: the cooldown applies.
+        assert!(!c.allow_refetch(2_500.0));
+        assert!(c.allow_refetch(1_000.0 + REFETCH_COOLDOWN_MS));
+        // A host that never reports: the in-flight window ends by itself.
+        let t = 1_000.0 + REFETCH_COOLDOWN_MS;
+        assert!(c.allow_refetch(t + REFETCH_IN_FLIGHT_MS - 1.0));
+        assert!(!c.allow_refetch(t + REFETCH_IN_FLIGHT_MS));
+    }
+
     use super::*;
 
     fn claims(sub: &str) -> Map<String, Value> {

@@ -1,4 +1,4 @@
-//! Environment configuration for identity (SPEC §3).
+//! Environment configuration for authentication (docs/environment.md).
 
 use super::apikey::{KeyKind, NamedKeys};
 use super::keys::{Key, KeyMaterial, KeySet};

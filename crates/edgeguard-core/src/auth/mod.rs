@@ -8,8 +8,8 @@ pub mod config;
 pub mod issuers;
 pub mod jwt;
 pub mod keys;
-mod p256_field;
-pub mod p256_table;
+/// ES256 verification with precomputed tables (its own crate, built for speed).
+pub use edgeguard_p256 as p256_table;
 
 pub use config::{AppEnv, AuthConfig, JwksSource};
 pub use keys::{verify_signature, Alg, Key, KeyMaterial, KeySet};

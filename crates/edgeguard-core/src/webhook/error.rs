@@ -6,7 +6,7 @@ use crate::{Denial, ErrorCode};
 
 /// Why a webhook was refused, or why a verifier could not be configured.
 ///
-/// Every variant maps to one SPEC code ([`WebhookError::code`]) and a precise,
+/// Every variant maps to one error code (docs/errors.md) ([`WebhookError::code`]) and a precise,
 /// secret-free reason ([`WebhookError::reason`]). Reasons name headers and
 /// environment variables, never their values.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -66,7 +66,7 @@ pub enum WebhookError {
 }
 
 impl WebhookError {
-    /// The SPEC code the client sees.
+    /// The error code the client sees.
     pub fn code(&self) -> ErrorCode {
         match self {
             WebhookError::UnknownProvider => ErrorCode::NotFound,

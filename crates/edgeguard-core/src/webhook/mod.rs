@@ -9,7 +9,7 @@
 //! further than [`Tolerance`] from `now` in either direction.
 //!
 //! [`WebhookVerifiers::from_env`] builds every endpoint of [`ENDPOINTS`] from
-//! environment values; a failure is a [`WebhookError`] that maps to one SPEC
+//! environment values; a failure is a [`WebhookError`] that maps to one error
 //! code: `INVALID_SIGNATURE` for anything the sender got wrong, `INVALID_BODY`
 //! for a Stripe body that verifies but carries no event id, `MISCONFIGURED`
 //! for missing or unusable secrets, `NOT_FOUND` for an unknown endpoint.

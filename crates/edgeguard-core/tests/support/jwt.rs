@@ -1,4 +1,4 @@
-//! Tokens for the identity tests, signed here (not by the code under test).
+//! Tokens for the auth tests, signed here (not by the code under test).
 #![allow(dead_code)]
 
 use edgeguard_core::auth::b64;

@@ -111,6 +111,10 @@ fn stacked_windows_both_hold_and_refusal_consumes_nothing() {
     let d = l.check(&route, &f, t0);
     assert!(!d.allowed);
     assert_eq!(d.exceeded.as_deref(), Some("ip-min"));
+    // The refusal's headers report the other rule as it stands: 40 of the
+    // hour left (60 counted), not 39 as if this refused request had counted.
+    let hour = d.policies.iter().find(|p| p.name == "ip-hour").unwrap();
+    assert_eq!(hour.remaining, 40);
     // A minute later the per-minute quota is back but only 40 remain in the hour.
     let t1 = t0 + 60_000;
     let mut passed = 0;

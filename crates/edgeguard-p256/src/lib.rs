@@ -1,4 +1,10 @@
+//! # edgeguard-p256
+//!
 //! ES256 (ECDSA P-256 / SHA-256) verification with precomputed tables.
+//!
+//! Its own crate so that it can be built for speed (`opt-level = 3`) while
+//! the rest of edgeguard is built for size: every fresh isolate decodes and
+//! compiles the whole wasm module (BENCHMARKS.md, "Cold start and footprint").
 //!
 //! A JWKS key lives for hours, so it pays to precompute once per key:
 //! [`P256Table`] holds `k · 256ʲ · P` in affine coordinates for every byte
@@ -6,7 +12,7 @@
 //! verification `u1·G + u2·Q` is then 64 mixed additions and no doublings,
 //! against ~256 doublings plus additions for the generic `lincomb` in `p256`.
 //!
-//! The field arithmetic is [`super::p256_field`] (32-bit words, NIST fast
+//! The field arithmetic is [`field`] (32-bit words, NIST fast
 //! reduction: the wasm-friendly form); the point formulas are the standard Jacobian
 //! ones for `a = −3` from the Explicit-Formulas Database (mixed addition
 //! `madd-2007-bl`, 7M + 4S, instead of the complete projective formula's
@@ -20,6 +26,11 @@
 //! against every Wycheproof vector and differentially against `p256`'s own
 //! verifier.
 
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod field;
+
 use std::sync::OnceLock;
 
 use p256::ecdsa::VerifyingKey;
@@ -29,7 +40,7 @@ use p256::elliptic_curve::PrimeField;
 use p256::{AffinePoint, FieldBytes, Scalar};
 use sha2::{Digest, Sha256};
 
-use super::p256_field::Fe;
+use field::Fe;
 
 /// Window width of the full table: 32 windows of 255 points (≈ 0.5 MiB).
 const BITS: u32 = 8;
@@ -342,7 +353,7 @@ fn generator_table(bits: u32) -> &'static P256Table {
 }
 
 #[cfg(test)]
-#[path = "p256_exceptional_tests.rs"]
+#[path = "exceptional_tests.rs"]
 mod exceptional_tests;
 
 #[cfg(test)]

@@ -1,6 +1,6 @@
-//! The identity rules end to end through `authz::Gate`: tokens made here
-//! (jwt-simple keys, and by hand for malformed headers), every refusal
-//! asserted with its code and precise reason.
+//! Authentication and authorisation end to end through `authz::Gate`:
+//! tokens made here (jwt-simple keys, and by hand for malformed headers),
+//! every refusal asserted with its code and precise reason.
 
 use edgeguard_core::auth::b64;
 use edgeguard_core::authz::{Decision, Gate, Request, TenantCheck};
@@ -1106,7 +1106,9 @@ fn key_rotation_flushes_cache_and_unknown_kid_refetch_is_rate_limited() {
     let t_old = old.token(&claims());
     allowed(&bearer(&mut g, "/me", &t_old));
     assert_eq!(g.cached_tokens(), 1);
-    // New kid appears: first unknown-kid asks for a refetch, the next one within 30 s does not.
+    // New kid appears: the first unknown kid asks for a refetch; while that
+    // fetch is in flight (not yet reported) another request joins it; once the
+    // host reports a document still without the kid, no new refetch for 30 s.
     let t_new = new.token(&claims());
     let d = bearer(&mut g, "/me", &t_new);
     denied(&d, "INVALID_JWT", "unknown kid");
@@ -1117,6 +1119,15 @@ fn key_rotation_flushes_cache_and_unknown_kid_refetch_is_rate_limited() {
             ..
         }
     ));
+    assert!(matches!(
+        bearer(&mut g, "/me", &t_new),
+        Decision::Deny {
+            refetch_jwks: true,
+            ..
+        }
+    ));
+    g.set_jwks(&json!({"keys":[old.jwk()]}).to_string(), 600, NOW_MS)
+        .unwrap();
     assert!(matches!(
         bearer(&mut g, "/me", &t_new),
         Decision::Deny {

@@ -1,0 +1,186 @@
+//! Path and query parameters: string values, coerced when the schema
+//! declares a number, integer or boolean.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use serde_json::{Number, Value};
+
+use super::body::{validation_failed, BodyError};
+use super::json_schema::{pointer_push, FieldError, Schema, Ty};
+use super::{misconfigured, MAX_ERRORS};
+use crate::Denial;
+
+impl Schema {
+    /// Validates a string parameter, coercing it when the schema declares a
+    /// non-string type.
+    pub(super) fn walk_param(&self, raw: &str, path: &str, errors: &mut Vec<FieldError>) {
+        let wants = |t: Ty| self.types.contains(&t);
+        let value = if self.types.is_empty() || wants(Ty::String) {
+            Value::String(raw.to_string())
+        } else if wants(Ty::Integer) || wants(Ty::Number) {
+            match parse_param_number(raw, wants(Ty::Number)) {
+                Some(n) => Value::Number(n),
+                None => {
+                    let msg = if wants(Ty::Number) {
+                        "must be a number"
+                    } else {
+                        "must be an integer"
+                    };
+                    errors.push(FieldError {
+                        path: path.to_string(),
+                        message: msg.into(),
+                    });
+                    return;
+                }
+            }
+        } else if wants(Ty::Boolean) {
+            match raw {
+                "true" => Value::Bool(true),
+                "false" => Value::Bool(false),
+                _ => {
+                    errors.push(FieldError {
+                        path: path.to_string(),
+                        message: "must be a boolean".into(),
+                    });
+                    return;
+                }
+            }
+        } else {
+            Value::String(raw.to_string())
+        };
+        self.walk(&value, path, errors);
+    }
+}
+
+fn parse_param_number(raw: &str, float: bool) -> Option<Number> {
+    if raw.is_empty() || raw.len() > 32 {
+        return None;
+    }
+    let digits = raw.strip_prefix('-').unwrap_or(raw);
+    if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
+        return raw.parse::<i64>().ok().map(Number::from);
+    }
+    if float
+        && raw
+            .bytes()
+            .all(|b| b.is_ascii_digit() || matches!(b, b'-' | b'.' | b'e' | b'E' | b'+'))
+    {
+        return raw.parse::<f64>().ok().and_then(Number::from_f64);
+    }
+    None
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct QuerySection {
+    #[serde(default)]
+    properties: BTreeMap<String, Value>,
+    #[serde(default)]
+    required: Vec<String>,
+    #[serde(rename = "additionalProperties", default = "yes")]
+    additional: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// Path and query parameter rules of a route.
+#[derive(Clone, Debug, Default)]
+pub struct ParamRules {
+    path: BTreeMap<String, Schema>,
+    query: BTreeMap<String, Schema>,
+    query_required: Vec<String>,
+    query_additional: bool,
+}
+
+impl ParamRules {
+    /// Validates a route's `params` and `query` entries.
+    pub fn from_values(params: Option<&Value>, query: Option<&Value>) -> Result<Self, Denial> {
+        let mut path = BTreeMap::new();
+        if let Some(p) = params.filter(|v| !v.is_null()) {
+            let map = p
+                .as_object()
+                .ok_or_else(|| misconfigured("params must be an object"))?;
+            for (k, v) in map {
+                path.insert(k.clone(), Schema::from_value(v)?);
+            }
+        }
+        let q: QuerySection = match query.filter(|v| !v.is_null()) {
+            None => QuerySection {
+                additional: true,
+                ..Default::default()
+            },
+            Some(v) => QuerySection::deserialize(v)
+                .map_err(|e| misconfigured(format!("query section: {e}")))?,
+        };
+        let mut qs = BTreeMap::new();
+        for (k, v) in &q.properties {
+            qs.insert(k.clone(), Schema::from_value(v)?);
+        }
+        Ok(ParamRules {
+            path,
+            query: qs,
+            query_required: q.required,
+            query_additional: q.additional,
+        })
+    }
+
+    /// Checks path parameters (already extracted by the router) and the raw
+    /// query string (without `?`).
+    pub fn check(
+        &self,
+        path_params: &BTreeMap<String, String>,
+        query: &str,
+    ) -> Result<(), BodyError> {
+        let mut errors = Vec::new();
+        for (name, schema) in &self.path {
+            let p = pointer_push("/params", name);
+            match path_params.get(name) {
+                Some(v) => schema.walk_param(v, &p, &mut errors),
+                None => errors.push(FieldError {
+                    path: p,
+                    message: "is required".into(),
+                }),
+            }
+        }
+        let mut seen: BTreeMap<String, String> = BTreeMap::new();
+        for (k, v) in form_urlencoded::parse(query.as_bytes()) {
+            let p = pointer_push("/query", &k);
+            if seen.contains_key(k.as_ref()) {
+                errors.push(FieldError {
+                    path: p,
+                    message: "must not be repeated".into(),
+                });
+                continue;
+            }
+            seen.insert(k.to_string(), v.to_string());
+        }
+        for r in &self.query_required {
+            if !seen.contains_key(r) {
+                errors.push(FieldError {
+                    path: pointer_push("/query", r),
+                    message: "is required".into(),
+                });
+            }
+        }
+        for (k, v) in &seen {
+            let p = pointer_push("/query", k);
+            match self.query.get(k) {
+                Some(s) => s.walk_param(v, &p, &mut errors),
+                None if !self.query_additional => errors.push(FieldError {
+                    path: p,
+                    message: "is not allowed".into(),
+                }),
+                None => {}
+            }
+        }
+        errors.truncate(MAX_ERRORS);
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(validation_failed(errors))
+        }
+    }
+}

@@ -1,0 +1,2 @@
+// The over-HTTP benchmark's floor: no guard, answers "ok".
+export default { fetch: (_req: Request) => new Response("ok") };
