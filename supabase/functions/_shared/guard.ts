@@ -21,7 +21,8 @@ import { requestIdFor } from "./http/request_id.ts";
 import { readBody } from "./http/read_body.ts";
 import { fetchJwks } from "./http/fetch_jwks.ts";
 import { applyHeaders, type HeaderPairs } from "./http/apply_headers.ts";
-import { DatabaseMisconfigured, DatabaseUnavailable, errorCode, toDatabaseError } from "./db/database_error.ts";
+import { errorCode } from "./db/database_error.ts";
+import { respondThrown } from "./http/respond_thrown.ts";
 import { lookupApiKey } from "./db/lookup_api_key.ts";
 import { hitGlobalLimits } from "./db/hit_global_limits.ts";
 import { recordSecurityEvent } from "./db/record_security_event.ts";
@@ -200,34 +201,4 @@ function refusalResponse(r: Refusal, requestId: string, production: boolean): Re
 function remoteAddr(info?: { remoteAddr?: unknown }): string | undefined {
   const addr = info?.remoteAddr as { hostname?: unknown } | undefined;
   return typeof addr?.hostname === "string" ? addr.hostname : undefined;
-}
-
-function respondThrown(e: unknown, requestId: string, production: boolean): Response {
-  // One classification of database errors (db/database_error.ts), whichever handler lets one through.
-  e = toDatabaseError(e);
-  if (e instanceof DatabaseUnavailable) {
-    log("error", "edgeguard: database unavailable", { request_id: requestId, error: e.reason });
-    return respondError("UNAVAILABLE", { requestId, production });
-  }
-  if (e instanceof DatabaseMisconfigured) {
-    log("error", "edgeguard: SUPABASE_DB_URL is not a postgres:// URL", { request_id: requestId });
-    return respondError("MISCONFIGURED", { requestId, reason: "SUPABASE_DB_URL is not set", production });
-  }
-  if (e instanceof GuardError) {
-    if (e.code === "MISCONFIGURED") logMisconfiguredOnce(e.reason);
-    return respondError(e.code, { requestId, reason: e.reason, details: e.details, headers: e.headers, production });
-  }
-  log("error", "edgeguard: handler failed", { request_id: requestId, error: errorCode(e) });
-  return respondError("INTERNAL", { requestId, production });
-}
-
-// One log line per distinct misconfiguration reason (a route that cannot be
-// served says why once, not on every request).
-const loggedMisconfigured = new Set<string>();
-
-function logMisconfiguredOnce(reason: string | undefined): void {
-  const key = reason ?? "";
-  if (loggedMisconfigured.has(key) || loggedMisconfigured.size > 64) return;
-  loggedMisconfigured.add(key);
-  log("error", "edgeguard: route misconfigured", { reason: reason ?? null });
 }
