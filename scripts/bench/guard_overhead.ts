@@ -5,7 +5,7 @@
 //       IP, GCRA in wasm), RateLimit headers, a new client IP per request
 //   (d) guard(): (c) plus a 200-byte JSON body streamed, parsed and checked
 //       against a schema in wasm
-// No credentials (auth none), so only the hardening steps are measured; the
+// No credentials (auth none), so only the request checks are measured; the
 // Postgres limiter has its own benchmark (scripts/bench/limiter.ts).
 // Run: deno run -A scripts/bench/guard_overhead.ts
 import { measureInterleaved } from "./measure.ts";

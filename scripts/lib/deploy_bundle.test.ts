@@ -62,7 +62,7 @@ Deno.test("the deployable functions are exactly the ones in config.toml, and no 
   const config = readFunctionsConfig(await Deno.readTextFile(`${root}/supabase/config.toml`));
   const configured = [...config.keys()].sort();
   assert(JSON.stringify(names) === JSON.stringify(configured), `functions ${names} vs config ${configured}`);
-  assert(!names.includes("hardening-probe"), "the test-only probe is never deployable");
+  assert(!names.includes("request-probe"), "the test-only probe is never deployable");
 });
 
 Deno.test("every function imports as the deploy bundler resolves it: DENO_NO_PACKAGE_JSON=1, no node_modules", async () => {

@@ -115,8 +115,8 @@ test("the browser client runs (Chromium is installed)", { skip: chromium ? false
     const before = output.length;
     const result = await page.evaluate(() => window.edgeguardDemo.createItem());
     assert.equal(result.ok, true, JSON.stringify(result));
-    assert.equal(result.data.route, "POST /hardening-probe/items");
-    assert.match(output.slice(before), /OPTIONS \/functions\/v1\/hardening-probe\/items 204/, "the browser sent a preflight and got 204");
+    assert.equal(result.data.route, "POST /request-probe/items");
+    assert.match(output.slice(before), /OPTIONS \/functions\/v1\/request-probe\/items 204/, "the browser sent a preflight and got 204");
   });
 
   await t.test("an origin that is not allowed is refused by the browser (no readable answer)", async () => {

@@ -1,5 +1,5 @@
 // A route whose tenant is a top-level body field, over HTTP
-// (hardening-probe `POST /tenant-items`, body limit 1 KiB): credentials are
+// (request-probe `POST /tenant-items`, body limit 1 KiB): credentials are
 // checked before the body is read, the body's tenant after the body checks
 // and before the handler (docs/policy.md).
 import * as assert from "./assert.ts";
@@ -22,7 +22,7 @@ Deno.test("body tenant: the same tenant reaches the handler with its body", asyn
   const res = await post('{"tenant_id":"tenant-a","name":"box"}', token);
   assert.equal(res.status, 200);
   const got = await res.json();
-  assert.equal(got.route, "POST /hardening-probe/tenant-items");
+  assert.equal(got.route, "POST /request-probe/tenant-items");
   assert.deepEqual(got.body, { tenant_id: "tenant-a", name: "box" });
   assert.equal(got.sub, "22222222-2222-4222-8222-222222222222");
 });

@@ -89,7 +89,7 @@ Deno.test("the same sweep with the database down (503s included) leaks nothing e
   try {
     const errors = await sweep(`${server.url}/functions/v1`);
     assert.ok(errors >= 10, `errors inspected: ${errors}`);
-    const global = await fetch(`${server.url}/functions/v1/hardening-probe/global`, { headers: { "x-forwarded-for": randomIp() } });
+    const global = await fetch(`${server.url}/functions/v1/request-probe/global`, { headers: { "x-forwarded-for": randomIp() } });
     assert.equal(global.status, 503);
     await assertNoLeak(await global.text(), "503");
     // and nothing secret in the server's log lines either

@@ -6,7 +6,7 @@ import * as assert from "./assert.ts";
 import { dbUrl, freePort, functionsUrl, startServer } from "./stack.ts";
 import { assertError, probe, randomIp } from "./probe_support.ts";
 
-const LIMIT = 20; // supabase/functions/hardening-probe/policy.json, rule global-ip
+const LIMIT = 20; // supabase/functions/request-probe/policy.json, rule global-ip
 
 Deno.test("global limit is exact: 64 concurrent requests over two servers, exactly 20 pass", async () => {
   const second = await startServer({ EDGEGUARD_QUIET: "1" });

@@ -1,9 +1,9 @@
-// Shared helpers of the hardening end-to-end tests.
+// Shared helpers of the request-check end-to-end tests (the request-probe fixture).
 import * as assert from "./assert.ts";
 import { devKeys, errorBody, functionsUrl } from "./stack.ts";
 
 /** The probe function's URL on `base` (the stack's functions URL by default). */
-export const probe = (path = "", base = functionsUrl) => `${base}/hardening-probe${path}`;
+export const probe = (path = "", base = functionsUrl) => `${base}/request-probe${path}`;
 
 /** A random public IPv4 address (11/8), so each test has its own buckets: private ones are no client IP. */
 export function randomIp(): string {

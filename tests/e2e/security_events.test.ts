@@ -37,7 +37,7 @@ Deno.test("a flood of 30 refused requests writes one rate_limited event", async 
     assert.equal(rows[0].request_id, refused[0], "the first refusal is the one recorded");
     assert.equal(rows[0].event_type, "rate_limited");
     assert.equal(rows[0].severity, "warning");
-    assert.deepEqual(rows[0].details, { route: "GET /hardening-probe", rule: "ip-min", retry_after_s: 12 });
+    assert.deepEqual(rows[0].details, { route: "GET /request-probe", rule: "ip-min", retry_after_s: 12 });
     assert.equal(rows[0].ip, null, "no IP stored");
     assert.ok(!JSON.stringify(rows[0]).includes(ip), "the IP appears nowhere");
   } finally {

@@ -527,7 +527,7 @@ impl Gate {
         })
     }
 
-    /// The parsed policy (the lead reads the hardening sections from here).
+    /// The parsed policy (the pipeline reads the request-check sections from here).
     pub fn policy(&self) -> &Policy {
         &self.policy
     }

@@ -30,7 +30,7 @@ async function describe(error) {
 window.edgeguardDemo = {
   /** A JSON POST with credentials headers: the browser sends a CORS preflight first. */
   async createItem() {
-    const { data, error } = await anonymous.functions.invoke("hardening-probe/items", {
+    const { data, error } = await anonymous.functions.invoke("request-probe/items", {
       method: "POST",
       body: { name: "widget", email: "buyer@example.com" },
     });
@@ -45,7 +45,7 @@ window.edgeguardDemo = {
 
   /** The CSRF flow of a cookie-authenticated web client: token (and cookie), then a form POST. */
   async submitForm(withToken) {
-    const api = `${config.api}/functions/v1/hardening-probe`;
+    const api = `${config.api}/functions/v1/request-probe`;
     const issued = await (await withCookies(`${api}/csrf`)).json();
     const res = await withCookies(`${api}/form`, {
       method: "POST",
@@ -64,7 +64,7 @@ window.edgeguardDemo = {
     });
     const results = [];
     for (let i = 0; i < times; i++) {
-      const { error } = await user.functions.invoke("hardening-probe/user", { method: "GET" });
+      const { error } = await user.functions.invoke("request-probe/user", { method: "GET" });
       if (!error) {
         results.push({ status: 200 });
         continue;

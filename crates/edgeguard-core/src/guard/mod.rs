@@ -137,7 +137,7 @@ impl Flow {
     }
 }
 
-/// One function's pipeline: the identity gate, the hardening settings and the
+/// One function's pipeline: the identity gate, the request-check settings and the
 /// in-isolate limiter, built from one parse of the policy and the environment.
 #[derive(Debug)]
 pub struct Guard {
@@ -248,7 +248,7 @@ impl Guard {
         &self.gate
     }
 
-    /// The hardening settings.
+    /// The request-check settings.
     pub fn settings(&self) -> &Settings {
         &self.settings
     }

@@ -1,4 +1,4 @@
-//! The request-hardening settings of one function, built once from the parsed
+//! The request-check settings of one function, built once from the parsed
 //! policy and the environment: CORS, security headers, limits, and per route
 //! the body, CSRF and parameter rules (docs/policy.md).
 
