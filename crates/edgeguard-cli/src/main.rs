@@ -30,6 +30,32 @@ const USAGE: &str = "usage:
       ES256 dev key pair: prints {\"private_jwk\":{..},\"jwks\":{\"keys\":[..]}} (or writes the files)
   edgeguard token ...          a dev access token (`edgeguard token --help`; npm run token)";
 
+/// One `--name[=value]` argument: its name and its inline value, if any.
+pub(crate) fn split_flag(a: &str) -> Result<(&str, Option<String>), String> {
+    let name = a
+        .strip_prefix("--")
+        .ok_or_else(|| format!("unexpected argument {a:?}"))?;
+    Ok(match name.split_once('=') {
+        Some((n, v)) => (n, Some(v.to_owned())),
+        None => (name, None),
+    })
+}
+
+/// A flag's value: the inline one, else the next argument.
+pub(crate) fn flag_value<'a>(
+    name: &str,
+    inline: Option<String>,
+    rest: &mut impl Iterator<Item = &'a String>,
+) -> Result<String, String> {
+    match inline {
+        Some(v) => Ok(v),
+        None => rest
+            .next()
+            .cloned()
+            .ok_or_else(|| format!("--{name} needs a value")),
+    }
+}
+
 fn parse_flags(
     args: &[String],
     flags: &[&str],
@@ -38,23 +64,11 @@ fn parse_flags(
     let mut out = BTreeMap::new();
     let mut it = args.iter();
     while let Some(a) = it.next() {
-        let name = a
-            .strip_prefix("--")
-            .ok_or_else(|| format!("unexpected argument {a:?}"))?;
-        let (name, inline) = match name.split_once('=') {
-            Some((n, v)) => (n, Some(v.to_owned())),
-            None => (name, None),
-        };
+        let (name, inline) = split_flag(a)?;
         if switches.contains(&name) {
             out.insert(name.to_owned(), "true".to_owned());
         } else if flags.contains(&name) {
-            let v = match inline {
-                Some(v) => v,
-                None => it
-                    .next()
-                    .cloned()
-                    .ok_or_else(|| format!("--{name} needs a value"))?,
-            };
+            let v = flag_value(name, inline, &mut it)?;
             out.insert(name.to_owned(), v);
         } else {
             return Err(format!("unknown option --{name}"));

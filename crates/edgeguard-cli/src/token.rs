@@ -61,13 +61,7 @@ fn parse(args: &[String]) -> Result<Args, String> {
     let mut out = Args::default();
     let mut it = args.iter();
     while let Some(a) = it.next() {
-        let name = a
-            .strip_prefix("--")
-            .ok_or_else(|| format!("unexpected argument {a:?}"))?;
-        let (name, inline) = match name.split_once('=') {
-            Some((n, v)) => (n, Some(v.to_owned())),
-            None => (name, None),
-        };
+        let (name, inline) = crate::split_flag(a)?;
         let name = name.replace('_', "-");
         if name == "anonymous" {
             out.anonymous = true;
@@ -76,13 +70,7 @@ fn parse(args: &[String]) -> Result<Args, String> {
         if name != "claim" && !FLAGS.contains(&name.as_str()) {
             return Err(format!("unknown option --{name}"));
         }
-        let value = match inline {
-            Some(v) => v,
-            None => it
-                .next()
-                .cloned()
-                .ok_or_else(|| format!("--{name} needs a value"))?,
-        };
+        let value = crate::flag_value(&name, inline, &mut it)?;
         if name == "claim" {
             let (k, v) = value
                 .split_once('=')
