@@ -27,9 +27,18 @@ use p256::ecdsa::signature::Verifier as _;
 use p256::ecdsa::{Signature, VerifyingKey};
 use p256::elliptic_curve::point::DecompressPoint;
 use p256::elliptic_curve::subtle::Choice;
+use p256::elliptic_curve::ops::Reduce;
+use p256::elliptic_curve::point::AffineCoordinates;
+use p256::elliptic_curve::PrimeField;
 use p256::ProjectivePoint;
+use p256::{AffinePoint, FieldBytes, Scalar};
 
 use super::*;
+
+/// `p256`'s scalar as ours.
+fn to_ours(k: &Scalar) -> super::scalar::Scalar {
+    super::scalar::Scalar::from_be_bytes(&k.to_bytes().into()).expect("canonical")
+}
 
 /// A constructed signature and key.
 struct Case {
@@ -138,8 +147,8 @@ fn run(case: &Case) -> Outcome {
     let w = inv(case.s);
     let (u1, u2) = (digest(&case.msg) * w, case.r * w);
     let mut acc = Jacobian::INFINITY;
-    g.add_multiple(&mut acc, &u1);
-    table.add_multiple(&mut acc, &u2);
+    g.add_multiple(&mut acc, &to_ours(&u1));
+    table.add_multiple(&mut acc, &to_ours(&u2));
     let expected = ProjectivePoint::GENERATOR * u1 + ProjectivePoint::from(case.q) * u2;
     if expected == ProjectivePoint::IDENTITY {
         assert!(acc.is_infinity(), "expected infinity");

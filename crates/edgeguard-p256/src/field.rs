@@ -133,15 +133,13 @@ impl Fe {
         self.mul(self)
     }
 
-    /// `self⁻¹` by Fermat (`self^(p−2)`); `None` for zero. Used when building
-    /// tables, never per verification.
-    pub(crate) fn invert(&self) -> Option<Fe> {
-        if self.is_zero() {
-            return None;
-        }
-        // p − 2, little-endian words.
-        let mut e = P;
-        e[0] -= 2;
+    /// Whether the canonical value is odd (the SEC1 compressed-point tag).
+    pub(crate) fn is_odd(&self) -> bool {
+        self.0[0] & 1 == 1
+    }
+
+    /// `self^e` for an exponent of little-endian words (square and multiply).
+    fn pow(&self, e: &[u32; 8]) -> Fe {
         let mut r = Fe::ONE;
         for i in (0..8).rev() {
             for bit in (0..32).rev() {
@@ -151,7 +149,28 @@ impl Fe {
                 }
             }
         }
-        Some(r)
+        r
+    }
+
+    /// `self⁻¹` by Fermat (`self^(p−2)`); `None` for zero. Used when building
+    /// tables and multiples, never in a table's verification.
+    pub(crate) fn invert(&self) -> Option<Fe> {
+        if self.is_zero() {
+            return None;
+        }
+        // p − 2, little-endian words.
+        let mut e = P;
+        e[0] -= 2;
+        Some(self.pow(&e))
+    }
+
+    /// A square root, if `self` is a square: `self^((p+1)/4)`, since `p ≡ 3
+    /// (mod 4)`. Which of the two roots is unspecified. Decompresses points.
+    pub(crate) fn sqrt(&self) -> Option<Fe> {
+        // (p + 1) / 4 = 2²⁵⁴ − 2²²² + 2¹⁹⁰ + 2⁹⁴, little-endian words.
+        const E: [u32; 8] = [0, 0, 0x4000_0000, 0, 0, 0x4000_0000, 0xc000_0000, 0x3fff_ffff];
+        let r = self.pow(&E);
+        (r.square() == *self).then_some(r)
     }
 }
 
@@ -255,6 +274,13 @@ mod tests {
                         && !at_least_p(&a.add(&b).0)
                         && !at_least_p(&a.sub(&b).0)
                 );
+            }
+        }
+        for a in s.iter().take(200) {
+            match (a.sqrt(), Option::<Theirs>::from(p256::elliptic_curve::Field::sqrt(&theirs(*a)))) {
+                (Some(r), Some(t)) => assert!(theirs(r) == t || theirs(r) == -t, "{a:?}"),
+                (None, None) => {}
+                (ours, t) => panic!("sqrt of {a:?}: ours {ours:?}, theirs {t:?}"),
             }
         }
         for a in s.iter().take(40) {

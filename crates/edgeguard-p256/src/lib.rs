@@ -1,6 +1,8 @@
 //! # edgeguard-p256
 //!
-//! ES256 (ECDSA P-256 / SHA-256) verification with precomputed tables.
+//! ES256 (ECDSA P-256 / SHA-256) verification: without a table for a key's
+//! first tokens ([`PublicKey::verify`]), with precomputed tables
+//! ([`P256Table`]) once the key has proven busy.
 //!
 //! Its own crate so that it can be built for speed (`opt-level = 3`) while
 //! the rest of edgeguard is built for size: every fresh isolate decodes and
@@ -21,6 +23,10 @@
 //! final check needs no inversion: `x(R) = X/Z²`, so `x(R) ≡ r (mod n)` is
 //! tested as `X = r·Z²` or, when `r + n < p`, `X = (r + n)·Z²`.
 //!
+//! Scalars modulo `n` are [`scalar`] (Montgomery products, a binary-Euclid
+//! inverse), and points are decoded and checked here, so the wasm links no
+//! other elliptic-curve code (the `p256` crate is only the tests' reference).
+//!
 //! Everything here handles public data only (public key, signature,
 //! message), so variable-time code leaks nothing secret. It is checked
 //! against every Wycheproof vector and differentially against `p256`'s own
@@ -30,17 +36,14 @@
 #![deny(missing_docs)]
 
 mod field;
+mod scalar;
 
 use std::sync::OnceLock;
 
-use p256::ecdsa::VerifyingKey;
-use p256::elliptic_curve::ops::Reduce;
-use p256::elliptic_curve::point::AffineCoordinates;
-use p256::elliptic_curve::PrimeField;
-use p256::{AffinePoint, FieldBytes, Scalar};
 use sha2::{Digest, Sha256};
 
 use field::Fe;
+use scalar::Scalar;
 
 /// Window width of the full table: 32 windows of 255 points (≈ 0.5 MiB).
 const BITS: u32 = 8;
@@ -59,6 +62,21 @@ const ORDER: [u8; 32] = [
 const P_MINUS_N: [u8; 32] = [
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x43, 0x19, 0x05, 0x53, 0x58, 0xe8, 0x61, 0x7b,
     0x0c, 0x46, 0x35, 0x3d, 0x03, 0x9c, 0xda, 0xae,
+];
+
+/// The generator `G`, big-endian coordinates (SEC 2, 2.4.2).
+const GX: [u8; 32] = [
+    0x6b, 0x17, 0xd1, 0xf2, 0xe1, 0x2c, 0x42, 0x47, 0xf8, 0xbc, 0xe6, 0xe5, 0x63, 0xa4, 0x40, 0xf2,
+    0x77, 0x03, 0x7d, 0x81, 0x2d, 0xeb, 0x33, 0xa0, 0xf4, 0xa1, 0x39, 0x45, 0xd8, 0x98, 0xc2, 0x96,
+];
+const GY: [u8; 32] = [
+    0x4f, 0xe3, 0x42, 0xe2, 0xfe, 0x1a, 0x7f, 0x9b, 0x8e, 0xe7, 0xeb, 0x4a, 0x7c, 0x0f, 0x9e, 0x16,
+    0x2b, 0xce, 0x33, 0x57, 0x6b, 0x31, 0x5e, 0xce, 0xcb, 0xb6, 0x40, 0x68, 0x37, 0xbf, 0x51, 0xf5,
+];
+/// The curve's `b` (`y² = x³ − 3x + b`), big-endian.
+const B: [u8; 32] = [
+    0x5a, 0xc6, 0x35, 0xd8, 0xaa, 0x3a, 0x93, 0xe7, 0xb3, 0xeb, 0xbd, 0x55, 0x76, 0x98, 0x86, 0xbc,
+    0x65, 0x1d, 0x06, 0xb0, 0xcc, 0x53, 0xb0, 0xf6, 0x3b, 0xce, 0x3c, 0x3e, 0x27, 0xd2, 0x60, 0x4b,
 ];
 
 /// The exceptional cases of the point arithmetic and of the final check:
@@ -98,7 +116,7 @@ fn reached(case: Exception) {
 
 /// A finite point `(x, y)`.
 #[derive(Clone, Copy, Debug)]
-struct Affine {
+pub(crate) struct Affine {
     x: Fe,
     y: Fe,
 }
@@ -211,6 +229,166 @@ fn batch_to_affine(points: &[Jacobian]) -> Option<Vec<Affine>> {
     Some(out)
 }
 
+/// A P-256 public key: a finite point on the curve, checked at parse time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PublicKey {
+    point: Affine,
+}
+
+impl PartialEq for Affine {
+    fn eq(&self, o: &Affine) -> bool {
+        self.x == o.x && self.y == o.y
+    }
+}
+impl Eq for Affine {}
+
+/// `x³ − 3x + b`.
+fn curve_rhs(x: &Fe) -> Fe {
+    let b = Fe::from_be_bytes(&B).unwrap_or(Fe::ZERO); // B < p: always Some
+    let x3 = x.square().mul(x);
+    x3.sub(&x.double().add(x)).add(&b)
+}
+
+impl PublicKey {
+    /// Parses a SEC1 point: uncompressed (`04 ‖ x ‖ y`, 65 bytes) or
+    /// compressed (`02`/`03 ‖ x`, 33 bytes). `None` unless both coordinates
+    /// are below `p` and the point is on the curve (the point at infinity
+    /// has no encoding here, so it is refused too).
+    pub fn from_sec1(bytes: &[u8]) -> Option<PublicKey> {
+        let (&tag, rest) = bytes.split_first()?;
+        let x = Fe::from_be_bytes(rest.get(..32)?.try_into().ok()?)?;
+        let rhs = curve_rhs(&x);
+        let y = match (tag, rest.len()) {
+            (0x04, 64) => {
+                let y = Fe::from_be_bytes(rest.get(32..)?.try_into().ok()?)?;
+                (y.square() == rhs).then_some(y)?
+            }
+            (0x02 | 0x03, 32) => {
+                let y = rhs.sqrt()?;
+                if y.is_odd() == (tag == 0x03) {
+                    y
+                } else {
+                    Fe::ZERO.sub(&y)
+                }
+            }
+            _ => return None,
+        };
+        Some(PublicKey { point: Affine { x, y } })
+    }
+
+    /// The generator `G`.
+    fn generator() -> PublicKey {
+        match (Fe::from_be_bytes(&GX), Fe::from_be_bytes(&GY)) {
+            (Some(x), Some(y)) => PublicKey { point: Affine { x, y } },
+            // Constants below p: never taken.
+            _ => unreachable!("generator coordinates"),
+        }
+    }
+
+    /// Verifies a raw (IEEE P1363, `r ‖ s`, 64-byte) ES256 signature over
+    /// `message` without any per-key table: `u1·G + u2·Q` by Shamir's trick
+    /// over 4-bit windows (256 doublings, at most 128 mixed additions, and
+    /// 15 multiples of `Q` made per call). What a key's first tokens use,
+    /// before it has proven busy enough to pay for a table.
+    pub fn verify(&self, message: &[u8], signature: &[u8]) -> bool {
+        let Some((r, u1, u2)) = prepare(message, signature) else {
+            return false;
+        };
+        let Some(q) = multiples(&self.point) else {
+            return false;
+        };
+        let g = generator_multiples();
+        let (a, b) = (u1.to_be_bytes(), u2.to_be_bytes());
+        let mut acc = Jacobian::INFINITY;
+        for j in 0..64 {
+            for _ in 0..4 {
+                acc = acc.double();
+            }
+            let shift = if j % 2 == 0 { 4 } else { 0 };
+            let da = usize::from((a[j / 2] >> shift) & 0x0f);
+            let db = usize::from((b[j / 2] >> shift) & 0x0f);
+            if da != 0 {
+                acc = acc.add_affine(&g[da - 1]);
+            }
+            if db != 0 {
+                acc = acc.add_affine(&q[db - 1]);
+            }
+        }
+        finish(&acc, &r)
+    }
+
+    /// The full table of this key (8-bit windows, ≈ 0.5 MiB).
+    pub fn table(&self) -> Option<P256Table> {
+        P256Table::new(&self.point, BITS)
+    }
+
+    /// The small table of this key (4-bit windows, ≈ 60 KiB).
+    pub fn small_table(&self) -> Option<P256Table> {
+        P256Table::new(&self.point, SMALL_BITS)
+    }
+}
+
+/// `[1·P, …, 15·P]` in affine coordinates; `None` only if a multiple is at
+/// infinity, which a point of prime order 𝑛 never reaches below 16.
+fn multiples(p: &Affine) -> Option<[Affine; 15]> {
+    let mut row = [Jacobian::INFINITY; 15];
+    let mut acc = Jacobian::from_affine(p);
+    for slot in row.iter_mut() {
+        *slot = acc;
+        acc = acc.add_affine(p);
+    }
+    batch_to_affine(&row)?.try_into().ok()
+}
+
+/// `G`'s multiples for [`PublicKey::verify`], made once.
+fn generator_multiples() -> &'static [Affine; 15] {
+    static G: OnceLock<[Affine; 15]> = OnceLock::new();
+    G.get_or_init(|| match multiples(&PublicKey::generator().point) {
+        Some(m) => m,
+        None => unreachable!("generator multiples"),
+    })
+}
+
+/// The scalars of a verification: `(r, u1 = z·s⁻¹, u2 = r·s⁻¹)` with `z`
+/// the message's SHA-256 reduced mod `n`; `None` for a malformed signature
+/// (wrong length, `r` or `s` zero or not below `n`).
+fn prepare(message: &[u8], signature: &[u8]) -> Option<(Scalar, Scalar, Scalar)> {
+    if signature.len() != 64 {
+        return None;
+    }
+    let r = Scalar::from_be_bytes(signature.get(..32)?.try_into().ok()?)?;
+    let s = Scalar::from_be_bytes(signature.get(32..)?.try_into().ok()?)?;
+    if r.is_zero() || s.is_zero() {
+        return None;
+    }
+    let digest: [u8; 32] = Sha256::digest(message).into();
+    let z = Scalar::reduce(&digest);
+    let w = s.invert()?;
+    Some((r, z.mul(&w), r.mul(&w)))
+}
+
+/// Whether `x(acc) ≡ r (mod n)`, without an inversion: `x(R) = X/Z² < p <
+/// 2n`, so it holds exactly when `x(R) = r` or `x(R) = r + n`.
+fn finish(acc: &Jacobian, r: &Scalar) -> bool {
+    if acc.is_infinity() {
+        reached(Exception::InfiniteResult);
+        return false;
+    }
+    let r_bytes = r.to_be_bytes();
+    let (Some(r_fe), Some(n)) = (Fe::from_be_bytes(&r_bytes), Fe::from_be_bytes(&ORDER)) else {
+        return false;
+    };
+    let z2 = acc.z.square();
+    if acc.x == r_fe.mul(&z2) {
+        return true;
+    }
+    let above_order = r_bytes < P_MINUS_N && acc.x == r_fe.add(&n).mul(&z2);
+    if above_order {
+        reached(Exception::XAboveOrder);
+    }
+    above_order
+}
+
 /// Precomputed multiples of one P-256 point: `k · 2^(bits·j) · P` for every
 /// digit `k` of `bits` bits and window `j`.
 pub struct P256Table {
@@ -245,22 +423,18 @@ impl P256Table {
     /// Builds the table of a public key given as SEC1 bytes; `None` when the
     /// bytes are not a valid point.
     pub fn from_sec1(bytes: &[u8]) -> Option<P256Table> {
-        let key = VerifyingKey::from_sec1_bytes(bytes).ok()?;
-        P256Table::new(key.as_affine(), BITS)
+        PublicKey::from_sec1(bytes)?.table()
     }
 
     /// The small table (4-bit windows) of a public key given as SEC1 bytes.
     pub fn small_from_sec1(bytes: &[u8]) -> Option<P256Table> {
-        let key = VerifyingKey::from_sec1_bytes(bytes).ok()?;
-        P256Table::new(key.as_affine(), SMALL_BITS)
+        PublicKey::from_sec1(bytes)?.small_table()
     }
 
-    fn new(point: &AffinePoint, bits: u32) -> Option<P256Table> {
+    fn new(point: &Affine, bits: u32) -> Option<P256Table> {
         let windows = (256 / bits) as usize;
         let entries = (1usize << bits) - 1;
-        let x = Fe::from_be_bytes(&point.x().into())?;
-        let y = Fe::from_be_bytes(&point.y().into())?;
-        let mut base = Affine { x, y };
+        let mut base = *point;
         let mut out = Vec::with_capacity(windows * entries);
         // row[k] = (k + 1) · base; its last entry, 2^bits · base, is the next window's base.
         let mut row = vec![Jacobian::INFINITY; entries + 1];
@@ -278,7 +452,7 @@ impl P256Table {
     }
 
     fn add_multiple(&self, acc: &mut Jacobian, k: &Scalar) {
-        let bytes = k.to_bytes(); // big-endian
+        let bytes = k.to_be_bytes();
         let per_byte = (8 / self.bits) as usize;
         let entries = (1usize << self.bits) - 1;
         let mask = entries as u8;
@@ -295,49 +469,14 @@ impl P256Table {
 
     /// Verifies a raw (IEEE P1363, `r ‖ s`, 64-byte) ES256 signature over `message`.
     pub fn verify(&self, message: &[u8], signature: &[u8]) -> bool {
-        let Some((r, s)) = split_signature(signature) else {
-            return false;
-        };
-        let digest: [u8; 32] = Sha256::digest(message).into();
-        let z = <Scalar as Reduce<FieldBytes>>::reduce(&FieldBytes::from(digest));
-        let Some(s_inv) = Option::<Scalar>::from(s.invert_vartime()) else {
+        let Some((r, u1, u2)) = prepare(message, signature) else {
             return false;
         };
         let mut acc = Jacobian::INFINITY;
-        generator_table(self.bits).add_multiple(&mut acc, &(z * s_inv));
-        self.add_multiple(&mut acc, &(r * s_inv));
-        if acc.is_infinity() {
-            reached(Exception::InfiniteResult);
-            return false;
-        }
-        // x(R) = X/Z² < p < 2n, so x(R) mod n = r means x(R) = r or x(R) = r + n.
-        let r_bytes: [u8; 32] = r.to_repr().into();
-        let (Some(r_fe), Some(n)) = (Fe::from_be_bytes(&r_bytes), Fe::from_be_bytes(&ORDER)) else {
-            return false;
-        };
-        let z2 = acc.z.square();
-        if acc.x == r_fe.mul(&z2) {
-            return true;
-        }
-        let above_order = r_bytes < P_MINUS_N && acc.x == r_fe.add(&n).mul(&z2);
-        if above_order {
-            reached(Exception::XAboveOrder);
-        }
-        above_order
+        generator_table(self.bits).add_multiple(&mut acc, &u1);
+        self.add_multiple(&mut acc, &u2);
+        finish(&acc, &r)
     }
-}
-
-fn split_signature(signature: &[u8]) -> Option<(Scalar, Scalar)> {
-    if signature.len() != 64 {
-        return None;
-    }
-    let (r, s) = signature.split_at(32);
-    let r = Option::<Scalar>::from(Scalar::from_repr(FieldBytes::try_from(r).ok()?))?;
-    let s = Option::<Scalar>::from(Scalar::from_repr(FieldBytes::try_from(s).ok()?))?;
-    if r == Scalar::ZERO || s == Scalar::ZERO {
-        return None;
-    }
-    Some((r, s))
 }
 
 /// The generator's table of the same window width as the key's (built once, on first use).
@@ -345,7 +484,7 @@ fn generator_table(bits: u32) -> &'static P256Table {
     static G: OnceLock<P256Table> = OnceLock::new();
     static G_SMALL: OnceLock<P256Table> = OnceLock::new();
     let (cell, bits) = if bits == SMALL_BITS { (&G_SMALL, SMALL_BITS) } else { (&G, BITS) };
-    cell.get_or_init(|| match P256Table::new(&AffinePoint::GENERATOR, bits) {
+    cell.get_or_init(|| match P256Table::new(&PublicKey::generator().point, bits) {
         Some(t) => t,
         // The generator is a fixed valid point: its table always builds.
         None => unreachable!("generator table"),
@@ -370,13 +509,16 @@ mod tests {
         let (mut valid, mut invalid) = (0, 0);
         for group in set.test_groups {
             let key = group.key.key.as_ref();
-            let (Some(table), Some(small)) = (P256Table::from_sec1(key), P256Table::small_from_sec1(key)) else {
+            let (Some(table), Some(small), Some(plain)) =
+                (P256Table::from_sec1(key), P256Table::small_from_sec1(key), PublicKey::from_sec1(key))
+            else {
                 assert!(group.tests.iter().all(|t| t.result != TestResult::Valid));
                 continue;
             };
             for t in group.tests {
                 let ok = table.verify(t.msg.as_ref(), t.sig.as_ref());
                 assert_eq!(ok, small.verify(t.msg.as_ref(), t.sig.as_ref()), "small table, tc {}", t.tc_id);
+                assert_eq!(ok, plain.verify(t.msg.as_ref(), t.sig.as_ref()), "no table, tc {}", t.tc_id);
                 match t.result {
                     TestResult::Valid => {
                         assert!(ok, "tc {} {}", t.tc_id, t.comment);
@@ -428,8 +570,73 @@ mod tests {
         }
     }
 
+    /// The table-less verifier agrees with the tables and with `p256` on
+    /// valid, corrupted and foreign signatures, for keys given uncompressed
+    /// and compressed.
+    #[test]
+    fn untabled_verify_agrees() {
+        use p256::ecdsa::signature::{Signer as _, Verifier as _};
+        use p256::ecdsa::{Signature, SigningKey};
+        let seed = |tag: &str, i: u32| -> [u8; 32] { Sha256::digest(format!("{tag}{i}")).into() };
+        for i in 0..32u32 {
+            let Ok(sk) = SigningKey::from_slice(&seed("ukey", i)) else {
+                continue;
+            };
+            let vk = *sk.verifying_key();
+            let full = PublicKey::from_sec1(vk.to_sec1_point(false).as_bytes()).expect("valid key");
+            let compressed = PublicKey::from_sec1(vk.to_sec1_point(true).as_bytes()).expect("valid key");
+            assert_eq!(full, compressed);
+            let small = full.small_table().expect("table");
+            for m in 0..6u32 {
+                let msg = seed("umsg", i * 6 + m);
+                let sig: Signature = sk.sign(&msg);
+                let bytes = sig.to_bytes();
+                assert!(full.verify(&msg, &bytes));
+                let bit = (i * 6 + m) as usize * 7 % 512;
+                let mut bad = bytes.to_vec();
+                bad[bit / 8] ^= 1 << (bit % 8);
+                let theirs = Signature::from_slice(&bad).is_ok_and(|s| vk.verify(&msg, &s).is_ok());
+                assert_eq!(full.verify(&msg, &bad), theirs);
+                assert_eq!(small.verify(&msg, &bad), theirs);
+                assert!(!full.verify(b"other", &bytes));
+            }
+        }
+    }
+
+    #[test]
+    fn decodes_only_points_on_the_curve() {
+        let g = PublicKey::generator();
+        let mut sec1 = vec![4u8];
+        sec1.extend_from_slice(&GX);
+        sec1.extend_from_slice(&GY);
+        assert_eq!(PublicKey::from_sec1(&sec1), Some(g));
+        let mut compressed = vec![if GY[31] & 1 == 1 { 3u8 } else { 2 }];
+        compressed.extend_from_slice(&GX);
+        assert_eq!(PublicKey::from_sec1(&compressed), Some(g));
+        compressed[0] ^= 1; // the other root: -G, a different valid point
+        assert!(PublicKey::from_sec1(&compressed).is_some_and(|p| p != g));
+        let mut off = sec1.clone();
+        off[64] ^= 1;
+        assert_eq!(PublicKey::from_sec1(&off), None);
+        for bad in [&[][..], &[0][..], &[4; 64][..], &[4; 66][..], &[2; 32][..], &[5; 65][..]] {
+            assert_eq!(PublicKey::from_sec1(bad), None, "{bad:?}");
+        }
+        // x = p (not canonical) in both forms.
+        let mut p_bytes = [0xffu8; 32];
+        p_bytes[4..12].copy_from_slice(&[0, 0, 0, 1, 0, 0, 0, 0]);
+        p_bytes[12..20].fill(0);
+        let mut bad = vec![2u8];
+        bad.extend_from_slice(&p_bytes);
+        assert_eq!(PublicKey::from_sec1(&bad), None);
+    }
+
     #[test]
     fn garbage_never_verifies_or_panics() {
+        let g = PublicKey::generator();
+        for len in [0usize, 1, 31, 63, 64, 65, 128] {
+            assert!(!g.verify(b"m", &vec![0xff; len]));
+            assert!(!g.verify(b"m", &vec![0x00; len]));
+        }
         for table in [generator_table(BITS), generator_table(SMALL_BITS)] {
             for len in [0usize, 1, 31, 63, 64, 65, 128] {
                 assert!(!table.verify(b"m", &vec![0xff; len]));
