@@ -7,10 +7,8 @@
 //! does not apply to what runs here.
 
 use super::b64;
-use jwt_simple::prelude::{
-    ECDSAP256PublicKeyLike as _, ES256PublicKey, Ed25519PublicKey, EdDSAPublicKeyLike as _,
-    RS256PublicKey, RSAPublicKeyLike as _,
-};
+use edgeguard_p256::{P256Table, PublicKey as P256PublicKey};
+use jwt_simple::prelude::{Ed25519PublicKey, EdDSAPublicKeyLike as _, RS256PublicKey, RSAPublicKeyLike as _};
 use serde_json::Value;
 use std::fmt;
 
@@ -58,7 +56,7 @@ pub enum KeyMaterial {
     Rs256(RS256PublicKey),
     /// P-256 public key, with its multiplication tables built as the key
     /// verifies tokens ([`ES256_SMALL_TABLE_AFTER`], [`ES256_TABLE_AFTER`]).
-    Es256(ES256PublicKey, std::sync::Arc<Es256Table>),
+    Es256(std::sync::Arc<Es256Table>),
     /// Ed25519 public key.
     EdDsa(Ed25519PublicKey),
 }
@@ -68,7 +66,7 @@ impl fmt::Debug for KeyMaterial {
         f.write_str(match self {
             KeyMaterial::Hs256(_) => "Hs256(<secret>)",
             KeyMaterial::Rs256(_) => "Rs256",
-            KeyMaterial::Es256(..) => "Es256",
+            KeyMaterial::Es256(_) => "Es256",
             KeyMaterial::EdDsa(_) => "EdDsa",
         })
     }
@@ -106,23 +104,21 @@ impl KeyMaterial {
         match self {
             KeyMaterial::Hs256(_) => Alg::Hs256,
             KeyMaterial::Rs256(_) => Alg::Rs256,
-            KeyMaterial::Es256(..) => Alg::Es256,
+            KeyMaterial::Es256(_) => Alg::Es256,
             KeyMaterial::EdDsa(_) => Alg::EdDsa,
         }
     }
 
-    /// A P-256 key from a SEC1 point (compressed or uncompressed).
+    /// A P-256 key from a SEC1 point (compressed or uncompressed); `None`
+    /// unless it is a point on the curve.
     pub fn es256_from_sec1(bytes: &[u8]) -> Option<Self> {
-        let pk = ES256PublicKey::from_bytes(bytes).ok()?;
-        Some(KeyMaterial::Es256(
-            pk,
-            std::sync::Arc::new(Es256Table {
-                sec1: bytes.to_vec(),
-                verified: std::sync::atomic::AtomicU32::new(0),
-                small: std::sync::OnceLock::new(),
-                table: std::sync::OnceLock::new(),
-            }),
-        ))
+        let key = P256PublicKey::from_sec1(bytes)?;
+        Some(KeyMaterial::Es256(std::sync::Arc::new(Es256Table {
+            key,
+            verified: std::sync::atomic::AtomicU32::new(0),
+            small: std::sync::OnceLock::new(),
+            table: std::sync::OnceLock::new(),
+        })))
     }
     /// An RSA key from big-endian modulus and exponent (≥ 2048 bits enforced).
     pub fn rs256_from_components(n: &[u8], e: &[u8]) -> Option<Self> {
@@ -153,9 +149,10 @@ fn strip_zeros(x: &[u8]) -> &[u8] {
     x.get(i..).unwrap_or(&[])
 }
 
-/// Valid tokens a P-256 key verifies with p256's own verifier before its
-/// small table (4-bit windows, ≈ 60 KiB) is built: in a fresh isolate, whose
-/// wasm still runs unoptimised, building it (and the generator's) costs a few
+/// Valid tokens a P-256 key verifies without a table
+/// ([`P256PublicKey::verify`]) before its small table (4-bit windows,
+/// ≈ 60 KiB) is built: in a fresh isolate, whose wasm still runs
+/// unoptimised, building it (and the generator's) costs a few
 /// verifications, and each verification then costs far less: 4 did better
 /// than 2 and 16 at N = 10 and 100 tokens (scripts/bench/cold_start.ts).
 pub const ES256_SMALL_TABLE_AFTER: u32 = 4;
@@ -164,15 +161,15 @@ pub const ES256_SMALL_TABLE_AFTER: u32 = 4;
 /// short-lived isolates never get there.
 pub const ES256_TABLE_AFTER: u32 = 256;
 
-/// The lazily built precomputed tables of one P-256 key.
+/// One P-256 key and its lazily built precomputed tables.
 pub struct Es256Table {
-    sec1: Vec<u8>,
+    key: P256PublicKey,
     /// Valid signatures verified so far (without the full table).
     verified: std::sync::atomic::AtomicU32,
     /// `Some(None)` only if a table could not be built (never for a valid
     /// key): then the previous verifier stays.
-    small: std::sync::OnceLock<Option<super::p256_table::P256Table>>,
-    table: std::sync::OnceLock<Option<super::p256_table::P256Table>>,
+    small: std::sync::OnceLock<Option<P256Table>>,
+    table: std::sync::OnceLock<Option<P256Table>>,
 }
 
 impl Es256Table {
@@ -180,7 +177,7 @@ impl Es256Table {
     /// tables, counted before they are built so the bound holds whenever
     /// they are (docs/memory.md).
     pub fn max_bytes(&self) -> usize {
-        std::mem::size_of::<Es256Table>() + self.sec1.capacity() + super::p256_table::P256Table::max_key_bytes()
+        std::mem::size_of::<Es256Table>() + P256Table::max_key_bytes()
     }
 
     /// Whether the full table has been built.
@@ -193,24 +190,23 @@ impl Es256Table {
         matches!(self.small.get(), Some(Some(_)))
     }
 
-    fn verify(&self, pk: &ES256PublicKey, signing_input: &[u8], sig: &[u8]) -> bool {
-        use super::p256_table::P256Table;
+    fn verify(&self, signing_input: &[u8], sig: &[u8]) -> bool {
         use std::sync::atomic::Ordering;
         if let Some(Some(table)) = self.table.get() {
             return table.verify(signing_input, sig);
         }
         let ok = match self.small.get() {
             Some(Some(small)) => small.verify(signing_input, sig),
-            _ => verify_es256_crate(pk, signing_input, sig),
+            _ => self.key.verify(signing_input, sig),
         };
         // Only valid signatures count: garbage never makes the isolate build a table.
         if ok {
             let n = self.verified.fetch_add(1, Ordering::Relaxed).saturating_add(1);
             if n >= ES256_TABLE_AFTER {
                 // (The small table stays allocated, unused: ≈ 60 KiB per key.)
-                self.table.get_or_init(|| P256Table::from_sec1(&self.sec1));
+                self.table.get_or_init(|| self.key.table());
             } else if n >= ES256_SMALL_TABLE_AFTER {
-                self.small.get_or_init(|| P256Table::small_from_sec1(&self.sec1));
+                self.small.get_or_init(|| self.key.small_table());
             }
         }
         ok
@@ -223,22 +219,13 @@ impl fmt::Debug for Es256Table {
     }
 }
 
-fn verify_es256_crate(pk: &ES256PublicKey, signing_input: &[u8], sig: &[u8]) -> bool {
-    use p256::ecdsa::signature::Verifier as _;
-    let Ok(s) = p256::ecdsa::Signature::from_slice(sig) else {
+/// Verifies an ES256 signature without any table, whatever the key's tables:
+/// what a key's first tokens go through (tests compare the paths).
+pub fn verify_es256_untabled(key: &KeyMaterial, signing_input: &[u8], sig: &[u8]) -> bool {
+    let KeyMaterial::Es256(k) = key else {
         return false;
     };
-    let vk: &p256::ecdsa::VerifyingKey = pk.public_key().as_ref();
-    vk.verify(signing_input, &s).is_ok()
-}
-
-/// Verifies with p256's own ECDSA verifier (no precomputed table): what a
-/// key's first tokens go through, and the reference the table path is tested against.
-pub fn verify_es256_reference(key: &KeyMaterial, signing_input: &[u8], sig: &[u8]) -> bool {
-    let KeyMaterial::Es256(pk, _) = key else {
-        return false;
-    };
-    verify_es256_crate(pk, signing_input, sig)
+    k.key.verify(signing_input, sig)
 }
 
 /// Verifies `sig` over `signing_input` with `key`. This is the single
@@ -251,7 +238,7 @@ pub fn verify_signature(key: &KeyMaterial, signing_input: &[u8], sig: &[u8]) -> 
             mac.update(signing_input);
             mac.verify_slice(sig).is_ok()
         }
-        KeyMaterial::Es256(pk, table) => table.verify(pk, signing_input, sig),
+        KeyMaterial::Es256(table) => table.verify(signing_input, sig),
         KeyMaterial::EdDsa(pk) => {
             let Ok(s) = ed25519_compact::Signature::from_slice(sig) else {
                 return false;
@@ -302,7 +289,7 @@ impl Key {
     pub fn approx_bytes(&self) -> usize {
         let own = std::mem::size_of::<Key>() + self.kid.as_ref().map_or(0, String::len);
         own + match &self.material {
-            KeyMaterial::Es256(_, table) => table.max_bytes(),
+            KeyMaterial::Es256(table) => table.max_bytes(),
             KeyMaterial::Rs256(pk) => 4 * pk.to_components().n.len() + 1024,
             KeyMaterial::Hs256(_) | KeyMaterial::EdDsa(_) => 0,
         }
@@ -494,7 +481,7 @@ mod es256_table_tests {
     use p256::ecdsa::{Signature, SigningKey};
     use sha2::{Digest, Sha256};
 
-    /// A key verifies with p256's own verifier until it has verified
+    /// A key verifies without a table until it has verified
     /// ES256_SMALL_TABLE_AFTER valid tokens (invalid ones do not count), then
     /// with its small table, from ES256_TABLE_AFTER on with its full table;
     /// every path gives the same answers.
@@ -503,7 +490,7 @@ mod es256_table_tests {
         let sk = SigningKey::from_slice(&Sha256::digest(b"lazy-table-key")).expect("key");
         let vk = *sk.verifying_key();
         let key = KeyMaterial::es256_from_sec1(vk.to_sec1_point(false).as_bytes()).expect("valid key");
-        let KeyMaterial::Es256(_, lazy) = &key else {
+        let KeyMaterial::Es256(lazy) = &key else {
             panic!("ES256 key")
         };
         for i in 0..(ES256_TABLE_AFTER + 16) {
@@ -520,7 +507,8 @@ mod es256_table_tests {
             assert_eq!(lazy.is_built(), i >= ES256_TABLE_AFTER, "before token {i}");
             assert_eq!(lazy.is_small_built(), i >= ES256_SMALL_TABLE_AFTER, "before token {i}");
             assert!(verify_signature(&key, &msg, &bytes));
-            assert!(verify_es256_reference(&key, &msg, &bytes));
+            assert!(verify_es256_untabled(&key, &msg, &bytes));
+            assert!(p256::ecdsa::signature::Verifier::verify(&vk, &msg, &sig).is_ok());
             assert_eq!(lazy.is_built(), i + 1 >= ES256_TABLE_AFTER, "after token {i}");
         }
     }

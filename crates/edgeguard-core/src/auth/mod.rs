@@ -8,8 +8,6 @@ pub mod config;
 pub mod issuers;
 pub mod jwt;
 pub mod keys;
-/// ES256 verification with precomputed tables (its own crate, built for speed).
-pub use edgeguard_p256 as p256_table;
 
 pub use config::{AppEnv, AuthConfig, JwksSource};
 pub use keys::{verify_signature, Alg, Key, KeyMaterial, KeySet};
