@@ -1,15 +1,15 @@
-//! The wasm-bindgen facade over `edgeguard-core`: converts types and calls
-//! the core. No security decision is made here.
+//! The wasm-bindgen facade over `edgeguard-core` for the request pipeline:
+//! the `Guard` every function runs and the small helpers of its shims (error
+//! codes, environment, log redaction). What only some handlers call (webhook
+//! verification, API keys, audit checkpoints, alerts, erasure tokens) is the
+//! separate module `edgeguard-wasm-handlers`, so a fresh isolate compiles only
+//! this one (docs/architecture.md, "The wasm boundary"). Converts types and
+//! calls the core; no security decision is made here.
 #![forbid(unsafe_code)]
 
 use wasm_bindgen::prelude::*;
 
-pub mod alerts;
-pub mod api_keys;
-pub mod audit;
-pub mod erasure;
 pub mod guard;
-pub mod webhook;
 
 /// The edgeguard version compiled into this module.
 #[wasm_bindgen]
