@@ -46,6 +46,19 @@ pub fn app_env(env_json: &str) -> String {
         .to_string()
 }
 
+/// Whether the database shims must sign audit checkpoints for an
+/// environment given as a JSON object of strings: false only when
+/// `AUDIT_SIGNING_KEY` is unset outside production
+/// (`edgeguard_core::audit_checkpoint::SignerConfig::wanted`). When true, the
+/// signer itself (and whether its key is usable) comes from the handlers'
+/// module, loaded at the first transaction that wrote audit rows. An invalid
+/// environment answers true, the safe reading.
+#[wasm_bindgen(js_name = auditCheckpointsWanted)]
+pub fn audit_checkpoints_wanted(env_json: &str) -> bool {
+    edgeguard_core::auth::config::env_from_json(env_json)
+        .map_or(true, |env| edgeguard_core::audit_checkpoint::SignerConfig::wanted(&env))
+}
+
 /// One log line with personal data and credentials replaced by markers
 /// (`[email]`, `[jwt]`, …); IP addresses too when `ip` is true.
 #[wasm_bindgen(js_name = redactLogLine)]
