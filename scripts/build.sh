@@ -1,10 +1,16 @@
 #!/usr/bin/env bash
-# Builds edgeguard-wasm and generates the module the Deno shims import:
+# Builds the two wasm modules and generates what the Deno shims import:
 #   cargo (wasm32-unknown-unknown, release) -> wasm-bindgen (--target web)
 #   -> wasm-opt (binaryen from npm) -> supabase/functions/_shared/wasm/
-# The wasm bytes are embedded as base64 in a generated TypeScript module, so
-# `supabase functions deploy` bundles them like any other import: no sibling
-# .wasm file to fetch or to list in static_files.
+# Two modules (docs/architecture.md, "The wasm boundary"):
+#   edgeguard_wasm      crates/edgeguard-wasm, the request pipeline: loaded by
+#                       every function (_shared/runtime/load_wasm.ts)
+#   edgeguard_handlers  crates/edgeguard-wasm-handlers, what some handlers
+#                       call: loaded on first use only
+#                       (_shared/runtime/load_handlers_wasm.ts)
+# Each module's wasm bytes are embedded as base64 in a generated JSON module,
+# so `supabase functions deploy` bundles them like any other import: no
+# sibling .wasm file to fetch or to list in static_files.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,39 +22,45 @@ trap 'rm -rf "$tmp"' EXIT
 
 log() { printf 'build: %s\n' "$*"; }
 
-cargo build --quiet --release --target wasm32-unknown-unknown -p edgeguard-wasm
-raw=target/wasm32-unknown-unknown/release/edgeguard_wasm.wasm
+# One invocation: the core and the shared dependencies are compiled once.
+cargo build --quiet --release --target wasm32-unknown-unknown -p edgeguard-wasm -p edgeguard-wasm-handlers
 
-wasm-bindgen --target web --out-dir "$tmp" --out-name edgeguard_wasm "$raw"
+# generate CRATE_FILE_NAME MODULE_NAME: wasm-bindgen, wasm-opt, then the glue
+# (.js, .d.ts) and the bytes (NAME_bytes.json) into $out. Sets $size and $gz.
+generate() {
+  local raw="target/wasm32-unknown-unknown/release/$1.wasm" name="$2"
+  wasm-bindgen --target web --out-dir "$tmp" --out-name "$name" "$raw"
+  local opt="$tmp/${name}_bg.wasm"
+  if [ -x node_modules/.bin/wasm-opt ]; then
+    # -O3 keeps the crypto hot paths fast; size is reported below.
+    # EDGEGUARD_WASM_PROFILE=1 keeps function names, for V8 profiles (--v8-flags=--prof).
+    local keep=--strip-debug
+    [ -n "${EDGEGUARD_WASM_PROFILE:-}" ] && keep=-g
+    node_modules/.bin/wasm-opt -O3 "$keep" --strip-producers --enable-bulk-memory --enable-nontrapping-float-to-int \
+      --enable-sign-ext --enable-mutable-globals "$opt" -o "$tmp/opt.wasm"
+    mv "$tmp/opt.wasm" "$opt"
+  else
+    log "wasm-opt not found (npm install provides it); shipping the unoptimised $name"
+  fi
+  # The glue, with its fetch-based default loader left unused: we always call initSync.
+  mv "$tmp/$name.js" "$out/$name.js"
+  mv "$tmp/$name.d.ts" "$out/$name.d.ts"
+  # The bytes as one base64 JSON string: a JSON module, because Deno loads it
+  # several times faster than the same string in a .ts/.js module (no
+  # TypeScript emit, no import scan of 1.5 MB of source: scripts/bench/cold_start.ts).
+  {
+    printf '"'
+    base64 -w0 "$opt"
+    printf '"\n'
+  } > "$tmp/${name}_bytes.json"
+  # Glue first, bytes last, each by rename: a reader never sees half a module.
+  mv "$tmp/${name}_bytes.json" "$out/${name}_bytes.json"
+  size=$(wc -c < "$opt")
+  gz=$(gzip -9c "$opt" | wc -c)
+}
 
-opt="$tmp/edgeguard_wasm_bg.wasm"
-if [ -x node_modules/.bin/wasm-opt ]; then
-  # -O3 keeps the crypto hot paths fast; size is reported below.
-  # EDGEGUARD_WASM_PROFILE=1 keeps function names, for V8 profiles (--v8-flags=--prof).
-  keep=--strip-debug
-  [ -n "${EDGEGUARD_WASM_PROFILE:-}" ] && keep=-g
-  node_modules/.bin/wasm-opt -O3 "$keep" --strip-producers --enable-bulk-memory --enable-nontrapping-float-to-int \
-    --enable-sign-ext --enable-mutable-globals "$opt" -o "$tmp/opt.wasm"
-  mv "$tmp/opt.wasm" "$opt"
-else
-  log "wasm-opt not found (npm install provides it); shipping the unoptimised module"
-fi
-
-# The glue, with its fetch-based default loader left unused: we always call initSync.
-mv "$tmp/edgeguard_wasm.js" "$out/edgeguard_wasm.js"
-mv "$tmp/edgeguard_wasm.d.ts" "$out/edgeguard_wasm.d.ts"
-# The bytes as one base64 JSON string: a JSON module, because Deno loads it
-# several times faster than the same string in a .ts/.js module (no
-# TypeScript emit, no import scan of 1.5 MB of source: scripts/bench/cold_start.ts).
-{
-  printf '"'
-  base64 -w0 "$opt"
-  printf '"\n'
-} > "$tmp/edgeguard_wasm_bytes.json"
-# Glue first, bytes last, each by rename: a reader never sees half a module.
-mv "$tmp/edgeguard_wasm_bytes.json" "$out/edgeguard_wasm_bytes.json"
+generate edgeguard_wasm edgeguard_wasm
+log "edgeguard_wasm (the pipeline, loaded by every function): ${size} bytes raw, ${gz} bytes gzip -> $out"
+generate edgeguard_wasm_handlers edgeguard_handlers
+log "edgeguard_handlers (loaded on first use by the handlers that call it): ${size} bytes raw, ${gz} bytes gzip -> $out"
 rm -f "$out/edgeguard_wasm_bytes.ts" # the former form
-
-size=$(wc -c < "$opt")
-gz=$(gzip -9c "$opt" | wc -c)
-log "wasm ${size} bytes raw, ${gz} bytes gzip -> $out"

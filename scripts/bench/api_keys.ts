@@ -20,6 +20,7 @@ const dbUrl = arg("db") ?? Deno.env.get("EDGEGUARD_DB_URL") ??
 Deno.env.set("SUPABASE_DB_URL", dbUrl); // db.ts reads it at first use
 const { guard } = await import("../../supabase/functions/_shared/guard.ts");
 const { loadWasm } = await import("../../supabase/functions/_shared/runtime/load_wasm.ts");
+const { loadHandlersWasm } = await import("../../supabase/functions/_shared/runtime/load_handlers_wasm.ts");
 const { closeDb } = await import("../../supabase/functions/_shared/db/db.ts");
 const { connectPostgres } = await import("../../supabase/functions/_shared/db/connect_postgres.ts");
 
@@ -28,8 +29,9 @@ const OWNER = "aaaaaaaa-0000-4000-8000-000000000004"; // seeded customer of tena
 const TENANT = "aaaaaaaa-0000-4000-8000-000000000000";
 
 const wasm = loadWasm();
+const handlers = await loadHandlersWasm();
 function mint(name: string, uses: number | null) {
-  const a = JSON.parse(wasm.apiKeyCreate(
+  const a = JSON.parse(handlers.apiKeyCreate(
     new TextEncoder().encode(JSON.stringify({ name, scopes: ["services:read"], uses })),
     JSON.stringify(["services:read"]),
     JSON.stringify(env),

@@ -27,7 +27,7 @@ const perCase = opts.batch * opts.rounds + opts.warmup;
 const enc = new TextEncoder();
 const stripeSecret = "whsec_" + "b".repeat(32);
 const standardKey = btoa("bench-standard-webhooks-secret!!");
-const verifiers = webhookVerifiers({ STRIPE_WEBHOOK_SECRET: stripeSecret, STANDARD_WEBHOOK_SECRET: `v1,whsec_${standardKey}` });
+const verifiers = await webhookVerifiers({ STRIPE_WEBHOOK_SECRET: stripeSecret, STANDARD_WEBHOOK_SECRET: `v1,whsec_${standardKey}` });
 
 /** A realistic ~2 KB event body, distinct per index. */
 function eventBody(i: number): string {

@@ -94,3 +94,50 @@ Deno.test("every function imports as the deploy bundler resolves it: DENO_NO_PAC
     await Deno.remove(work, { recursive: true });
   }
 });
+
+/** The modules `entry` imports when it is loaded: static imports only (`import()` and `import type` excluded), by `deno info`. */
+async function staticImports(entry: string): Promise<{ loaded: Set<string>; reachable: Set<string> }> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["info", "--json", entry],
+    cwd: root,
+    env: { NO_COLOR: "1" },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert(out.success, `deno info ${entry}: ${new TextDecoder().decode(out.stderr).slice(0, 500)}`);
+  const graph = JSON.parse(new TextDecoder().decode(out.stdout)) as {
+    roots: string[];
+    modules: { specifier: string; dependencies?: { code?: { specifier: string }; isDynamic?: boolean }[] }[];
+  };
+  const bySpecifier = new Map(graph.modules.map((m) => [m.specifier, m]));
+  const loaded = new Set<string>();
+  const todo = [...graph.roots];
+  while (todo.length) {
+    const s = todo.pop()!;
+    if (loaded.has(s)) continue;
+    loaded.add(s);
+    for (const d of bySpecifier.get(s)?.dependencies ?? []) {
+      if (d.code && !d.isDynamic) todo.push(d.code.specifier);
+    }
+  }
+  return { loaded, reachable: new Set(graph.modules.map((m) => m.specifier)) };
+}
+
+Deno.test("a fresh isolate loads only the pipeline's wasm: the handlers' module is imported on first use, never with a function", async () => {
+  const wasmDir = `file://${functionsDir}/_shared/wasm`;
+  const pipeline = `${wasmDir}/edgeguard_wasm_bytes.json`;
+  const handlers = [`${wasmDir}/edgeguard_handlers_bytes.json`, `${wasmDir}/edgeguard_handlers.js`];
+  // the functions whose handlers call it (webhook verification, API keys, erasure tokens, alerts)
+  const callers = ["account", "api-keys", "audit", "auth-hooks", "webhooks"];
+  const names = await functionNames();
+  assert(names.includes("me") && callers.every((c) => names.includes(c)), `functions: ${names}`);
+  for (const name of names) {
+    const { loaded, reachable } = await staticImports(`${functionsDir}/${name}/index.ts`);
+    assert(loaded.has(pipeline), `${name} loads the pipeline module`);
+    for (const h of handlers) assert(!loaded.has(h), `${name} loads ${h.slice(wasmDir.length + 1)} at start`);
+    if (callers.includes(name)) {
+      // deploy bundles dynamic imports with literal specifiers: the bytes ship with the function
+      for (const h of handlers) assert(reachable.has(h), `${name} cannot reach ${h.slice(wasmDir.length + 1)}`);
+    }
+  }
+});

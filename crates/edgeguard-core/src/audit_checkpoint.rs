@@ -314,14 +314,26 @@ pub enum SignerConfig {
     Misconfigured(Denial),
 }
 
+/// The configured seed: `AUDIT_SIGNING_KEY` trimmed, when not empty.
+fn configured_seed(env: &BTreeMap<String, String>) -> Option<&str> {
+    env.get(SIGNING_KEY_ENV)
+        .map(|s| s.trim())
+        .filter(|s| !s.is_empty())
+}
+
 impl SignerConfig {
+    /// Whether [`SignerConfig::from_env`] answers anything but `Disabled`: a
+    /// key is set, or the deployment is production (where a missing key is
+    /// misconfiguration). Parses no key, so the request pipeline decides it
+    /// without the signing code, which is in the handlers' wasm module
+    /// (docs/architecture.md, "The wasm boundary").
+    pub fn wanted(env: &BTreeMap<String, String>) -> bool {
+        configured_seed(env).is_some() || crate::cors::is_production(env)
+    }
+
     /// Reads `AUDIT_SIGNING_KEY` and `APP_ENV`.
     pub fn from_env(env: &BTreeMap<String, String>) -> SignerConfig {
-        match env
-            .get(SIGNING_KEY_ENV)
-            .map(|s| s.trim())
-            .filter(|s| !s.is_empty())
-        {
+        match configured_seed(env) {
             Some(seed) => match SigningKey::from_seed(seed) {
                 Ok(key) => SignerConfig::Enabled(key),
                 Err(_) => SignerConfig::Misconfigured(Denial::new(
@@ -581,6 +593,17 @@ mod tests {
             SignerConfig::from_env(&env(&[])),
             SignerConfig::Disabled
         ));
+        for e in [
+            env(&[]),
+            env(&[("AUDIT_SIGNING_KEY", " ")]),
+            env(&[("APP_ENV", "staging")]),
+            env(&[("AUDIT_SIGNING_KEY", &seed)]),
+            env(&[("AUDIT_SIGNING_KEY", "short")]),
+            env(&[("APP_ENV", "production")]),
+        ] {
+            let disabled = matches!(SignerConfig::from_env(&e), SignerConfig::Disabled);
+            assert_eq!(SignerConfig::wanted(&e), !disabled, "{e:?}");
+        }
         assert!(matches!(
             SignerConfig::from_env(&env(&[("AUDIT_SIGNING_KEY", &seed)])),
             SignerConfig::Enabled(_)

@@ -1,15 +1,15 @@
-//! The wasm-bindgen facade over `edgeguard-core`: converts types and calls
-//! the core. No security decision is made here.
+//! The wasm-bindgen facade over `edgeguard-core` for the request pipeline:
+//! the `Guard` every function runs and the small helpers of its shims (error
+//! codes, environment, log redaction). What only some handlers call (webhook
+//! verification, API keys, audit checkpoints, alerts, erasure tokens) is the
+//! separate module `edgeguard-wasm-handlers`, so a fresh isolate compiles only
+//! this one (docs/architecture.md, "The wasm boundary"). Converts types and
+//! calls the core; no security decision is made here.
 #![forbid(unsafe_code)]
 
 use wasm_bindgen::prelude::*;
 
-pub mod alerts;
-pub mod api_keys;
-pub mod audit;
-pub mod erasure;
 pub mod guard;
-pub mod webhook;
 
 /// The edgeguard version compiled into this module.
 #[wasm_bindgen]
@@ -44,6 +44,19 @@ pub fn app_env(env_json: &str) -> String {
         .unwrap_or(edgeguard_core::app_env::AppEnv::Production)
         .name()
         .to_string()
+}
+
+/// Whether the database shims must sign audit checkpoints for an
+/// environment given as a JSON object of strings: false only when
+/// `AUDIT_SIGNING_KEY` is unset outside production
+/// (`edgeguard_core::audit_checkpoint::SignerConfig::wanted`). When true, the
+/// signer itself (and whether its key is usable) comes from the handlers'
+/// module, loaded at the first transaction that wrote audit rows. An invalid
+/// environment answers true, the safe reading.
+#[wasm_bindgen(js_name = auditCheckpointsWanted)]
+pub fn audit_checkpoints_wanted(env_json: &str) -> bool {
+    edgeguard_core::auth::config::env_from_json(env_json)
+        .map_or(true, |env| edgeguard_core::audit_checkpoint::SignerConfig::wanted(&env))
 }
 
 /// One log line with personal data and credentials replaced by markers

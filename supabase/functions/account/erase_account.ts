@@ -11,7 +11,7 @@ import type { Caller } from "./caller.ts";
 
 /** What was erased (counts only). */
 export async function eraseAccount(caller: Caller, confirm: string) {
-  eraseConfirm().check(confirm, caller.userId);
+  await eraseConfirm().check(confirm, caller.userId);
   let erased: Record<string, unknown>;
   try {
     erased = await asAdmin(async (sql) => {

@@ -5,8 +5,8 @@ import { log } from "../_shared/runtime/log.ts";
 import type { Caller } from "./caller.ts";
 
 /** `{token, expires_in_s, expires_at}`. */
-export function issueErasureToken(caller: Caller) {
-  const t = eraseConfirm().issue(caller.userId);
+export async function issueErasureToken(caller: Caller) {
+  const t = await eraseConfirm().issue(caller.userId);
   log("info", "account: erasure confirmation issued", { request_id: caller.requestId });
   return { token: t.token, expires_in_s: t.expires_in_s, expires_at: new Date(t.expires_at_s * 1000).toISOString() };
 }

@@ -11,7 +11,7 @@ import { mintForCreate } from "./mint.ts";
 
 /** Creates the key; the answer carries the plaintext, once. */
 export async function createKey(caller: Caller, body: Uint8Array): Promise<KeyView & { key: string }> {
-  const m = mintForCreate(body, caller.permissions);
+  const m = await mintForCreate(body, caller.permissions);
   const s = m.spec;
   try {
     const [row] = await asAdmin((sql) =>

@@ -10,7 +10,7 @@ import { mintForRotate } from "./mint.ts";
 
 /** Rotates key `id`; the answer carries the new plaintext, once. */
 export async function rotateKey(caller: Caller, id: string, body: Uint8Array): Promise<KeyView & { key: string; overlap_s: number }> {
-  const m = mintForRotate(body);
+  const m = await mintForRotate(body);
   try {
     const row = await asAdmin(async (sql) => {
       const [r] = await sql<{ id: string | null }[]>`

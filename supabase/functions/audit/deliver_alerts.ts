@@ -29,7 +29,7 @@ type Status = { ok: true } | { ok: false; configured: boolean; code: string; rea
 
 export async function deliverAlerts(requestId: string): Promise<DeliveryReport> {
   const detected = await asAdmin((sql) => sql`select id from private.detect_security_alerts()`, { requestId });
-  const sender = alertSender();
+  const sender = await alertSender();
   const status = JSON.parse(sender.status()) as Status;
   const report = { detected: detected.length, configured: true, attempted: 0, delivered: 0, retrying: 0, failed: 0 };
   if (!status.ok) {

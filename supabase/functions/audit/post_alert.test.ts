@@ -2,9 +2,11 @@
 // the `standardwebhooks` package: a 2xx delivers; 500, a redirect, a dead
 // port and a slow receiver are failed attempts with a reason that names no URL.
 import { Webhook } from "npm:standardwebhooks@1.1.1";
-import { loadWasm } from "../_shared/runtime/load_wasm.ts";
+import { loadHandlersWasm } from "../_shared/runtime/load_handlers_wasm.ts";
 import { assert, eq } from "../_shared/test_assert.ts";
 import { type OutboxAlert, postAlert } from "./post_alert.ts";
+
+const { AlertSender } = await loadHandlersWasm();
 
 const secret = `whsec_${btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(32))))}`;
 const alert: OutboxAlert = {
@@ -16,7 +18,7 @@ const alert: OutboxAlert = {
 };
 
 function sender(url: string) {
-  return new (loadWasm().AlertSender)(JSON.stringify({ SECURITY_WEBHOOK_URL: url, SECURITY_WEBHOOK_SECRET: secret }));
+  return new AlertSender(JSON.stringify({ SECURITY_WEBHOOK_URL: url, SECURITY_WEBHOOK_SECRET: secret }));
 }
 
 async function withReceiver(answer: (req: Request) => Promise<Response>, fn: (url: string) => Promise<void>) {
@@ -79,11 +81,11 @@ Deno.test("500, a redirect, a closed port and a slow receiver are failed attempt
 });
 
 Deno.test("an unusable configuration sends nothing", async () => {
-  const half = new (loadWasm().AlertSender)(JSON.stringify({ SECURITY_WEBHOOK_URL: "https://a.example" }));
+  const half = new AlertSender(JSON.stringify({ SECURITY_WEBHOOK_URL: "https://a.example" }));
   const out = await postAlert(half, alert);
   eq(JSON.stringify(out), JSON.stringify({ delivered: false, status: null, error: "MISCONFIGURED" }), "no secret");
   const status = JSON.parse(half.status());
   assert(status.ok === false && status.configured === true, "reported as misconfigured");
-  const none = JSON.parse(new (loadWasm().AlertSender)("{}").status());
+  const none = JSON.parse(new AlertSender("{}").status());
   assert(none.ok === false && none.configured === false, "no URL: not configured");
 });

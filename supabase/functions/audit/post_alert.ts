@@ -3,8 +3,8 @@
 // this sends the bytes it was given and reports what the receiver answered.
 // A 2xx answer is a delivery; anything else, a redirect, a timeout or a
 // network error is a failed attempt (retried by the outbox's backoff).
-import { loadWasm } from "../_shared/runtime/load_wasm.ts";
-import type { AlertSender } from "../_shared/wasm/edgeguard_wasm.js";
+import { loadHandlersWasm } from "../_shared/runtime/load_handlers_wasm.ts";
+import type { AlertSender } from "../_shared/wasm/edgeguard_handlers.js";
 
 /** An alert as private.claim_security_alerts returns it. */
 export interface OutboxAlert {
@@ -30,8 +30,8 @@ export const ATTEMPT_TIMEOUT_MS = 5_000;
 let shared: AlertSender | undefined;
 
 /** The function's signer, built once from its environment. */
-export function alertSender(): AlertSender {
-  return shared ??= new (loadWasm().AlertSender)(JSON.stringify(Deno.env.toObject()));
+export async function alertSender(): Promise<AlertSender> {
+  return shared ??= new (await loadHandlersWasm()).AlertSender(JSON.stringify(Deno.env.toObject()));
 }
 
 type Prepared =

@@ -21,7 +21,7 @@ import { hookRefusal, hookUnavailable, respondHook } from "./respond_hook_error.
 import policy from "./policy.json" with { type: "json" };
 
 const env = Deno.env.toObject();
-const verifiers = webhookVerifiers(env);
+const verifiers = await webhookVerifiers(env);
 const problems = verifiers.problems(["auth_hook"]);
 if (problems.auth_hook && isProduction(env)) {
   throw new Error(`edgeguard: auth-hooks refused to start: ${problems.auth_hook}`);

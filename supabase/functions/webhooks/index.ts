@@ -19,7 +19,7 @@ import policy from "./policy.json" with { type: "json" };
 // stop serving a provider); in production a missing secret stops the start.
 const routed = policy.routes.map((r) => r.path.slice("/webhooks/".length));
 const env = Deno.env.toObject();
-const verifiers = webhookVerifiers(env);
+const verifiers = await webhookVerifiers(env);
 const problems = verifiers.problems(routed);
 if (Object.keys(problems).length && isProduction(env)) {
   throw new Error(`edgeguard: webhooks refused to start: ${Object.values(problems).join("; ")}`);

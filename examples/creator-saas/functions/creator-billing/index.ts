@@ -15,7 +15,7 @@ import { recordStripeEvent, type StripeEvent } from "./record_stripe_event.ts";
 import policy from "./policy.json" with { type: "json" };
 
 const env = Deno.env.toObject();
-const verifiers = webhookVerifiers(env);
+const verifiers = await webhookVerifiers(env);
 const problems = verifiers.problems(["stripe"]);
 if (problems.stripe && isProduction(env)) throw new Error(`edgeguard: creator-billing refused to start: ${problems.stripe}`);
 

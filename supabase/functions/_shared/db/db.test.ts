@@ -290,7 +290,9 @@ Deno.test({
         const seed = (await crypto.subtle.exportKey("jwk", pair.privateKey)).d!;
         const lines: string[] = [];
         const signer = checkpointSigner({ AUDIT_SIGNING_KEY: seed });
-        eq(signer.state, "enabled", "signer");
+        assert(signer.state === "wanted", `signer: ${signer.state}`);
+        const ready = await signer.ready();
+        eq(ready.state, "enabled", "signer");
         const signing = createDb(pg.url, { max: 2, auditSigner: signer });
         const logged = console.log;
         console.log = (line: string) => lines.push(line);
@@ -314,7 +316,7 @@ Deno.test({
                 where k.chain_id = ${f.tenant} order by k.seq desc limit 1`
           );
           eq(`${cp.seq} ${cp.head_hash}`, `${cp.head_seq} ${cp.head}`, "the checkpoint is the chain's head");
-          eq(cp.key_id, signer.state === "enabled" ? signer.keyId : "", "key id");
+          eq(cp.key_id, ready.state === "enabled" ? ready.keyId : "", "key id");
           // an independent check of the byte-exact message and the signature (WebCrypto, not the core)
           const message = `edgeguard-audit-checkpoint/v1\nchain=${cp.chain_id}\nseq=${cp.seq}\nhash=${cp.head_hash}\nsigned_at=${cp.at}\n`;
           const sig = Uint8Array.from(atob(cp.signature.replace(/-/g, "+").replace(/_/g, "/")), (c) => c.charCodeAt(0));
@@ -333,7 +335,8 @@ Deno.test({
 
       await t.step("audit checkpoints: a write without a usable key in production is MISCONFIGURED and rolls back", async () => {
         const signer = checkpointSigner({ APP_ENV: "production" });
-        eq(signer.state, "misconfigured", "signer");
+        assert(signer.state === "wanted", `signer: ${signer.state}`);
+        eq((await signer.ready()).state, "misconfigured", "signer");
         const strict = createDb(pg.url, { max: 1, auditSigner: signer });
         try {
           const rows = await strict.asUser(f.memberClaims, (sql) => sql`select id from public.tenants`);

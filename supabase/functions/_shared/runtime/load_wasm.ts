@@ -1,4 +1,7 @@
-// Instantiates the edgeguard wasm module once per isolate.
+// Instantiates the pipeline wasm module (crates/edgeguard-wasm: the Guard
+// and its helpers) once per isolate. Every function imports it; what only
+// some handlers call is the other module, loaded on first use
+// (load_handlers_wasm.ts; docs/architecture.md, "The wasm boundary").
 //
 // The bytes come from a generated JSON module (a base64 string,
 // scripts/build.sh), not a sibling .wasm file: `supabase functions deploy` bundles every import, so the
@@ -7,6 +10,7 @@
 import { initSync } from "../wasm/edgeguard_wasm.js";
 import * as wasm from "../wasm/edgeguard_wasm.js";
 import WASM_BASE64 from "../wasm/edgeguard_wasm_bytes.json" with { type: "json" };
+import { decodeBase64 } from "./decode_base64.ts";
 
 export type Wasm = typeof wasm;
 
@@ -18,13 +22,4 @@ export function loadWasm(): Wasm {
   initSync({ module: decodeBase64(WASM_BASE64) });
   loaded = wasm;
   return loaded;
-}
-
-function decodeBase64(text: string): Uint8Array {
-  const fromBase64 = (Uint8Array as unknown as { fromBase64?: (s: string) => Uint8Array }).fromBase64;
-  if (fromBase64) return fromBase64(text);
-  const binary = atob(text);
-  const bytes = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-  return bytes;
 }

@@ -1,10 +1,10 @@
 import { parseAnswer, refusalError } from "./parse_answer.ts";
-import { loadWasm } from "./load_wasm.ts";
+import { loadHandlersWasm } from "./load_handlers_wasm.ts";
 import { GuardError } from "../http/respond_error.ts";
 import { assert, eq } from "../test_assert.ts";
 
-Deno.test("a core refusal becomes a GuardError with its code and reason", () => {
-  const refused = parseAnswer(loadWasm().apiKeyRotate(new TextEncoder().encode("{nope"), "{}"));
+Deno.test("a core refusal becomes a GuardError with its code and reason", async () => {
+  const refused = parseAnswer((await loadHandlersWasm()).apiKeyRotate(new TextEncoder().encode("{nope"), "{}"));
   assert(!refused.ok, "refused");
   const e = refusalError(refused);
   assert(e instanceof GuardError, "GuardError");

@@ -31,7 +31,7 @@ const env = {
   AUTH_HOOK_SECRET: `v1,whsec_${standardKey}`,
   UNRELATED: "ignored",
 };
-const verifiers = webhookVerifiers(env);
+const verifiers = await webhookVerifiers(env);
 
 Deno.test("stripe: SDK test header verifies; the event id is the body's id", async () => {
   const body = JSON.stringify({ id: "evt_unit_1", object: "event", type: "ping" });
@@ -81,8 +81,8 @@ Deno.test("standard and auth_hook: standardwebhooks Webhook.sign verifies at the
   assert(!late.ok && late.code === "INVALID_SIGNATURE", "stale timestamp refused");
 });
 
-Deno.test("problems: unset secrets and unknown endpoints are named, secrets never shown", () => {
-  const partial = webhookVerifiers({ STRIPE_WEBHOOK_SECRET: stripeSecret });
+Deno.test("problems: unset secrets and unknown endpoints are named, secrets never shown", async () => {
+  const partial = await webhookVerifiers({ STRIPE_WEBHOOK_SECRET: stripeSecret });
   const p = partial.problems(["stripe", "github", "nope"]);
   eq(p.stripe, undefined, "stripe ready");
   assert(p.github?.includes("GITHUB_WEBHOOK_SECRET"), `github problem: ${p.github}`);

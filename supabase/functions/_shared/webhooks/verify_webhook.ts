@@ -4,8 +4,8 @@
 //
 // Endpoints: `stripe`, `shopify`, `github`, `standard` (Standard Webhooks,
 // Svix, Clerk …) and `auth_hook` (Supabase Auth HTTP hooks, AUTH_HOOK_SECRET).
-import { loadWasm } from "../runtime/load_wasm.ts";
-import type { WebhookVerifier } from "../wasm/edgeguard_wasm.js";
+import { loadHandlersWasm } from "../runtime/load_handlers_wasm.ts";
+import type { WebhookVerifier } from "../wasm/edgeguard_handlers.js";
 
 /** A verified delivery. */
 export interface VerifiedWebhook {
@@ -52,14 +52,17 @@ export interface WebhookVerifiers {
   problems(endpoints: readonly string[]): Record<string, string>;
 }
 
-/** Builds the verifiers from `env` (only the webhook variables are handed to the core). */
-export function webhookVerifiers(env: Record<string, string | undefined>): WebhookVerifiers {
+/**
+ * Builds the verifiers from `env` (only the webhook variables are handed to
+ * the core), loading the handlers' wasm module on the first call.
+ */
+export async function webhookVerifiers(env: Record<string, string | undefined>): Promise<WebhookVerifiers> {
   const picked: Record<string, string> = {};
   for (const name of WEBHOOK_ENV) {
     const v = env[name];
     if (typeof v === "string") picked[name] = v;
   }
-  const inner: WebhookVerifier = new (loadWasm().WebhookVerifier)(JSON.stringify(picked));
+  const inner: WebhookVerifier = new (await loadHandlersWasm()).WebhookVerifier(JSON.stringify(picked));
   return {
     verify(endpoint, headers, body, nowMs = Date.now()) {
       // Pairs, not an object: the core sees every field as sent.
