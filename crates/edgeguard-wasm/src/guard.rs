@@ -58,7 +58,6 @@ extern "C" {
     /// The host's header reader (`_shared/http/read_header_values.ts`):
     /// `(headers, names) => string`, every value followed by `\n`, an absent
     /// one as `\0`. One crossing and one string instead of one per header.
-    #[wasm_bindgen(typescript_type = "(headers: Headers, names: string[]) => string | undefined")]
     pub type HeaderReader;
     #[wasm_bindgen(method, js_name = call)]
     fn read(this: &HeaderReader, this_arg: &JsValue, headers: &JsHeaders, names: &JsValue) -> Option<String>;
@@ -190,6 +189,7 @@ impl Guard {
         policy_json: &str,
         env_json: &str,
         defer_body_checks: bool,
+        #[wasm_bindgen(unchecked_param_type = "(headers: Headers, names: string[]) => string | undefined")]
         read_headers: Option<HeaderReader>,
     ) -> Result<Guard, JsError> {
         console_error_panic_hook::set_once();

@@ -13,10 +13,10 @@ Deno.test("readHeaderValues: one line per name, absent as NUL, names case-insens
 // whose answer does not split into one value per name is not trusted.
 Deno.test("a Guard with the reader decides exactly as one without it", () => {
   const policy = JSON.stringify({
-    auth: ["apikey", "user"],
-    routes: [{ method: "GET", path: "/x", limits: { exempt: true } }, { method: "POST", path: "/x", csrf: { required: true } }],
+    auth: ["none", "apikey"],
+    routes: [{ method: "GET", path: "/x", limits: { exempt: true } }, { method: "POST", path: "/x", csrf: true }],
   });
-  const env = JSON.stringify({ APP_ENV: "development", CORS_ORIGINS: "https://app.example.com", SECRET_KEY: "k".repeat(40), CSRF_SECRET: "c".repeat(40) });
+  const env = JSON.stringify({ APP_ENV: "development", CORS_ORIGINS: "https://app.example.com", SECRET_KEY: "k".repeat(40) });
   const w = loadWasm();
   const plain = new w.Guard(policy, env, false);
   const batched = new w.Guard(policy, env, false, readHeaderValues);
