@@ -54,13 +54,6 @@ extern "C" {
     /// `Headers.get` with the name as a JS string made once (no re-encoding per request).
     #[wasm_bindgen(method)]
     fn get(this: &JsHeaders, name: &JsValue) -> Option<String>;
-
-    /// The host's header reader (`_shared/http/read_header_values.ts`):
-    /// `(headers, names) => string`, every value followed by `\n`, an absent
-    /// one as `\0`. One crossing and one string instead of one per header.
-    pub type HeaderReader;
-    #[wasm_bindgen(method, js_name = call)]
-    fn read(this: &HeaderReader, this_arg: &JsValue, headers: &JsHeaders, names: &JsValue) -> Option<String>;
 }
 
 /// In-flight flows kept between steps; past this, the oldest is dropped (a
@@ -83,9 +76,6 @@ pub struct Guard {
     header_names: Vec<(String, JsValue)>,
     /// The same for the headers only a preflight reads.
     preflight_names: Vec<(String, JsValue)>,
-    /// The host's reader of many headers at once, with the names it reads:
-    /// the request's headers, then the preflight's (one JS array, made once).
-    reader: Option<(HeaderReader, JsValue)>,
     /// Property names of the answer, as JS strings made once.
     keys: Keys,
     flows: BTreeMap<u32, Flow>,
@@ -182,34 +172,17 @@ fn now_or_zero(now_ms: f64) -> f64 {
 impl Guard {
     /// Builds the pipeline from `policy.json`'s text and the environment (a
     /// JSON object of strings). Throws with the reason when misconfigured.
-    /// `read_headers` (optional) reads many headers in one call; without
-    /// it each header is one `Headers.get` from wasm.
     #[wasm_bindgen(constructor)]
-    pub fn new(
-        policy_json: &str,
-        env_json: &str,
-        defer_body_checks: bool,
-        #[wasm_bindgen(unchecked_param_type = "(headers: Headers, names: string[]) => string | undefined")]
-        read_headers: Option<HeaderReader>,
-    ) -> Result<Guard, JsError> {
+    pub fn new(policy_json: &str, env_json: &str, defer_body_checks: bool) -> Result<Guard, JsError> {
         console_error_panic_hook::set_once();
         let env = env_from_json(env_json).map_err(|e| JsError::new(&e))?;
         let inner = pipeline::Guard::new(policy_json, &env, GuardOptions { defer_body_checks })
             .map_err(|e| JsError::new(&e))?;
         let header_names = js_names(inner.header_names().iter().map(String::as_str));
-        let preflight_names = js_names(pipeline::PREFLIGHT_HEADER_NAMES);
-        let reader = read_headers.map(|f| {
-            let names = js_sys::Array::new();
-            for (_, js) in header_names.iter().chain(&preflight_names) {
-                names.push(js);
-            }
-            (f, JsValue::from(names))
-        });
         Ok(Guard {
             inner,
             header_names,
-            preflight_names,
-            reader,
+            preflight_names: js_names(pipeline::PREFLIGHT_HEADER_NAMES),
             keys: Keys {
                 request_id: JsValue::from_str("request_id"),
                 response: JsValue::from_str("response"),
@@ -228,43 +201,19 @@ impl Guard {
     fn parts(&self, req: &JsRequest, remote_addr: Option<String>) -> RequestParts {
         let headers = req.headers();
         let method = req.method();
+        let mut map = BTreeMap::new();
         let preflight: &[(String, JsValue)] = if method == "OPTIONS" { &self.preflight_names } else { &[] };
-        let map = self
-            .read_all(&headers, method == "OPTIONS")
-            .unwrap_or_else(|| {
-                let mut map = BTreeMap::new();
-                for (name, js) in self.header_names.iter().chain(preflight) {
-                    if let Some(v) = headers.get(js) {
-                        map.insert(name.clone(), v);
-                    }
-                }
-                map
-            });
+        for (name, js) in self.header_names.iter().chain(preflight) {
+            if let Some(v) = headers.get(js) {
+                map.insert(name.clone(), v);
+            }
+        }
         RequestParts {
             method,
             url: req.url(),
             headers: map,
             remote_addr,
         }
-    }
-
-    /// The headers through the host's reader; `None` (read one by one) without
-    /// a reader or when its answer does not split into one value per name
-    /// (a value holding `\n`, which Fetch headers never do).
-    fn read_all(&self, headers: &JsHeaders, preflight: bool) -> Option<BTreeMap<String, String>> {
-        let (reader, names) = self.reader.as_ref()?;
-        let text = reader.read(&JsValue::UNDEFINED, headers, names)?;
-        let all = self.header_names.iter().chain(&self.preflight_names);
-        let mut values = text.split('\n');
-        let mut map = BTreeMap::new();
-        for (i, (name, _)) in all.enumerate() {
-            let v = values.next()?;
-            if v != "\0" && (preflight || i < self.header_names.len()) {
-                map.insert(name.clone(), v.to_owned());
-            }
-        }
-        // Exactly one empty piece after the last value's `\n`.
-        (values.next() == Some("") && values.next().is_none()).then_some(map)
     }
 
     /// Starts `req` (the peer address when the runtime gives one) at `now_ms`.

@@ -19,7 +19,6 @@ import { log } from "./runtime/log.ts";
 import { GuardError, respondError } from "./http/respond_error.ts";
 import { requestIdFor } from "./http/request_id.ts";
 import { readBody } from "./http/read_body.ts";
-import { readHeaderValues } from "./http/read_header_values.ts";
 import { fetchJwks } from "./http/fetch_jwks.ts";
 import { applyHeaders, type HeaderPairs } from "./http/apply_headers.ts";
 import { errorCode } from "./db/database_error.ts";
@@ -79,12 +78,7 @@ export function guard(policy: unknown, handler: Handler, options: GuardOptions =
   let core: Guard | undefined;
   let reason = "misconfigured";
   try {
-    core = new (loadWasm().Guard)(
-      JSON.stringify(policy),
-      JSON.stringify(env),
-      options.deferBodyChecks ?? false,
-      readHeaderValues,
-    );
+    core = new (loadWasm().Guard)(JSON.stringify(policy), JSON.stringify(env), options.deferBodyChecks ?? false);
   } catch (e) {
     reason = e instanceof Error ? e.message : String(e);
     if (production) throw new Error(`edgeguard: function refused to start: ${reason}`);
