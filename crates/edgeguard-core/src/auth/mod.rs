@@ -8,6 +8,7 @@ pub mod config;
 pub mod issuers;
 pub mod jwt;
 pub mod keys;
+pub mod rsa;
 /// ES256 verification with precomputed tables (its own crate, built for speed).
 pub use edgeguard_p256 as p256_table;
 
