@@ -15,6 +15,7 @@
 //!
 //! Regex for secret scanners: `\begk_(live|test)_[0-9A-Za-z]{38}\b`.
 
+use crate::crc32::Crc32;
 use crate::policy::permission_ok;
 use crate::{Denial, ErrorCode};
 use hmac::{Hmac, KeyInit, Mac};
@@ -110,9 +111,9 @@ impl KeyFormatError {
 }
 
 fn crc32(bytes: &[u8]) -> u32 {
-    let mut h = crc32fast::Hasher::new();
-    h.update(bytes);
-    h.finalize()
+    let mut c = Crc32::new();
+    c.update(bytes);
+    c.finalize()
 }
 
 /// The [`CHECKSUM_LEN`]-character base62 checksum of `body` (`egk_<env>_<random>`).

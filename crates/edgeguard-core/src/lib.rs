@@ -19,6 +19,7 @@ pub mod audit_verify;
 pub mod auth;
 pub mod authz;
 pub mod cors;
+mod crc32;
 pub mod csrf;
 pub mod erasure;
 pub mod error;

@@ -210,7 +210,7 @@ fn png(b: &[u8]) -> Option<(u32, u32)> {
         let data_end = (at + 8).checked_add(len)?;
         let data = b.get(at + 8..data_end)?;
         let crc = be32(b, data_end)?;
-        let mut h = crc32fast::Hasher::new();
+        let mut h = crate::crc32::Crc32::new();
         h.update(kind);
         h.update(data);
         if h.finalize() != crc {

@@ -403,6 +403,27 @@ fn params_and_query() {
 }
 
 #[test]
+fn number_parameters_follow_the_json_grammar() {
+    let p = ParamRules::from_values(
+        None,
+        Some(&json!({"properties": {"x": {"type": "number", "minimum": -5000, "maximum": 5000}}})),
+    )
+    .unwrap();
+    // In a query string `+` is a space: the plus signs are sent as %2B.
+    let query = |v: &str| format!("x={}", v.replace('+', "%2B"));
+    for ok in ["1.5", "-2", "007", "1e3", "-2.5E+3", "0.0001"] {
+        assert!(p.check(&BTreeMap::new(), &query(ok)).is_ok(), "{ok}");
+    }
+    for bad in ["+1", ".5", "5.", "1e", "--1", "1e400", "1.2.3", "NaN", "inf", "1,5"] {
+        let e = p.check(&BTreeMap::new(), &query(bad)).unwrap_err();
+        let d: Vec<String> = e.details.iter().map(|d| d.to_string()).collect();
+        assert_eq!(d, vec!["/query/x: must be a number"], "{bad}");
+    }
+    let e = p.check(&BTreeMap::new(), "x=5000.5").unwrap_err();
+    assert_eq!(e.details[0].to_string(), "/query/x: must be <= 5000");
+}
+
+#[test]
 fn urlencoded_forms_when_listed() {
     let b = body(
         json!({"content_types": ["application/x-www-form-urlencoded", "application/json"], "schema": {
