@@ -42,10 +42,18 @@ generate() { # TARGET_DIR CRATE_FILE_NAME MODULE_NAME
   local opt="$tmp/${name}_bg.wasm"
   if [ -x node_modules/.bin/wasm-opt ]; then
     # -O3 keeps the crypto hot paths fast; size is reported below.
+    # --one-caller-inline-max-function-size 0: binaryen otherwise inlines every
+    # function that has one caller, whatever its size (Guard's constructor
+    # became one 77 KB function). V8 compiles wasm lazily, function by
+    # function, on first call, so a fresh isolate compiled all of that merged
+    # code, error paths included, before its first response: without it the
+    # first Guard and the first request take ~8 ms less, the module 7 KB
+    # gzip less, and the steady state is unchanged (BENCHMARKS.md, "Cold
+    # start and footprint").
     # EDGEGUARD_WASM_PROFILE=1 keeps function names, for V8 profiles (--v8-flags=--prof).
     local keep=--strip-debug
     [ -n "${EDGEGUARD_WASM_PROFILE:-}" ] && keep=-g
-    node_modules/.bin/wasm-opt -O3 "$keep" --strip-producers --enable-bulk-memory --enable-nontrapping-float-to-int \
+    node_modules/.bin/wasm-opt -O3 --one-caller-inline-max-function-size 0 "$keep" --strip-producers --enable-bulk-memory --enable-nontrapping-float-to-int \
       --enable-sign-ext --enable-mutable-globals "$opt" -o "$tmp/opt.wasm"
     mv "$tmp/opt.wasm" "$opt"
   else
