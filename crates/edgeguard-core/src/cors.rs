@@ -304,11 +304,7 @@ impl CorsConfig {
         env: &BTreeMap<String, String>,
         section: Option<&Value>,
     ) -> Result<Self, Denial> {
-        let section: CorsSection = match section {
-            None | Some(Value::Null) => CorsSection::default(),
-            Some(v) => CorsSection::deserialize(v)
-                .map_err(|e| misconfigured(format!("cors section: {e}")))?,
-        };
+        let section: CorsSection = crate::policy::section(section, "cors section")?;
         let credentials = parse_bool("CORS_ALLOW_CREDENTIALS", env.get("CORS_ALLOW_CREDENTIALS"))?;
         let max_age = match env.get("CORS_MAX_AGE").map(|s| s.trim()) {
             None | Some("") => DEFAULT_MAX_AGE,

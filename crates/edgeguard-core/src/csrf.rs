@@ -134,11 +134,7 @@ impl CsrfConfig {
         env: &BTreeMap<String, String>,
         section: Option<&Value>,
     ) -> Result<Self, Denial> {
-        let section: CsrfSection = match section {
-            None | Some(Value::Null) => CsrfSection::default(),
-            Some(v) => CsrfSection::deserialize(v)
-                .map_err(|e| misconfigured(format!("csrf section: {e}")))?,
-        };
+        let section: CsrfSection = crate::policy::section(section, "csrf section")?;
         let secret = env
             .get("CSRF_SECRET")
             .filter(|s| !s.is_empty())

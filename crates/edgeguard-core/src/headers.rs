@@ -138,8 +138,7 @@ impl SecurityHeaders {
         let mut out = SecurityHeaders::default();
         let section: HeadersSection = match section {
             None | Some(Value::Null) => return Ok(out),
-            Some(v) => HeadersSection::deserialize(v)
-                .map_err(|e| misconfigured(format!("headers section: {e}")))?,
+            Some(v) => crate::policy::section(Some(v), "headers section")?,
         };
         out.apply(&section.set, &section.remove)?;
         Ok(out)
@@ -149,8 +148,7 @@ impl SecurityHeaders {
     pub fn with_overrides(&self, section: Option<&Value>) -> Result<Self, Denial> {
         let mut out = self.clone();
         if let Some(v) = section.filter(|v| !v.is_null()) {
-            let s = HeadersSection::deserialize(v)
-                .map_err(|e| misconfigured(format!("headers section: {e}")))?;
+            let s: HeadersSection = crate::policy::section(Some(v), "headers section")?;
             out.apply(&s.set, &s.remove)?;
         }
         Ok(out)

@@ -732,3 +732,29 @@ impl Policy {
         }
     }
 }
+
+/// A policy section read into its typed form: `T` when present, its default
+/// when absent or `null`, else a `MISCONFIGURED` denial naming the section.
+///
+/// The deserialisation is a function of its own, never inlined: V8 compiles
+/// wasm lazily, function by function, so a function whose section is absent
+/// (most are) does not make a fresh isolate compile the derived deserialiser
+/// on its way to the first response (BENCHMARKS.md, "Cold start and footprint").
+pub(crate) fn section<'a, T: Deserialize<'a> + Default>(
+    v: Option<&'a Value>,
+    name: &str,
+) -> Result<T, crate::Denial> {
+    match v {
+        None | Some(Value::Null) => Ok(T::default()),
+        Some(v) => deserialize_section(v, name),
+    }
+}
+
+#[inline(never)]
+fn deserialize_section<'a, T: Deserialize<'a>>(
+    v: &'a Value,
+    name: &str,
+) -> Result<T, crate::Denial> {
+    T::deserialize(v)
+        .map_err(|e| crate::Denial::new(crate::ErrorCode::Misconfigured, format!("{name}: {e}")))
+}

@@ -393,6 +393,14 @@ pub fn issuers_from_env(
     else {
         return Ok(Vec::new());
     };
+    parse_issuers(json, app_env)
+}
+
+/// `EDGEGUARD_ISSUERS` when set: never inlined into the check above, so a
+/// function without third-party issuers (most) never has V8 compile it
+/// (`crate::policy::section` says why).
+#[inline(never)]
+fn parse_issuers(json: &str, app_env: AppEnv) -> Result<Vec<Issuer>, String> {
     let v =
         crate::strict_json::parse(json.as_bytes()).map_err(|e| format!("{ISSUERS_ENV}: {e}"))?;
     let Value::Object(obj) = v else {

@@ -156,11 +156,7 @@ pub struct LimitsConfig {
 impl LimitsConfig {
     /// Validates a `limits` section (`None`/`null` = defaults).
     pub fn from_value(section: Option<&Value>) -> Result<Self, Denial> {
-        let s: LimitsSection = match section {
-            None | Some(Value::Null) => LimitsSection::default(),
-            Some(v) => LimitsSection::deserialize(v)
-                .map_err(|e| misconfigured(format!("limits section: {e}")))?,
-        };
+        let s: LimitsSection = crate::policy::section(section, "limits section")?;
         let ip_explicit = s.client_ip.is_some();
         let (ip_source, trusted_hops) = match s.client_ip {
             None => (IpSource::XForwardedFor, 1),
@@ -257,11 +253,7 @@ impl LimitsConfig {
 
     /// Validates a route's `limits` entry (`None`/`null` = the default class).
     pub fn route(&self, section: Option<&Value>) -> Result<RouteLimits, Denial> {
-        let s: RouteSection = match section {
-            None | Some(Value::Null) => RouteSection::default(),
-            Some(v) => RouteSection::deserialize(v)
-                .map_err(|e| misconfigured(format!("route limits: {e}")))?,
-        };
+        let s: RouteSection = crate::policy::section(section, "route limits")?;
         if s.exempt {
             if s.class.is_some() {
                 return Err(misconfigured(

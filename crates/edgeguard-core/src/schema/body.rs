@@ -106,11 +106,7 @@ impl Default for BodyRules {
 impl BodyRules {
     /// Validates a (merged) `body` section; `None`/`null` = defaults.
     pub fn from_value(section: Option<&Value>) -> Result<Self, Denial> {
-        let s: BodySection = match section {
-            None | Some(Value::Null) => BodySection::default(),
-            Some(v) => BodySection::deserialize(v)
-                .map_err(|e| misconfigured(format!("body section: {e}")))?,
-        };
+        let s: BodySection = crate::policy::section(section, "body section")?;
         let d = BodyRules::default();
         let max_bytes = s.max_bytes.unwrap_or(d.max_bytes);
         if max_bytes == 0 || max_bytes > MAX_MAX_BYTES {
@@ -150,9 +146,15 @@ impl BodyRules {
             }
         };
         let schema = s.schema.as_ref().map(Schema::from_value).transpose()?;
-        let upload = s.upload.as_ref().map(crate::upload::UploadRules::from_value).transpose()?;
+        let upload = s
+            .upload
+            .as_ref()
+            .map(crate::upload::UploadRules::from_value)
+            .transpose()?;
         if upload.is_some() && schema.is_some() {
-            return Err(misconfigured("body.upload and body.schema exclude each other"));
+            return Err(misconfigured(
+                "body.upload and body.schema exclude each other",
+            ));
         }
         Ok(BodyRules {
             max_bytes,
@@ -165,7 +167,9 @@ impl BodyRules {
 
     /// The size limit the shim enforces while streaming.
     pub fn max_bytes(&self) -> usize {
-        self.upload.as_ref().map_or(self.max_bytes, |u| u.body_limit())
+        self.upload
+            .as_ref()
+            .map_or(self.max_bytes, |u| u.body_limit())
     }
 
     /// Checks a body and returns its parsed value (`null` for an accepted empty body).

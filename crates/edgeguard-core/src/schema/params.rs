@@ -117,8 +117,7 @@ impl ParamRules {
                 additional: true,
                 ..Default::default()
             },
-            Some(v) => QuerySection::deserialize(v)
-                .map_err(|e| misconfigured(format!("query section: {e}")))?,
+            Some(v) => crate::policy::section(Some(v), "query section")?,
         };
         let mut qs = BTreeMap::new();
         for (k, v) in &q.properties {
