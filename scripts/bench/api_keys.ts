@@ -81,7 +81,7 @@ const results = await measureInterleaved([
   { name: "(d) guard(): counted key, one private.api_key_verify call each", batch: 20, call: (i) => drain(keyed(countedReqs[i])) },
   { name: "(e) one `select 1` round trip on the same pool (reference for d)", batch: 20, call: () => pool.then((sql) => sql`select 1`).then(() => undefined) },
 ], ANCHOR, opts);
-console.log(reportInterleaved(`API keys (load average ${load.toFixed(1)} at start)`, results, ANCHOR));
+reportInterleaved(`API keys (load average ${load.toFixed(1)} at start)`, results, ANCHOR);
 
 await sql`delete from public.api_keys where key_hash in (${cached.key_hash}, ${counted.key_hash})`;
 await sql.end();
