@@ -1,6 +1,7 @@
 // User API key benchmark (docs/api-keys.md), one Deno process, per-request medians:
 //   (a) guard(): headers only, no credential (anchor: the floor of a guarded request)
-//   (b) Gate.checkParts alone with a mistyped key: the checksum refusal, no I/O
+//   (b) Guard.begin alone with a mistyped key: the checksum refusal, no I/O
+//       (the whole first step of the pipeline: route, request id, credentials, answer)
 //   (c) guard(): a verified key reused from the isolate (≤ 1 s old)
 //   (d) guard(): a counted key (uses), so every request makes its one
 //       private.api_key_verify call on a real Postgres
