@@ -4,7 +4,7 @@
 // product. The wasm steps are redone by hand before guard.ts is imported
 // (wasm-bindgen's initSync does nothing once the module is instantiated), so
 // `import guard.ts` then counts only the shims' own modules.
-//   deno run -A scripts/bench/cold/first_steps.ts <fixture.json>   (fixture: see ../cold_start.ts)
+//   deno run -A scripts/bench/cold/first_steps.ts <fixture.json>   (fixture: make_fixture.ts)
 // Prints one JSON line of milliseconds.
 const [fixturePath] = Deno.args;
 const fixture = JSON.parse(Deno.readTextFileSync(fixturePath)) as { env: Record<string, string>; tokens: string[] };
