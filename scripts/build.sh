@@ -36,7 +36,7 @@ cargo build --quiet --release --target wasm32-unknown-unknown -p edgeguard-wasm-
 
 # generate TARGET_DIR CRATE_FILE_NAME MODULE_NAME: wasm-bindgen, wasm-opt, then the glue
 # (.js, .d.ts) and the bytes (NAME_bytes.json) into $out. Sets $size and $gz.
-generate() { # TARGET_DIR CRATE_FILE_NAME MODULE_NAME
+generate() {
   local raw="$1/wasm32-unknown-unknown/release/$2.wasm" name="$3"
   wasm-bindgen --target web --out-dir "$tmp" --out-name "$name" "$raw"
   local opt="$tmp/${name}_bg.wasm"

@@ -10,7 +10,7 @@
 // Then one process each answers 10 000 distinct tokens: peak RSS and the V8
 // heap after a GC (memory per isolate).
 // Run: deno run -A scripts/bench/cold_start.ts [--rounds 7] [--no-mem]
-import { exportJWK, generateKeyPair, SignJWT } from "npm:jose@6.2.17";
+import { makeFixture } from "./cold/fixture.ts";
 
 const args = Deno.args;
 const argValue = (name: string, fallback: number) => {
@@ -24,27 +24,9 @@ const withMem = !args.includes("--no-mem");
 const IMPLS = ["edgeguard", "anchor"] as const;
 type Impl = typeof IMPLS[number];
 
-const { publicKey, privateKey } = await generateKeyPair("ES256", { extractable: true });
-const jwk = { ...(await exportJWK(publicKey)), kid: "bench-cold", alg: "ES256", use: "sig" };
-const now = Math.floor(Date.now() / 1000);
-const tokens: string[] = [];
-for (let i = 0; i < (withMem ? MEM_N : Math.max(...NS)); i++) {
-  tokens.push(
-    await new SignJWT({ role: "authenticated", email: `u${i}@bench.test`, aal: "aal1", session_id: `s${i}` })
-      .setProtectedHeader({ alg: "ES256", kid: jwk.kid, typ: "JWT" })
-      .setSubject(crypto.randomUUID()).setIssuedAt(now).setExpirationTime(now + 3600)
-      .setAudience("authenticated").sign(privateKey),
-  );
-}
-const env = {
-  SUPABASE_URL: "http://127.0.0.1:1",
-  SUPABASE_JWKS: JSON.stringify({ keys: [jwk] }),
-  SUPABASE_PUBLISHABLE_KEYS: JSON.stringify({ default: "sb_publishable_bench" }),
-  SUPABASE_SECRET_KEYS: JSON.stringify({ default: "sb_secret_bench" }),
-  APP_ENV: "development",
-};
+const fixtureData = await makeFixture(withMem ? MEM_N : Math.max(...NS));
 const fixture = await Deno.makeTempFile({ prefix: "edgeguard-cold-", suffix: ".json" });
-await Deno.writeTextFile(fixture, JSON.stringify({ env, tokens }));
+await Deno.writeTextFile(fixture, JSON.stringify(fixtureData));
 const child = new URL("./cold/child.ts", import.meta.url).pathname;
 
 interface Sample {

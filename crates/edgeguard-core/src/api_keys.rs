@@ -15,7 +15,7 @@
 //!
 //! Regex for secret scanners: `\begk_(live|test)_[0-9A-Za-z]{38}\b`.
 
-use crate::crc32::Crc32;
+use crate::crc32::crc32;
 use crate::policy::permission_ok;
 use crate::{Denial, ErrorCode};
 use hmac::{Hmac, KeyInit, Mac};
@@ -108,12 +108,6 @@ impl KeyFormatError {
     pub fn denial(self) -> Denial {
         Denial::new(ErrorCode::InvalidApiKey, self.reason())
     }
-}
-
-fn crc32(bytes: &[u8]) -> u32 {
-    let mut c = Crc32::new();
-    c.update(bytes);
-    c.finalize()
 }
 
 /// The [`CHECKSUM_LEN`]-character base62 checksum of `body` (`egk_<env>_<random>`).

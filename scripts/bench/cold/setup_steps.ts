@@ -5,7 +5,7 @@
 // EDGEGUARD_WASM_PROFILE=1, the log's code-creation lines name every wasm
 // function compiled and its machine-code size.
 //   deno run -A scripts/bench/cold/setup_steps.ts <fixture.json> [<_shared dir>]
-// (fixture: make_fixture.ts)
+// (fixture: make_fixture.ts, or fixture.ts from code)
 // Prints one JSON line of milliseconds.
 const [fixturePath, sharedArg] = Deno.args;
 const fixture = JSON.parse(Deno.readTextFileSync(fixturePath)) as { env: Record<string, string>; tokens: string[] };

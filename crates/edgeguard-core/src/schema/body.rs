@@ -146,15 +146,9 @@ impl BodyRules {
             }
         };
         let schema = s.schema.as_ref().map(Schema::from_value).transpose()?;
-        let upload = s
-            .upload
-            .as_ref()
-            .map(crate::upload::UploadRules::from_value)
-            .transpose()?;
+        let upload = s.upload.as_ref().map(crate::upload::UploadRules::from_value).transpose()?;
         if upload.is_some() && schema.is_some() {
-            return Err(misconfigured(
-                "body.upload and body.schema exclude each other",
-            ));
+            return Err(misconfigured("body.upload and body.schema exclude each other"));
         }
         Ok(BodyRules {
             max_bytes,
@@ -167,9 +161,7 @@ impl BodyRules {
 
     /// The size limit the shim enforces while streaming.
     pub fn max_bytes(&self) -> usize {
-        self.upload
-            .as_ref()
-            .map_or(self.max_bytes, |u| u.body_limit())
+        self.upload.as_ref().map_or(self.max_bytes, |u| u.body_limit())
     }
 
     /// Checks a body and returns its parsed value (`null` for an accepted empty body).
