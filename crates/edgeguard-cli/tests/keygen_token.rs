@@ -1,7 +1,7 @@
 //! `edgeguard keygen` + `edgeguard token` produce what the core Gate accepts.
 
 use edgeguard_core::authz::{Decision, Gate, Request};
-use std::collections::BTreeMap;
+use edgeguard_core::sorted_map::SortedMap;
 use std::process::Command;
 
 fn run(args: &[&str]) -> (bool, String, String) {
@@ -28,7 +28,7 @@ const POLICY: &str = r#"{"auth":["user"],"audience":"authenticated","routes":[
   {"method":"GET","path":"/t/:tenant_id","tenant":{"from":"path","name":"tenant_id"},"roles":["admin"],"permissions":["reports:read"],"aal":"aal2"}]}"#;
 
 fn check(gate: &mut Gate, token: &str, path: &str) -> Decision {
-    let mut headers = BTreeMap::new();
+    let mut headers = SortedMap::new();
     headers.insert("authorization".to_owned(), format!("Bearer {token}"));
     gate.check(
         &Request {
@@ -62,7 +62,7 @@ fn es256_dev_key_and_token_round_trip() {
         !jwks_text.contains("\"d\""),
         "private part leaked into the JWKS"
     );
-    let mut env = BTreeMap::new();
+    let mut env = SortedMap::new();
     env.insert("SUPABASE_JWKS".to_owned(), jwks_text);
     let mut gate = Gate::new(POLICY, &env).unwrap();
     let args = [
@@ -98,7 +98,7 @@ fn es256_dev_key_and_token_round_trip() {
     let (ok, expired, _) = run(&["token", "--key", private.to_str().unwrap(), "--exp", "0"]);
     assert!(ok);
     // exp = now: valid within leeway, refused after it.
-    let mut headers = BTreeMap::new();
+    let mut headers = SortedMap::new();
     headers.insert("authorization".to_owned(), format!("Bearer {expired}"));
     let r = Request {
         method: "GET".into(),
@@ -116,7 +116,7 @@ fn es256_dev_key_and_token_round_trip() {
 #[test]
 fn hs256_token_and_bad_usage() {
     let secret = "a-very-long-dev-secret-of-at-least-32-bytes!";
-    let mut env = BTreeMap::new();
+    let mut env = SortedMap::new();
     env.insert("JWT_SECRET".to_owned(), secret.to_owned());
     let mut gate = Gate::new(
         r#"{"auth":["user"],"routes":[{"method":"GET","path":"/me"}]}"#,
@@ -152,7 +152,7 @@ fn a_dev_keys_file_signs_es256_or_hs256_with_its_jwt_secret() {
     });
     let file = dir.join("dev-keys.json");
     std::fs::write(&file, dev_keys.to_string()).unwrap();
-    let mut env = BTreeMap::new();
+    let mut env = SortedMap::new();
     env.insert("SUPABASE_JWKS".to_owned(), pair["jwks"].to_string());
     env.insert("JWT_SECRET".to_owned(), secret.to_owned());
     let mut gate = Gate::new(

@@ -7,7 +7,7 @@ use edgeguard_core::auth::{b64, verify_signature, KeyMaterial};
 use edgeguard_core::authz::{Gate, Request};
 use jwt_simple::prelude::*;
 use p256::ecdsa::signature::Signer as _;
-use std::collections::BTreeMap;
+use edgeguard_core::sorted_map::SortedMap;
 use std::time::Instant;
 
 fn main() {
@@ -58,7 +58,7 @@ fn main() {
         b64::encode(&pt[1..33]),
         b64::encode(&pt[33..65])
     );
-    let mut env = BTreeMap::new();
+    let mut env = SortedMap::new();
     env.insert("SUPABASE_JWKS".to_string(), jwks);
     env.insert("JWT_SECRET".to_string(), "x".repeat(40));
     let mut gate = Gate::new(
@@ -67,7 +67,7 @@ fn main() {
     )
     .unwrap();
     let req = |t: &str| {
-        let mut headers = BTreeMap::new();
+        let mut headers = SortedMap::new();
         headers.insert("authorization".to_string(), format!("Bearer {t}"));
         Request {
             method: "GET".into(),
@@ -117,7 +117,7 @@ fn main() {
         edgeguard_core::guard::GuardOptions::default(),
     )
     .unwrap();
-    let mut parts_headers = BTreeMap::new();
+    let mut parts_headers = SortedMap::new();
     parts_headers.insert("authorization".to_string(), format!("Bearer {}", tokens[0]));
     let parts = edgeguard_core::guard::RequestParts {
         method: "GET".into(),

@@ -32,7 +32,7 @@
 //! a URL that is not `https://` (plain `http://` is accepted outside
 //! production, for local receivers): [`AlertError::Invalid`], `MISCONFIGURED`.
 
-use std::collections::BTreeMap;
+use crate::sorted_map::SortedMap;
 
 use serde_json::{json, Map, Value};
 
@@ -189,7 +189,7 @@ impl core::fmt::Debug for AlertSender {
     }
 }
 
-fn set<'a>(env: &'a BTreeMap<String, String>, k: &str) -> Option<&'a str> {
+fn set<'a>(env: &'a SortedMap<String, String>, k: &str) -> Option<&'a str> {
     env.get(k).map(|v| v.trim()).filter(|v| !v.is_empty())
 }
 
@@ -226,7 +226,7 @@ impl AlertSender {
     /// From the function's environment: `SECURITY_WEBHOOK_URL`,
     /// `SECURITY_WEBHOOK_SECRET`, `APP_ENV` (and the platform markers) and
     /// `EDGEGUARD_LOG_IPS`.
-    pub fn from_env(env: &BTreeMap<String, String>) -> Result<AlertSender, AlertError> {
+    pub fn from_env(env: &SortedMap<String, String>) -> Result<AlertSender, AlertError> {
         let production = AppEnv::from_env_strict_default(env).is_production();
         let (url, secret) = match (set(env, URL_VAR), set(env, SECRET_VAR)) {
             (None, _) => return Err(AlertError::NotConfigured),
@@ -283,7 +283,7 @@ mod tests {
     // doctor: allow source.hardcoded_secret a made-up test secret (32 bytes)
     const OTHER_SECRET: &str = "whsec_AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
 
-    fn env(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+    fn env(pairs: &[(&str, &str)]) -> SortedMap<String, String> {
         pairs
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))

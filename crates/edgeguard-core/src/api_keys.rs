@@ -21,7 +21,9 @@ use crate::{Denial, ErrorCode};
 use hmac::{Hmac, KeyInit, Mac};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
-use std::collections::{BTreeMap, BTreeSet};
+use crate::sorted_map::SortedMap;
+
+use crate::sorted_map::SortedSet;
 
 /// Every key starts with this.
 pub const KEY_PREFIX: &str = "egk_";
@@ -231,7 +233,7 @@ impl std::fmt::Debug for Pepper {
 impl Pepper {
     /// Reads `SECRET_KEY` (required, ≥ 32 bytes) and `SECRET_KEY_PREVIOUS`
     /// (optional, ≥ 32 bytes). The error names the variable, never its value.
-    pub fn from_env(env: &BTreeMap<String, String>) -> Result<Pepper, String> {
+    pub fn from_env(env: &SortedMap<String, String>) -> Result<Pepper, String> {
         let get = |k: &str| env.get(k).map(|s| s.trim()).filter(|s| !s.is_empty());
         let current = match get("SECRET_KEY") {
             None => return Err("SECRET_KEY is not set (needed to verify API keys)".into()),
@@ -290,7 +292,7 @@ pub fn covers(held: &str, wanted: &str) -> bool {
 /// key's `scopes` covers, and every scope that one of the owner's
 /// permissions covers. Never more than either side (sorted, no duplicates).
 pub fn intersect(owner: &[String], scopes: &[String]) -> Vec<String> {
-    let mut out = BTreeSet::new();
+    let mut out = SortedSet::new();
     for s in scopes {
         if owner.iter().any(|o| covers(o, s)) {
             out.insert(s.clone());
@@ -391,7 +393,7 @@ impl CreateSpec {
             .scopes
             .iter()
             .cloned()
-            .collect::<BTreeSet<_>>()
+            .collect::<SortedSet<_>>()
             .into_iter()
             .collect();
         check_ceiling(&spec.scopes, held)?;
@@ -727,7 +729,7 @@ mod tests {
 
     #[test]
     fn pepper_hashes_with_hmac_and_rotates() {
-        let mut env = BTreeMap::new();
+        let mut env = SortedMap::new();
         assert!(Pepper::from_env(&env).unwrap_err().contains("SECRET_KEY"));
         env.insert("SECRET_KEY".into(), "short".into());
         assert!(Pepper::from_env(&env).unwrap_err().contains("32 bytes"));

@@ -6,7 +6,7 @@
 //! deploy that forgot `APP_ENV` still refuses unsafe configuration and sends
 //! no hints. Every other module and the shims ask this one rule.
 
-use std::collections::BTreeMap;
+use crate::sorted_map::SortedMap;
 
 /// Variables the hosted platform sets for every function and the local
 /// runtimes do not (sources in `docs/platform.md`). `SB_EXECUTION_ID` is not
@@ -28,7 +28,7 @@ impl AppEnv {
     /// Reads `APP_ENV` (trimmed, any case). Unset or empty means production
     /// when a platform marker is present, development otherwise. Any other
     /// value is an error naming the variable (never echoing long input).
-    pub fn from_env(env: &BTreeMap<String, String>) -> Result<AppEnv, String> {
+    pub fn from_env(env: &SortedMap<String, String>) -> Result<AppEnv, String> {
         let raw = env.get("APP_ENV").map(|s| s.trim()).unwrap_or("");
         if raw.is_empty() {
             let hosted = PLATFORM_MARKERS
@@ -50,7 +50,7 @@ impl AppEnv {
 
     /// Like [`AppEnv::from_env`], but an invalid value counts as production:
     /// for checks that must fail safe while the invalid value is reported elsewhere.
-    pub fn from_env_strict_default(env: &BTreeMap<String, String>) -> AppEnv {
+    pub fn from_env_strict_default(env: &SortedMap<String, String>) -> AppEnv {
         AppEnv::from_env(env).unwrap_or(AppEnv::Production)
     }
 
@@ -73,7 +73,7 @@ impl AppEnv {
 mod tests {
     use super::*;
 
-    fn env(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+    fn env(pairs: &[(&str, &str)]) -> SortedMap<String, String> {
         pairs
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))

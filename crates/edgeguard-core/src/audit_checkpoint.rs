@@ -26,7 +26,7 @@
 //! a signature 64 bytes (86 characters). A key id is the first 16 hex
 //! digits of SHA-256 over the public key; it names the key, it proves nothing.
 
-use std::collections::BTreeMap;
+use crate::sorted_map::SortedMap;
 use std::fmt;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -315,7 +315,7 @@ pub enum SignerConfig {
 }
 
 /// The configured seed: `AUDIT_SIGNING_KEY` trimmed, when not empty.
-fn configured_seed(env: &BTreeMap<String, String>) -> Option<&str> {
+fn configured_seed(env: &SortedMap<String, String>) -> Option<&str> {
     env.get(SIGNING_KEY_ENV)
         .map(|s| s.trim())
         .filter(|s| !s.is_empty())
@@ -327,12 +327,12 @@ impl SignerConfig {
     /// misconfiguration). Parses no key, so the request pipeline decides it
     /// without the signing code, which is in the handlers' wasm module
     /// (docs/architecture.md, "The wasm boundary").
-    pub fn wanted(env: &BTreeMap<String, String>) -> bool {
+    pub fn wanted(env: &SortedMap<String, String>) -> bool {
         configured_seed(env).is_some() || crate::cors::is_production(env)
     }
 
     /// Reads `AUDIT_SIGNING_KEY` and `APP_ENV`.
-    pub fn from_env(env: &BTreeMap<String, String>) -> SignerConfig {
+    pub fn from_env(env: &SortedMap<String, String>) -> SignerConfig {
         match configured_seed(env) {
             Some(seed) => match SigningKey::from_seed(seed) {
                 Ok(key) => SignerConfig::Enabled(key),
@@ -582,7 +582,7 @@ mod tests {
 
     #[test]
     fn env_rules() {
-        let env = |pairs: &[(&str, &str)]| -> BTreeMap<String, String> {
+        let env = |pairs: &[(&str, &str)]| -> SortedMap<String, String> {
             pairs
                 .iter()
                 .map(|(k, v)| (k.to_string(), v.to_string()))

@@ -25,7 +25,9 @@ use crate::policy::{AuthMode, KeySel, Policy, Route, TenantFrom};
 use crate::{Denial, ErrorCode};
 use serde::Serialize;
 use serde_json::{Map, Value};
-use std::collections::{BTreeMap, BTreeSet};
+use crate::sorted_map::SortedMap;
+
+use crate::sorted_map::SortedSet;
 use std::sync::Arc;
 
 /// A verified token's identity serialised once, with a key naming these
@@ -61,7 +63,7 @@ pub struct Request {
     /// Raw query string without `?`.
     pub query: String,
     /// Lower-case header name → value (only the ones identity needs).
-    pub headers: BTreeMap<String, String>,
+    pub headers: SortedMap<String, String>,
 }
 
 impl Request {
@@ -75,7 +77,7 @@ impl Request {
             .to_ascii_uppercase();
         let path = s("path").ok_or_else(|| bad("missing path"))?;
         let query = s("query").unwrap_or_default();
-        let mut headers = BTreeMap::new();
+        let mut headers = SortedMap::new();
         if let Some(Value::Object(h)) = v.get("headers") {
             for (k, val) in h {
                 if let Some(val) = val.as_str() {
@@ -209,7 +211,7 @@ pub enum Decision {
         /// `"GET /me"`.
         route: String,
         /// Path captures of the route.
-        params: BTreeMap<String, String>,
+        params: SortedMap<String, String>,
         /// The tenant comparison still to run once the body is read
         /// (`"tenant_check":"body"` on the wire); `None`: nothing pending.
         tenant_check: Option<TenantCheck>,
@@ -248,7 +250,7 @@ pub struct ApiKeyLookup {
 /// allow's wire JSON, in the field order of the derived serialisation.
 fn allow_head(
     route: &str,
-    params: &BTreeMap<String, String>,
+    params: &SortedMap<String, String>,
     tenant_check: Option<TenantCheck>,
 ) -> Option<String> {
     let r = serde_json::to_string(route).ok()?;
@@ -310,7 +312,7 @@ impl Decision {
                 struct Allow<'a> {
                     ok: bool,
                     route: &'a str,
-                    params: &'a BTreeMap<String, String>,
+                    params: &'a SortedMap<String, String>,
                     #[serde(skip_serializing_if = "Option::is_none")]
                     tenant_check: Option<TenantCheck>,
                     identity: &'a Identity,
@@ -418,7 +420,7 @@ fn is_gateway_key_token(token: &str) -> bool {
 
 impl Gate {
     /// Builds a gate; a bad policy or environment is an error naming the field.
-    pub fn new(policy_json: &str, env: &BTreeMap<String, String>) -> Result<Gate, String> {
+    pub fn new(policy_json: &str, env: &SortedMap<String, String>) -> Result<Gate, String> {
         let policy = Policy::from_json(policy_json).map_err(|e| e.to_string())?;
         let config = AuthConfig::from_env(env).map_err(|d| format!("env: {}", d.reason))?;
         let (jwks_url, jwks) = match &config.jwks {
@@ -601,7 +603,7 @@ impl Gate {
     /// an issuer's session cookie: the only headers besides the credentials
     /// that the shim needs to hand over.
     pub fn tenant_header_names(&self) -> Vec<String> {
-        let mut names: BTreeSet<String> = self
+        let mut names: SortedSet<String> = self
             .policy
             .routes
             .iter()
@@ -929,7 +931,7 @@ impl Gate {
         };
         let roles = &self.policy.roles;
         let user_role = row.user_role.clone().filter(|r| roles.rank(r).is_some());
-        let mut owner: BTreeSet<String> = user_role
+        let mut owner: SortedSet<String> = user_role
             .as_deref()
             .map(|r| roles.permissions_of(r))
             .unwrap_or_default();
@@ -1256,7 +1258,7 @@ impl Gate {
             .map_err(|e| Decision::deny(ErrorCode::InvalidJwt, e))?;
         let roles = &self.policy.roles;
         let user_role = m.user_role.filter(|r| roles.rank(r).is_some());
-        let mut perms: BTreeSet<String> = user_role
+        let mut perms: SortedSet<String> = user_role
             .as_deref()
             .map(|r| roles.permissions_of(r))
             .unwrap_or_default();
@@ -1332,7 +1334,7 @@ impl Gate {
                 user_role = Some(admin.clone());
             }
         }
-        let mut perms: BTreeSet<String> = user_role
+        let mut perms: SortedSet<String> = user_role
             .as_deref()
             .map(|r| roles.permissions_of(r))
             .unwrap_or_default();
@@ -1371,7 +1373,7 @@ impl Gate {
         &self,
         route: &Route,
         req: &Request,
-        params: &BTreeMap<String, String>,
+        params: &SortedMap<String, String>,
         id: &Identity,
     ) -> Result<Option<TenantCheck>, Denial> {
         if !matches!(id.kind, IdentityKind::User | IdentityKind::Apikey) {
@@ -1534,7 +1536,7 @@ mod tests {
             exp: Some(1_900_000_000),
             claims,
         });
-        let mut params = BTreeMap::new();
+        let mut params = SortedMap::new();
         params.insert("id".to_string(), "a\"b".to_string());
         let decide = |json: Option<Arc<str>>| Decision::Allow {
             route: "GET /notes/:id".into(),

@@ -27,7 +27,7 @@
 //! The policy section `cors` may narrow what allowed origins may do:
 //! `{"methods": ["GET","POST"], "headers": ["authorization","content-type"], "expose": ["x-request-id"]}`.
 
-use std::collections::BTreeMap;
+use crate::sorted_map::SortedMap;
 
 use serde::Deserialize;
 use serde_json::Value;
@@ -265,7 +265,7 @@ pub(crate) fn parse_bool(name: &str, v: Option<&String>) -> Result<bool, Denial>
 
 /// Whether the environment is production (the one rule in
 /// [`crate::app_env`]; an invalid `APP_ENV` counts as production here).
-pub(crate) fn is_production(env: &BTreeMap<String, String>) -> bool {
+pub(crate) fn is_production(env: &SortedMap<String, String>) -> bool {
     crate::app_env::AppEnv::from_env_strict_default(env).is_production()
 }
 
@@ -301,7 +301,7 @@ pub struct Preflight {
 impl CorsConfig {
     /// Builds the configuration from the environment and the policy `cors` section.
     pub fn from_env(
-        env: &BTreeMap<String, String>,
+        env: &SortedMap<String, String>,
         section: Option<&Value>,
     ) -> Result<Self, Denial> {
         let section: CorsSection = crate::policy::section(section, "cors section")?;

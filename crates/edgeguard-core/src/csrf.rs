@@ -27,7 +27,7 @@
 //! `required` (default false) turns the check on; `CSRF_SECRET` must then be
 //! set. A secret shorter than 32 bytes is refused whether or not any route uses it.
 
-use std::collections::BTreeMap;
+use crate::sorted_map::SortedMap;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
@@ -131,7 +131,7 @@ type HmacSha256 = Hmac<Sha256>;
 impl CsrfConfig {
     /// Builds the configuration from `CSRF_SECRET` and the policy `csrf` section.
     pub fn from_env(
-        env: &BTreeMap<String, String>,
+        env: &SortedMap<String, String>,
         section: Option<&Value>,
     ) -> Result<Self, Denial> {
         let section: CsrfSection = crate::policy::section(section, "csrf section")?;

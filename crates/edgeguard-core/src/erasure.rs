@@ -15,7 +15,7 @@
 //! keeps these MACs apart from CSRF tokens made with the same key. The MAC is
 //! compared in constant time.
 
-use std::collections::BTreeMap;
+use crate::sorted_map::SortedMap;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
@@ -72,7 +72,7 @@ fn refused(reason: &str) -> Denial {
 impl ErasureConfirm {
     /// The secret from `CSRF_SECRET`, else `SECRET_KEY`; `MISCONFIGURED` when
     /// neither is set or the one used is shorter than 32 bytes.
-    pub fn from_env(env: &BTreeMap<String, String>) -> Result<Self, Denial> {
+    pub fn from_env(env: &SortedMap<String, String>) -> Result<Self, Denial> {
         let (name, secret) = ["CSRF_SECRET", "SECRET_KEY"]
             .iter()
             .find_map(|n| env.get(*n).filter(|s| !s.is_empty()).map(|s| (*n, s)))
@@ -163,7 +163,7 @@ mod tests {
     const OTHER: &str = "aaaaaaaa-0000-4000-8000-000000000005";
     const NOW: u64 = 1_800_000_000;
 
-    fn env(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+    fn env(pairs: &[(&str, &str)]) -> SortedMap<String, String> {
         pairs
             .iter()
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))

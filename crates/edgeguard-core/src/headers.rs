@@ -26,7 +26,7 @@
 //! headers owned by other parts (`Set-Cookie`, CORS, `RateLimit*`,
 //! `X-Request-Id`, framing) cannot be set here.
 
-use std::collections::BTreeMap;
+use crate::sorted_map::SortedMap;
 
 use serde::Deserialize;
 use serde_json::Value;
@@ -102,7 +102,7 @@ pub fn is_valid_value(value: &str) -> bool {
 #[serde(deny_unknown_fields)]
 struct HeadersSection {
     #[serde(default)]
-    set: BTreeMap<String, String>,
+    set: SortedMap<String, String>,
     #[serde(default)]
     remove: Vec<String>,
 }
@@ -154,7 +154,7 @@ impl SecurityHeaders {
         Ok(out)
     }
 
-    fn apply(&mut self, set: &BTreeMap<String, String>, remove: &[String]) -> Result<(), Denial> {
+    fn apply(&mut self, set: &SortedMap<String, String>, remove: &[String]) -> Result<(), Denial> {
         for name in remove {
             let lower = name.to_ascii_lowercase();
             if !is_valid_name(name) || is_reserved(&lower) {

@@ -30,6 +30,7 @@ pub mod ratelimit;
 pub mod redact;
 pub mod request_id;
 pub mod schema;
+pub mod sorted_map;
 pub mod strict_json;
 pub mod upload;
 pub mod webhook;

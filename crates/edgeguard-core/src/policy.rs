@@ -33,7 +33,7 @@
 
 use serde::Deserialize;
 use serde_json::Value;
-use std::collections::{BTreeMap, BTreeSet};
+use crate::sorted_map::{SortedMap, SortedSet};
 use std::fmt;
 
 /// A policy that could not be accepted; the message names the field.
@@ -151,14 +151,14 @@ pub struct Roles {
     /// Highest first.
     pub ladder: Vec<String>,
     /// Own grants per role.
-    pub grants: BTreeMap<String, Vec<String>>,
+    pub grants: SortedMap<String, Vec<String>>,
 }
 
 impl Default for Roles {
     /// admin > moderator > provider > customer > guest (docs/policy.md).
     fn default() -> Self {
         let g = |xs: &[&str]| xs.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
-        let mut grants = BTreeMap::new();
+        let mut grants = SortedMap::new();
         // The same grants as the `role_permissions` seed in
         // supabase/migrations/20261123000100_tenants.sql, which the access
         // token hook writes into tokens.
@@ -190,8 +190,8 @@ impl Roles {
         self.ladder.last().map(String::as_str)
     }
     /// All permissions a role holds, including inherited ones.
-    pub fn permissions_of(&self, role: &str) -> BTreeSet<String> {
-        let mut out = BTreeSet::new();
+    pub fn permissions_of(&self, role: &str) -> SortedSet<String> {
+        let mut out = SortedSet::new();
         if let Some(r) = self.rank(role) {
             for rung in self.ladder.iter().skip(r) {
                 if let Some(g) = self.grants.get(rung) {
@@ -255,8 +255,8 @@ impl Route {
         format!("{} {}", self.method, self.path)
     }
     /// Matches a path, returning captured params.
-    pub fn match_path(&self, path: &str) -> Option<BTreeMap<String, String>> {
-        let mut params = BTreeMap::new();
+    pub fn match_path(&self, path: &str) -> Option<SortedMap<String, String>> {
+        let mut params = SortedMap::new();
         let mut parts = path.strip_prefix('/')?.split('/');
         let trimmed_root = path == "/";
         for seg in &self.segments {
@@ -338,7 +338,7 @@ pub struct Policy {
 #[serde(deny_unknown_fields)]
 struct RolesFile {
     ladder: Option<Vec<String>>,
-    grants: Option<BTreeMap<String, Vec<String>>>,
+    grants: Option<SortedMap<String, Vec<String>>>,
 }
 
 fn double_opt<'de, D: serde::Deserializer<'de>>(
@@ -457,7 +457,7 @@ fn parse_path(p: &str, at: &str) -> Result<Vec<Segment>, PolicyError> {
     }
     let raw: Vec<&str> = p.get(1..).unwrap_or("").split('/').collect();
     let mut segs = Vec::new();
-    let mut names = BTreeSet::new();
+    let mut names = SortedSet::new();
     for (i, s) in raw.iter().enumerate() {
         if s.is_empty() {
             return Err(err(format!("{at}.path: empty segment")));
@@ -529,7 +529,7 @@ impl Policy {
                 if l.is_empty() {
                     return Err(err("roles.ladder: must not be empty"));
                 }
-                let mut seen = BTreeSet::new();
+                let mut seen = SortedSet::new();
                 for (i, n) in l.iter().enumerate() {
                     if !name_ok(n) {
                         return Err(err(format!("roles.ladder[{i}]: invalid role name \"{n}\"")));
@@ -569,7 +569,7 @@ impl Policy {
             return Err(err("routes: at least one route is required"));
         }
         let mut routes: Vec<Route> = Vec::new();
-        let mut shapes = BTreeSet::new();
+        let mut shapes = SortedSet::new();
         for (i, r) in f.routes.into_iter().enumerate() {
             let at = format!("routes[{i}]");
             let method = r.method.to_ascii_uppercase();
@@ -701,10 +701,10 @@ impl Policy {
         &self,
         method: &str,
         path: &str,
-    ) -> Result<(&Route, BTreeMap<String, String>), crate::Denial> {
+    ) -> Result<(&Route, SortedMap<String, String>), crate::Denial> {
         use crate::{Denial, ErrorCode};
         let mut path_seen = false;
-        let mut wildcard: Option<(&Route, BTreeMap<String, String>)> = None;
+        let mut wildcard: Option<(&Route, SortedMap<String, String>)> = None;
         for r in &self.routes {
             if let Some(params) = r.match_path(path) {
                 path_seen = true;

@@ -7,7 +7,7 @@ use edgeguard_core::api_keys::{self, KeyEnv, Pepper};
 use edgeguard_core::authz::{Decision, Gate, Request};
 use edgeguard_core::ErrorCode;
 use serde_json::{json, Value};
-use std::collections::BTreeMap;
+use edgeguard_core::sorted_map::SortedMap;
 
 const NOW: i64 = 1_900_000_000;
 const NOW_MS: f64 = NOW as f64 * 1000.0;
@@ -26,8 +26,8 @@ const POLICY: &str = r#"{
   ]
 }"#;
 
-fn env(extra: &[(&str, &str)]) -> BTreeMap<String, String> {
-    let mut e = BTreeMap::new();
+fn env(extra: &[(&str, &str)]) -> SortedMap<String, String> {
+    let mut e = SortedMap::new();
     e.insert("SECRET_KEY".into(), PEPPER.into());
     e.insert("APP_ENV".into(), "development".into());
     e.insert(

@@ -7,7 +7,7 @@ use edgeguard_core::authz::{Decision, Gate, Request, TenantCheck};
 use jwt_simple::prelude::*;
 use p256::ecdsa::signature::Signer as _;
 use serde_json::{json, Value};
-use std::collections::BTreeMap;
+use edgeguard_core::sorted_map::SortedMap;
 
 
 #[path = "support/jwt.rs"]
@@ -91,8 +91,8 @@ const POLICY: &str = r#"{
   ]
 }"#;
 
-fn env(extra: &[(&str, &str)]) -> BTreeMap<String, String> {
-    let mut e = BTreeMap::new();
+fn env(extra: &[(&str, &str)]) -> SortedMap<String, String> {
+    let mut e = SortedMap::new();
     e.insert(
         "SUPABASE_PUBLISHABLE_KEYS".into(),
         json!({"default": PUB, "web": PUB_WEB}).to_string(),
@@ -1294,7 +1294,7 @@ fn env_misconfiguration_is_refused_clearly() {
         .unwrap_err()
         .contains("https in production"));
     // Loopback http is fine outside production; singular key fallbacks and SUPABASE_JWT_SECRET too.
-    let mut e = BTreeMap::new();
+    let mut e = SortedMap::new();
     e.insert(
         "SUPABASE_JWKS_URL".to_string(),
         "http://127.0.0.1:54321/auth/v1/.well-known/jwks.json".to_string(),

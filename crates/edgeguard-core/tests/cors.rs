@@ -1,12 +1,12 @@
 //! CORS matrix: exact origins, patterns, credentials, null, production `*`.
 
-use std::collections::BTreeMap;
+use edgeguard_core::sorted_map::SortedMap;
 
 use edgeguard_core::cors::{CorsConfig, Origin};
 use edgeguard_core::ErrorCode;
 use serde_json::json;
 
-fn env(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+fn env(pairs: &[(&str, &str)]) -> SortedMap<String, String> {
     pairs
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -180,7 +180,7 @@ fn wildcard_refused_in_production_and_with_credentials() {
 
 #[test]
 fn unset_origins_allow_nobody() {
-    let c = CorsConfig::from_env(&BTreeMap::new(), None).unwrap();
+    let c = CorsConfig::from_env(&SortedMap::new(), None).unwrap();
     assert!(c.allowed_origin("https://example.com").is_none());
     let p = c.preflight(Some("https://example.com"), Some("GET"), None);
     assert_eq!(p.denial.map(|d| d.code), Some(ErrorCode::OriginNotAllowed));

@@ -1,7 +1,7 @@
 //! CSRF matrix: tokens (valid, expired, tampered, wrong subject, wrong secret,
 //! missing) and the Origin / Sec-Fetch-Site checks.
 
-use std::collections::BTreeMap;
+use edgeguard_core::sorted_map::SortedMap;
 
 use edgeguard_core::cors::CorsConfig;
 use edgeguard_core::csrf::{CsrfConfig, CsrfRequest};
@@ -11,8 +11,8 @@ use serde_json::json;
 const SECRET: &str = "0123456789abcdef0123456789abcdef-test";
 const NOW: u64 = 1_800_000_000;
 
-fn env(secret: &str) -> BTreeMap<String, String> {
-    let mut e = BTreeMap::new();
+fn env(secret: &str) -> SortedMap<String, String> {
+    let mut e = SortedMap::new();
     e.insert("CSRF_SECRET".to_string(), secret.to_string());
     e.insert(
         "CORS_ORIGINS".to_string(),
@@ -47,10 +47,10 @@ fn secret_length_and_required() {
     let short = CsrfConfig::from_env(&env("short"), None).unwrap_err();
     assert_eq!(short.code, ErrorCode::Misconfigured);
     let missing =
-        CsrfConfig::from_env(&BTreeMap::new(), Some(&json!({"required": true}))).unwrap_err();
+        CsrfConfig::from_env(&SortedMap::new(), Some(&json!({"required": true}))).unwrap_err();
     assert_eq!(missing.code, ErrorCode::Misconfigured);
     // Not required and no secret: the route passes, but issuing is refused.
-    let off = CsrfConfig::from_env(&BTreeMap::new(), None).unwrap();
+    let off = CsrfConfig::from_env(&SortedMap::new(), None).unwrap();
     assert!(off.check(&post(None, None), None, NOW).is_ok());
     assert_eq!(
         off.issue("s", NOW).unwrap_err().code,

@@ -14,7 +14,7 @@ use edgeguard_core::ratelimit::{
 };
 use jwt_simple::prelude::*;
 use serde_json::{json, Value};
-use std::collections::BTreeMap;
+use edgeguard_core::sorted_map::SortedMap;
 
 
 #[path = "support/jwt.rs"]
@@ -38,13 +38,13 @@ fn claims(i: usize, extra: Value) -> Value {
 }
 
 fn hs_gate() -> Gate {
-    let mut env = BTreeMap::new();
+    let mut env = SortedMap::new();
     env.insert("JWT_SECRET".to_string(), SECRET.to_string());
     Gate::new(POLICY, &env).unwrap()
 }
 
 fn me(g: &mut Gate, token: &str) -> Decision {
-    let mut headers = BTreeMap::new();
+    let mut headers = SortedMap::new();
     headers.insert("authorization".to_string(), format!("Bearer {token}"));
     let r = Request {
         method: "GET".into(),
@@ -169,7 +169,7 @@ fn jwks_keeps_at_most_16_keys_and_their_tables_are_accounted() {
     assert!(bytes <= MAX_KEYS * ES256_KEY_MAX_BYTES, "{bytes}");
 
     // Through the gate: a token of the 17th key is refused as an unknown kid.
-    let mut env = BTreeMap::new();
+    let mut env = SortedMap::new();
     env.insert("SUPABASE_JWKS".to_string(), doc);
     let mut g = Gate::new(POLICY, &env).unwrap();
     assert!(g.jwks_bytes() <= MAX_KEYS * ES256_KEY_MAX_BYTES);
@@ -181,7 +181,7 @@ fn jwks_keeps_at_most_16_keys_and_their_tables_are_accounted() {
     };
     let now_ms = jwt_simple::prelude::Clock::now_since_epoch().as_millis() as f64;
     let check = |g: &mut Gate, t: &str| {
-        let mut headers = BTreeMap::new();
+        let mut headers = SortedMap::new();
         headers.insert("authorization".to_string(), format!("Bearer {t}"));
         let r = Request {
             method: "GET".into(),

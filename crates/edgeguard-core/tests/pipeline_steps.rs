@@ -10,7 +10,7 @@ use edgeguard_core::guard::{
 use edgeguard_core::ratelimit::{GlobalAnswer, GlobalResult};
 use edgeguard_core::ErrorCode;
 use serde_json::{json, Value};
-use std::collections::BTreeMap;
+use edgeguard_core::sorted_map::SortedMap;
 
 #[path = "support/jwt.rs"]
 mod jwt;
@@ -48,8 +48,8 @@ fn policy() -> String {
     .to_string()
 }
 
-fn env(extra: &[(&str, &str)]) -> BTreeMap<String, String> {
-    let mut e: BTreeMap<String, String> = [
+fn env(extra: &[(&str, &str)]) -> SortedMap<String, String> {
+    let mut e: SortedMap<String, String> = [
         ("APP_ENV", "development"),
         ("JWT_SECRET", HS_SECRET),
         ("CORS_ORIGINS", ORIGIN),
@@ -79,16 +79,16 @@ fn token(claims: Value) -> String {
 }
 
 fn parts(method: &str, path: &str, headers: &[(&str, &str)]) -> RequestParts {
-    let mut h: BTreeMap<String, String> = headers
+    let mut h: SortedMap<String, String> = headers
         .iter()
         .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
         .collect();
     // A client IP of its own per request unless the test names one (limits are per IP).
     static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(1);
-    h.entry("x-forwarded-for".into()).or_insert_with(|| {
+    if !h.contains_key("x-forwarded-for") {
         let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        format!("198.51.{}.{}", (n / 250) % 250, n % 250 + 1)
-    });
+        h.insert("x-forwarded-for".into(), format!("198.51.{}.{}", (n / 250) % 250, n % 250 + 1));
+    }
     RequestParts {
         method: method.into(),
         url: format!("https://fn.example.com{path}"),

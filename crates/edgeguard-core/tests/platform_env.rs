@@ -10,7 +10,7 @@ use edgeguard_core::authz::{Decision, Gate, Request};
 use jwt_simple::prelude::*;
 use p256::ecdsa::signature::Signer as _;
 use serde_json::{json, Value};
-use std::collections::BTreeMap;
+use edgeguard_core::sorted_map::SortedMap;
 
 
 #[path = "support/jwt.rs"]
@@ -72,7 +72,7 @@ fn gateway_jwt(role: &str) -> String {
     )
 }
 
-fn env(pairs: &[(&str, String)]) -> BTreeMap<String, String> {
+fn env(pairs: &[(&str, String)]) -> SortedMap<String, String> {
     pairs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect()
 }
 
@@ -87,20 +87,20 @@ fn keys_env() -> Vec<(&'static str, String)> {
     ]
 }
 
-fn start_legacy() -> BTreeMap<String, String> {
+fn start_legacy() -> SortedMap<String, String> {
     let mut e = keys_env();
     let oct = json!({"keys": [{"kty": "oct", "k": b64::encode(SECRET.as_bytes())}]});
     e.push(("SUPABASE_JWKS", oct.to_string()));
     env(&e)
 }
 
-fn start_signing_keys(k: &Es) -> BTreeMap<String, String> {
+fn start_signing_keys(k: &Es) -> SortedMap<String, String> {
     let mut e = keys_env();
     e.push(("SUPABASE_JWKS", json!({"keys": [k.jwk()]}).to_string()));
     env(&e)
 }
 
-fn hosted(k: &Es) -> BTreeMap<String, String> {
+fn hosted(k: &Es) -> SortedMap<String, String> {
     let mut e = start_signing_keys(k);
     e.insert("SUPABASE_URL".into(), "https://abcdefghij.supabase.co".into());
     e.insert("SB_REGION".into(), "eu-central-1".into());

@@ -311,7 +311,7 @@ fn unknown_client_ips_never_share_one_bucket() {
 
 #[test]
 fn client_ip_from_the_environment() {
-    let env = |pairs: &[(&str, &str)]| -> std::collections::BTreeMap<String, String> {
+    let env = |pairs: &[(&str, &str)]| -> edgeguard_core::sorted_map::SortedMap<String, String> {
         pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
     };
     let base = || LimitsConfig::from_value(None).unwrap();

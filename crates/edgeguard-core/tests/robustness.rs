@@ -1,6 +1,6 @@
 //! Generated hostile inputs: every parser answers (Ok or a denial) and never panics.
 
-use std::collections::BTreeMap;
+use edgeguard_core::sorted_map::SortedMap;
 
 use edgeguard_core::cors::{CorsConfig, Origin};
 use edgeguard_core::csrf::CsrfConfig;
@@ -41,7 +41,7 @@ impl Rng {
 #[test]
 fn origins_tokens_ips_and_headers_never_panic() {
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
-    let mut env = BTreeMap::new();
+    let mut env = SortedMap::new();
     env.insert("CSRF_SECRET".to_string(), "k".repeat(32));
     let csrf = CsrfConfig::from_env(&env, Some(&json!({"required": true}))).unwrap();
     for _ in 0..20_000 {
@@ -51,7 +51,7 @@ fn origins_tokens_ips_and_headers_never_panic() {
             assert_eq!(Origin::parse(&o.serialize()), Some(o.clone()), "{s:?}");
             assert!(o.serialize().bytes().all(|b| b.is_ascii_graphic()));
         }
-        let mut e = BTreeMap::new();
+        let mut e = SortedMap::new();
         e.insert("CORS_ORIGINS".to_string(), s.clone());
         if let Ok(c) = CorsConfig::from_env(&e, None) {
             let _ = c.preflight(Some(&s), Some(&s), Some(&s));
@@ -101,7 +101,7 @@ fn bodies_and_queries_never_panic() {
         let raw = rng.bytes(64);
         let _ = rules.check(Some("application/json"), &raw);
         let q = rng.fragments(10);
-        let _ = params.check(&BTreeMap::new(), &q);
+        let _ = params.check(&SortedMap::new(), &q);
         let ct = rng.fragments(6);
         let _ = rules.check(Some(&ct), b"{}");
     }

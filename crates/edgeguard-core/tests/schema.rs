@@ -1,7 +1,7 @@
 //! Body checks: size, media type, strict JSON (depth bomb, duplicate keys),
 //! every schema keyword with field paths, and path/query parameters.
 
-use std::collections::BTreeMap;
+use edgeguard_core::sorted_map::SortedMap;
 
 use edgeguard_core::schema::{is_email, is_uuid, parse_json_strict, BodyRules, ParamRules, Schema};
 use edgeguard_core::ErrorCode;
@@ -339,13 +339,13 @@ fn params_and_query() {
         ),
     )
     .unwrap();
-    let mut path = BTreeMap::new();
+    let mut path = SortedMap::new();
     path.insert(
         "id".to_string(),
         "0b7c6f3e-2a7d-4a53-9c1e-3f2d8f0a1b2c".to_string(),
     );
     assert!(p.check(&path, "limit=10&active=true&q=a%20b").is_ok());
-    let paths = |path: &BTreeMap<String, String>, q: &str| -> Vec<String> {
+    let paths = |path: &SortedMap<String, String>, q: &str| -> Vec<String> {
         p.check(path, q)
             .unwrap_err()
             .details
@@ -379,11 +379,11 @@ fn params_and_query() {
         paths(&path, "limit=1&q=toolong"),
         vec!["/query/q: must be at most 5 characters"]
     );
-    let mut bad = BTreeMap::new();
+    let mut bad = SortedMap::new();
     bad.insert("id".to_string(), "../etc/passwd".to_string());
     assert_eq!(paths(&bad, "limit=1"), vec!["/params/id: must be a UUID"]);
     assert_eq!(
-        paths(&BTreeMap::new(), "limit=1"),
+        paths(&SortedMap::new(), "limit=1"),
         vec!["/params/id: is required"]
     );
     let e = p.check(&bad, "limit=1").unwrap_err();
@@ -392,13 +392,13 @@ fn params_and_query() {
     assert!(
         ParamRules::from_values(None, None)
             .unwrap()
-            .check(&BTreeMap::new(), "a=1&a=2&b")
+            .check(&SortedMap::new(), "a=1&a=2&b")
             .is_err(),
         "repeats are always refused"
     );
     assert!(ParamRules::from_values(None, None)
         .unwrap()
-        .check(&BTreeMap::new(), "a=1&b")
+        .check(&SortedMap::new(), "a=1&b")
         .is_ok());
 }
 
@@ -412,14 +412,14 @@ fn number_parameters_follow_the_json_grammar() {
     // In a query string `+` is a space: the plus signs are sent as %2B.
     let query = |v: &str| format!("x={}", v.replace('+', "%2B"));
     for ok in ["1.5", "-2", "007", "1e3", "-2.5E+3", "0.0001"] {
-        assert!(p.check(&BTreeMap::new(), &query(ok)).is_ok(), "{ok}");
+        assert!(p.check(&SortedMap::new(), &query(ok)).is_ok(), "{ok}");
     }
     for bad in ["+1", ".5", "5.", "1e", "--1", "1e400", "1.2.3", "NaN", "inf", "1,5"] {
-        let e = p.check(&BTreeMap::new(), &query(bad)).unwrap_err();
+        let e = p.check(&SortedMap::new(), &query(bad)).unwrap_err();
         let d: Vec<String> = e.details.iter().map(|d| d.to_string()).collect();
         assert_eq!(d, vec!["/query/x: must be a number"], "{bad}");
     }
-    let e = p.check(&BTreeMap::new(), "x=5000.5").unwrap_err();
+    let e = p.check(&SortedMap::new(), "x=5000.5").unwrap_err();
     assert_eq!(e.details[0].to_string(), "/query/x: must be <= 5000");
 }
 

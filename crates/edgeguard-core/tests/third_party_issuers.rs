@@ -8,7 +8,7 @@ use edgeguard_core::authz::{Decision, Gate, Request};
 use jwt_simple::prelude::*;
 use p256::ecdsa::signature::Signer as _;
 use serde_json::{json, Value};
-use std::collections::BTreeMap;
+use edgeguard_core::sorted_map::SortedMap;
 use std::sync::OnceLock;
 
 #[path = "support/jwt.rs"]
@@ -138,8 +138,8 @@ fn supabase_claims() -> Value {
            "tenant_id": "22222222-2222-2222-2222-222222222222"})
 }
 
-fn env_with(es: &Es, issuers: Option<&str>, app_env: &str) -> BTreeMap<String, String> {
-    let mut env = BTreeMap::new();
+fn env_with(es: &Es, issuers: Option<&str>, app_env: &str) -> SortedMap<String, String> {
+    let mut env = SortedMap::new();
     env.insert("APP_ENV".into(), app_env.into());
     env.insert(
         "SUPABASE_JWKS".into(),
@@ -164,7 +164,7 @@ fn gate(es: &Es) -> Gate {
 }
 
 fn check_at(g: &mut Gate, method: &str, path: &str, token: &str, now_ms: f64) -> Decision {
-    let mut headers = BTreeMap::new();
+    let mut headers = SortedMap::new();
     headers.insert("authorization".to_string(), format!("Bearer {token}"));
     let req = Request {
         method: method.into(),
@@ -650,7 +650,7 @@ fn issuer_configuration_errors_fail_only_the_routes_that_name_issuers() {
     allowed(&check(&mut g, "GET", "/t/org_2acme", &clerk));
     assert!(Gate::new(
         r#"{"auth":["user:Clerk"],"routes":[{"method":"GET","path":"/"}]}"#,
-        &BTreeMap::new()
+        &SortedMap::new()
     )
     .is_err());
 }

@@ -2,7 +2,7 @@
 //! rule (configuration, body, signature) lives in `edgeguard_core::alerts`;
 //! this converts strings and JSON.
 
-use std::collections::BTreeMap;
+use edgeguard_core::sorted_map::SortedMap;
 
 use edgeguard_core::alerts::{Alert, AlertError, AlertSender as CoreSender};
 use serde_json::json;
@@ -37,7 +37,7 @@ impl AlertSender {
     /// by `status` and `prepare`.
     #[wasm_bindgen(constructor)]
     pub fn new(env_json: &str) -> Result<AlertSender, JsError> {
-        let env: BTreeMap<String, String> = serde_json::from_str(env_json)
+        let env: SortedMap<String, String> = serde_json::from_str(env_json)
             .map_err(|_| JsError::new("env: not a JSON object of strings"))?;
         Ok(AlertSender {
             inner: CoreSender::from_env(&env),

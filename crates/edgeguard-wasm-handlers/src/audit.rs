@@ -2,7 +2,7 @@
 //! (key format, message encoding, production refusal) lives in
 //! `edgeguard_core::audit_checkpoint`; this converts strings and JSON.
 
-use std::collections::BTreeMap;
+use edgeguard_core::sorted_map::SortedMap;
 
 use edgeguard_core::audit_checkpoint::{parse_decimal, Checkpoint, SignerConfig};
 use serde_json::json;
@@ -20,7 +20,7 @@ impl AuditSigner {
     /// `APP_ENV`). Throws only when `env_json` is not such an object.
     #[wasm_bindgen(constructor)]
     pub fn new(env_json: &str) -> Result<AuditSigner, JsError> {
-        let env: BTreeMap<String, String> = serde_json::from_str(env_json)
+        let env: SortedMap<String, String> = serde_json::from_str(env_json)
             .map_err(|_| JsError::new("env: not a JSON object of strings"))?;
         Ok(AuditSigner {
             config: SignerConfig::from_env(&env),

@@ -2,7 +2,7 @@
 //! (secret choice, token format, lifetime) lives in
 //! `edgeguard_core::erasure`; this converts strings and JSON.
 
-use std::collections::BTreeMap;
+use edgeguard_core::sorted_map::SortedMap;
 
 use edgeguard_core::erasure::ErasureConfirm as CoreConfirm;
 use edgeguard_core::Denial;
@@ -36,7 +36,7 @@ impl ErasureConfirm {
     /// `MISCONFIGURED` on use.
     #[wasm_bindgen(constructor)]
     pub fn new(env_json: &str) -> Result<ErasureConfirm, JsError> {
-        let env: BTreeMap<String, String> = serde_json::from_str(env_json)
+        let env: SortedMap<String, String> = serde_json::from_str(env_json)
             .map_err(|_| JsError::new("env: not a JSON object of strings"))?;
         Ok(ErasureConfirm {
             inner: CoreConfirm::from_env(&env),

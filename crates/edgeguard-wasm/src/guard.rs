@@ -9,6 +9,8 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use edgeguard_core::sorted_map::SortedMap;
+
 use edgeguard_core::auth::config::env_from_json;
 use edgeguard_core::guard::{
     self as pipeline, Flow, GuardOptions, Input, JwksFetch, RequestParts, ResponseHeaders, Step,
@@ -201,7 +203,7 @@ impl Guard {
     fn parts(&self, req: &JsRequest, remote_addr: Option<String>) -> RequestParts {
         let headers = req.headers();
         let method = req.method();
-        let mut map = BTreeMap::new();
+        let mut map = SortedMap::new();
         let preflight: &[(String, JsValue)] = if method == "OPTIONS" { &self.preflight_names } else { &[] };
         for (name, js) in self.header_names.iter().chain(preflight) {
             if let Some(v) = headers.get(js) {

@@ -3,7 +3,7 @@
 use super::apikey::{KeyKind, NamedKeys};
 use super::keys::{Key, KeyMaterial, KeySet};
 use crate::{Denial, ErrorCode};
-use std::collections::BTreeMap;
+use crate::sorted_map::SortedMap;
 
 pub use crate::app_env::AppEnv;
 
@@ -46,7 +46,7 @@ fn mis(r: impl Into<String>) -> Denial {
     Denial::new(ErrorCode::Misconfigured, r)
 }
 
-fn nonempty<'a>(env: &'a BTreeMap<String, String>, k: &str) -> Option<&'a str> {
+fn nonempty<'a>(env: &'a SortedMap<String, String>, k: &str) -> Option<&'a str> {
     env.get(k).map(|s| s.trim()).filter(|s| !s.is_empty())
 }
 
@@ -114,7 +114,7 @@ pub fn check_jwks_url(url: &str, app_env: AppEnv) -> Result<(), String> {
 }
 
 fn named_keys(
-    env: &BTreeMap<String, String>,
+    env: &SortedMap<String, String>,
     plural: &str,
     singular: &str,
     kind: KeyKind,
@@ -155,7 +155,7 @@ impl AuthConfig {
     /// error; a broken key configuration is recorded (`user_keys_error`,
     /// `api_keys_error`) so that only the routes that need those keys fail.
     /// Reasons name the variable, never its value.
-    pub fn from_env(env: &BTreeMap<String, String>) -> Result<AuthConfig, Denial> {
+    pub fn from_env(env: &SortedMap<String, String>) -> Result<AuthConfig, Denial> {
         let app_env = AppEnv::from_env(env).map_err(mis)?;
         let mut user_keys_error = None;
         let jwks = if let Some(inline) = nonempty(env, "SUPABASE_JWKS") {
@@ -250,11 +250,11 @@ impl AuthConfig {
 
 /// Parses an environment given as a JSON object of strings (what the shim
 /// passes); non-string values are refused.
-pub fn env_from_json(json: &str) -> Result<BTreeMap<String, String>, String> {
+pub fn env_from_json(json: &str) -> Result<SortedMap<String, String>, String> {
     let v: serde_json::Value =
         serde_json::from_str(json).map_err(|_| "env: not a JSON object".to_string())?;
     let obj = v.as_object().ok_or("env: not a JSON object")?;
-    let mut out = BTreeMap::new();
+    let mut out = SortedMap::new();
     for (k, v) in obj {
         match v {
             serde_json::Value::String(s) => {

@@ -16,7 +16,7 @@ use super::keys::Alg;
 use crate::app_env::AppEnv;
 use serde::Deserialize;
 use serde_json::{Map, Value};
-use std::collections::BTreeMap;
+use crate::sorted_map::SortedMap;
 
 /// The environment variable holding the issuers (a JSON object, name → issuer).
 pub const ISSUERS_ENV: &str = "EDGEGUARD_ISSUERS";
@@ -90,7 +90,7 @@ pub struct Issuer {
     pub claims: ClaimMap,
     /// The issuer's role value → a role of the policy's ladder. A role
     /// claim whose value is not in this map gives no role (docs/issuers.md).
-    pub roles: BTreeMap<String, String>,
+    pub roles: SortedMap<String, String>,
     /// The role of a token that carries no role claim (e.g. a Clerk session
     /// without an active organization); `None`: no role.
     pub default_role: Option<String>,
@@ -128,7 +128,7 @@ struct IssuerFile {
     azp: Vec<String>,
     claims: Option<ClaimsFile>,
     #[serde(default)]
-    roles: BTreeMap<String, String>,
+    roles: SortedMap<String, String>,
     default_role: Option<String>,
     permission_prefix: Option<String>,
     cookie: Option<String>,
@@ -383,7 +383,7 @@ pub struct Mapped {
 /// keys and unknown fields are refused; the message names the field, never a
 /// value.
 pub fn issuers_from_env(
-    env: &BTreeMap<String, String>,
+    env: &SortedMap<String, String>,
     app_env: AppEnv,
 ) -> Result<Vec<Issuer>, String> {
     let Some(json) = env
@@ -442,8 +442,8 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn env(json: &str) -> BTreeMap<String, String> {
-        BTreeMap::from([(ISSUERS_ENV.to_owned(), json.to_owned())])
+    fn env(json: &str) -> SortedMap<String, String> {
+        SortedMap::from([(ISSUERS_ENV.to_owned(), json.to_owned())])
     }
 
     #[test]

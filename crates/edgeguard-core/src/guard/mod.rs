@@ -18,7 +18,7 @@
 mod settings;
 mod step;
 
-use std::collections::BTreeMap;
+use crate::sorted_map::SortedMap;
 use std::sync::Arc;
 
 pub use settings::{RouteSettings, Settings};
@@ -109,7 +109,7 @@ pub struct Flow {
     /// The key hash of the pending API key lookup.
     lookup_hash: Option<String>,
     route: String,
-    params: BTreeMap<String, String>,
+    params: SortedMap<String, String>,
     identity: Option<(Arc<Identity>, Option<PrebuiltIdentity>)>,
     tenant_check: Option<TenantCheck>,
     local: Option<LimitDecision>,
@@ -202,7 +202,7 @@ impl Guard {
     /// The error names what is misconfigured (e.g. `policy: routes[1].roles[0]: unknown role "root"`).
     pub fn new(
         policy_json: &str,
-        env: &BTreeMap<String, String>,
+        env: &SortedMap<String, String>,
         options: GuardOptions,
     ) -> Result<Guard, String> {
         let gate = Gate::new(policy_json, env)?;
@@ -281,7 +281,7 @@ impl Guard {
             lookup_hash: None,
             gate_request: None,
             route: String::new(),
-            params: BTreeMap::new(),
+            params: SortedMap::new(),
             identity: None,
             tenant_check: None,
             local: None,
@@ -406,7 +406,7 @@ impl Guard {
     fn authenticate(&mut self, flow: &mut Flow, now_ms: f64) -> Step {
         // Built once per request (a JWKS fetch or a key lookup decides again with it).
         let req = flow.gate_request.get_or_insert_with(|| {
-            let mut headers = BTreeMap::new();
+            let mut headers = SortedMap::new();
             for name in &self.tenant_headers {
                 if let Some(v) = flow.parts.header(name) {
                     headers.insert(name.clone(), v.to_owned());
@@ -770,7 +770,7 @@ fn header_set(
 /// The headers of a function that could not be configured: the default
 /// security headers, no CORS allow-list.
 pub fn default_response_headers() -> ResponseHeaders {
-    let none = BTreeMap::new();
+    let none = SortedMap::new();
     match (
         crate::headers::SecurityHeaders::from_value(None),
         crate::cors::CorsConfig::from_env(&none, None),

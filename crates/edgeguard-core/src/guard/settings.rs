@@ -2,7 +2,7 @@
 //! policy and the environment: CORS, security headers, limits, and per route
 //! the body, CSRF and parameter rules (docs/policy.md).
 
-use std::collections::BTreeMap;
+use crate::sorted_map::SortedMap;
 
 use crate::cors::CorsConfig;
 use crate::csrf::CsrfConfig;
@@ -37,15 +37,15 @@ pub struct Settings {
     /// For requests no route matches (counted by IP against the default class).
     pub default_route: RouteSettings,
     /// By route key (`GET /items/:id`).
-    pub routes: BTreeMap<String, RouteSettings>,
+    pub routes: SortedMap<String, RouteSettings>,
 }
 
 impl Settings {
     /// Builds and validates the settings; the denial is `MISCONFIGURED` with the reason.
-    pub fn new(policy: &Policy, env: &BTreeMap<String, String>) -> Result<Settings, Denial> {
+    pub fn new(policy: &Policy, env: &SortedMap<String, String>) -> Result<Settings, Denial> {
         let limits = LimitsConfig::from_value(policy.limits.as_ref())?.with_env(env)?;
         let default_route = route_settings(policy, &limits, env, None)?;
-        let mut routes = BTreeMap::new();
+        let mut routes = SortedMap::new();
         for r in &policy.routes {
             routes.insert(r.key.clone(), route_settings(policy, &limits, env, Some(r))?);
         }
@@ -67,7 +67,7 @@ impl Settings {
 fn route_settings(
     policy: &Policy,
     limits: &LimitsConfig,
-    env: &BTreeMap<String, String>,
+    env: &SortedMap<String, String>,
     r: Option<&Route>,
 ) -> Result<RouteSettings, Denial> {
     let body = merge_sections(policy.body.as_ref(), r.and_then(|r| r.body.as_ref()));

@@ -3,7 +3,7 @@
 //! the wasm boundary too (with the `ts` feature their TypeScript declarations
 //! are generated from here).
 
-use std::collections::BTreeMap;
+use crate::sorted_map::SortedMap;
 
 use serde::Serialize;
 use serde_json::Value;
@@ -27,7 +27,7 @@ pub struct RequestParts {
     /// The absolute URL as the runtime serialised it (`https://host/path?query`).
     pub url: String,
     /// Lower-case header name → value.
-    pub headers: BTreeMap<String, String>,
+    pub headers: SortedMap<String, String>,
     /// The connection's peer address, when the runtime gives one.
     pub remote_addr: Option<String>,
 }
@@ -182,7 +182,7 @@ pub struct Allowed {
     pub route: String,
     /// Path parameters, checked against the route's `params`.
     #[cfg_attr(feature = "ts", tsify(type = "Record<string, string>"))]
-    pub params: BTreeMap<String, String>,
+    pub params: SortedMap<String, String>,
     /// The checked body (`null` when empty); absent when `body_deferred`.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "ts", tsify(type = "unknown", optional))]

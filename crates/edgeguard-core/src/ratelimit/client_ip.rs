@@ -2,7 +2,7 @@
 //! (`EDGEGUARD_CLIENT_IP`), which addresses can be trusted, and how an
 //! address becomes a key (IPv6 by /64).
 
-use std::collections::BTreeMap;
+use crate::sorted_map::SortedMap;
 use std::net::IpAddr;
 
 use serde::Deserialize;
@@ -32,7 +32,7 @@ pub enum IpSource {
 impl LimitsConfig {
     /// Applies the deployment's `EDGEGUARD_CLIENT_IP` (it wins over the
     /// policy's `client_ip`); without either, the platform default.
-    pub fn with_env(mut self, env: &BTreeMap<String, String>) -> Result<Self, Denial> {
+    pub fn with_env(mut self, env: &SortedMap<String, String>) -> Result<Self, Denial> {
         let raw = env
             .get("EDGEGUARD_CLIENT_IP")
             .map(|s| s.trim().to_ascii_lowercase())

@@ -1,7 +1,7 @@
 //! What the limiter is told about a request ([`Facts`]) and what it answers
 //! ([`LimitDecision`], with its `RateLimit` headers).
 
-use std::collections::BTreeMap;
+use crate::sorted_map::SortedMap;
 
 use serde::{Deserialize, Serialize};
 
@@ -13,7 +13,7 @@ use crate::{Denial, ErrorCode};
 pub struct Facts {
     /// Request headers relevant to the client IP (lower-case names).
     #[serde(default)]
-    pub headers: BTreeMap<String, String>,
+    pub headers: SortedMap<String, String>,
     /// The connection's peer address, if known.
     pub remote_addr: Option<String>,
     /// The verified user id.

@@ -1,7 +1,7 @@
 //! The `limits` policy section: classes of stacked rules, validated once, and
 //! the rules that apply to one route.
 
-use std::collections::BTreeMap;
+use crate::sorted_map::SortedMap;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -53,7 +53,7 @@ struct RuleSection {
     #[serde(default)]
     global: bool,
     #[serde(default)]
-    roles: BTreeMap<String, u32>,
+    roles: SortedMap<String, u32>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -63,7 +63,7 @@ struct LimitsSection {
     max_keys: Option<usize>,
     on_db_error: Option<FailMode>,
     default_class: Option<String>,
-    classes: Option<BTreeMap<String, Vec<RuleSection>>>,
+    classes: Option<SortedMap<String, Vec<RuleSection>>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -82,7 +82,7 @@ pub struct Rule {
     pub(super) limit: u32,
     pub(super) window_s: u32,
     pub(super) global: bool,
-    pub(super) roles: BTreeMap<String, u32>,
+    pub(super) roles: SortedMap<String, u32>,
 }
 
 impl Rule {
@@ -119,12 +119,12 @@ fn rule(name: &str, by: KeyPart, limit: u32, window_s: u32) -> Rule {
         limit,
         window_s,
         global: false,
-        roles: BTreeMap::new(),
+        roles: SortedMap::new(),
     }
 }
 
-fn default_classes() -> BTreeMap<String, Vec<Rule>> {
-    let mut m = BTreeMap::new();
+fn default_classes() -> SortedMap<String, Vec<Rule>> {
+    let mut m = SortedMap::new();
     m.insert(
         "auth".to_string(),
         vec![rule("auth-ip", KeyPart::Ip, 5, 60)],
@@ -150,7 +150,7 @@ pub struct LimitsConfig {
     pub(super) max_keys: usize,
     pub(super) fail_open: bool,
     pub(super) default_class: String,
-    pub(super) classes: BTreeMap<String, Vec<Rule>>,
+    pub(super) classes: SortedMap<String, Vec<Rule>>,
 }
 
 impl LimitsConfig {
@@ -184,7 +184,7 @@ impl LimitsConfig {
         let classes = match s.classes {
             None => default_classes(),
             Some(raw) => {
-                let mut out = BTreeMap::new();
+                let mut out = SortedMap::new();
                 for (class, rules) in raw {
                     if !valid_rule_name(&class) {
                         return Err(misconfigured(format!(

@@ -1,7 +1,7 @@
 //! `application/x-www-form-urlencoded` bodies: parsed strictly, their fields
 //! checked against an object schema like query parameters (with coercion).
 
-use std::collections::BTreeMap;
+use crate::sorted_map::SortedMap;
 
 use super::json_schema::{pointer_push, Additional, FieldError, Schema, Ty};
 use super::MAX_ERRORS;
@@ -11,8 +11,8 @@ use crate::{Denial, ErrorCode};
 pub(super) const FORM: &str = "application/x-www-form-urlencoded";
 
 /// Parses a urlencoded form strictly: UTF-8 after percent-decoding, no repeated field.
-pub(super) fn parse_form_strict(body: &[u8]) -> Result<BTreeMap<String, String>, Denial> {
-    let mut out = BTreeMap::new();
+pub(super) fn parse_form_strict(body: &[u8]) -> Result<SortedMap<String, String>, Denial> {
+    let mut out = SortedMap::new();
     for (k, v) in form_urlencoded::parse(body) {
         if k.contains('\u{FFFD}') || v.contains('\u{FFFD}') {
             return Err(Denial::new(ErrorCode::InvalidBody, "form is not UTF-8"));
@@ -27,7 +27,7 @@ pub(super) fn parse_form_strict(body: &[u8]) -> Result<BTreeMap<String, String>,
 impl Schema {
     /// Validates a urlencoded form against an object schema: `required`,
     /// `additionalProperties` and each property with parameter coercion.
-    pub(super) fn validate_form(&self, fields: &BTreeMap<String, String>) -> Vec<FieldError> {
+    pub(super) fn validate_form(&self, fields: &SortedMap<String, String>) -> Vec<FieldError> {
         let mut errors = Vec::new();
         if !self.types.is_empty() && !self.types.contains(&Ty::Object) {
             errors.push(FieldError {

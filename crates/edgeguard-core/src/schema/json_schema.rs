@@ -1,7 +1,7 @@
 //! The JSON Schema subset: compiled once from the policy, then walked over a
 //! value to collect field errors (JSON pointers, never the value itself).
 
-use std::collections::BTreeMap;
+use crate::sorted_map::SortedMap;
 
 use regex_lite::{Regex, RegexBuilder};
 use serde::Deserialize;
@@ -32,7 +32,7 @@ struct RawSchema {
     #[serde(rename = "type")]
     ty: Option<TypeSpec>,
     required: Option<Vec<String>>,
-    properties: Option<BTreeMap<String, RawSchema>>,
+    properties: Option<SortedMap<String, RawSchema>>,
     #[serde(rename = "additionalProperties")]
     additional: Option<AdditionalRaw>,
     #[serde(rename = "enum")]
@@ -131,7 +131,7 @@ pub(super) enum Additional {
 pub struct Schema {
     pub(super) types: Vec<Ty>,
     pub(super) required: Vec<String>,
-    pub(super) properties: BTreeMap<String, Schema>,
+    pub(super) properties: SortedMap<String, Schema>,
     pub(super) additional: Additional,
     enumeration: Option<Vec<Value>>,
     min_length: Option<u64>,
@@ -204,7 +204,7 @@ impl Schema {
                 out
             }
         };
-        let mut properties = BTreeMap::new();
+        let mut properties = SortedMap::new();
         for (k, s) in raw.properties.unwrap_or_default() {
             let child = Schema::compile(s, &pointer_push(at, &k))?;
             properties.insert(k, child);

@@ -3,7 +3,7 @@
 //! digits; a number is also anything JSON's number grammar accepts (`1.5`,
 //! `-2e3`; not `+1`, `.5` or `5.`); a boolean is `true` or `false`.
 
-use std::collections::BTreeMap;
+use crate::sorted_map::SortedMap;
 
 use serde::Deserialize;
 use serde_json::{Number, Value};
@@ -80,7 +80,7 @@ fn parse_param_number(raw: &str, float: bool) -> Option<Number> {
 #[serde(deny_unknown_fields)]
 struct QuerySection {
     #[serde(default)]
-    properties: BTreeMap<String, Value>,
+    properties: SortedMap<String, Value>,
     #[serde(default)]
     required: Vec<String>,
     #[serde(rename = "additionalProperties", default = "yes")]
@@ -94,8 +94,8 @@ fn yes() -> bool {
 /// Path and query parameter rules of a route.
 #[derive(Clone, Debug, Default)]
 pub struct ParamRules {
-    path: BTreeMap<String, Schema>,
-    query: BTreeMap<String, Schema>,
+    path: SortedMap<String, Schema>,
+    query: SortedMap<String, Schema>,
     query_required: Vec<String>,
     query_additional: bool,
 }
@@ -103,7 +103,7 @@ pub struct ParamRules {
 impl ParamRules {
     /// Validates a route's `params` and `query` entries.
     pub fn from_values(params: Option<&Value>, query: Option<&Value>) -> Result<Self, Denial> {
-        let mut path = BTreeMap::new();
+        let mut path = SortedMap::new();
         if let Some(p) = params.filter(|v| !v.is_null()) {
             let map = p
                 .as_object()
@@ -119,7 +119,7 @@ impl ParamRules {
             },
             Some(v) => crate::policy::section(Some(v), "query section")?,
         };
-        let mut qs = BTreeMap::new();
+        let mut qs = SortedMap::new();
         for (k, v) in &q.properties {
             qs.insert(k.clone(), Schema::from_value(v)?);
         }
@@ -135,7 +135,7 @@ impl ParamRules {
     /// query string (without `?`).
     pub fn check(
         &self,
-        path_params: &BTreeMap<String, String>,
+        path_params: &SortedMap<String, String>,
         query: &str,
     ) -> Result<(), BodyError> {
         let mut errors = Vec::new();
@@ -149,7 +149,7 @@ impl ParamRules {
                 }),
             }
         }
-        let mut seen: BTreeMap<String, String> = BTreeMap::new();
+        let mut seen: SortedMap<String, String> = SortedMap::new();
         for (k, v) in form_urlencoded::parse(query.as_bytes()) {
             let p = pointer_push("/query", &k);
             if seen.contains_key(k.as_ref()) {
