@@ -12,29 +12,20 @@ use super::{misconfigured, MAX_ERRORS};
 use crate::Denial;
 
 
-#[derive(Debug, Deserialize)]
-#[serde(untagged)]
-enum TypeSpec {
-    One(String),
-    Many(Vec<String>),
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(untagged)]
-enum AdditionalRaw {
-    Bool(bool),
-    Schema(Box<RawSchema>),
-}
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawSchema {
+    /// A type name or a list of them (read in `compile`: an untagged enum
+    /// would deserialise the whole schema a second time through serde's
+    /// buffered `Content`, docs/architecture.md "Footprint").
     #[serde(rename = "type")]
-    ty: Option<TypeSpec>,
+    ty: Option<Value>,
     required: Option<Vec<String>>,
     properties: Option<SortedMap<String, RawSchema>>,
+    /// `true`, `false` or a schema (read in `compile`, as `ty`).
     #[serde(rename = "additionalProperties")]
-    additional: Option<AdditionalRaw>,
+    additional: Option<Value>,
     #[serde(rename = "enum")]
     enumeration: Option<Vec<Value>>,
     #[serde(rename = "minLength")]
@@ -190,31 +181,32 @@ impl Schema {
 
     fn compile(raw: RawSchema, at: &str) -> Result<Schema, Denial> {
         let bad = |what: &str| misconfigured(format!("schema at {}: {what}", display_path(at)));
-        let types = match raw.ty {
+        let type_name = |t: &Value| t.as_str().and_then(Ty::parse).ok_or_else(|| bad("unknown type"));
+        let types = match &raw.ty {
             None => Vec::new(),
-            Some(TypeSpec::One(t)) => vec![Ty::parse(&t).ok_or_else(|| bad("unknown type"))?],
-            Some(TypeSpec::Many(ts)) => {
-                let mut out = Vec::new();
-                for t in ts {
-                    out.push(Ty::parse(&t).ok_or_else(|| bad("unknown type"))?);
-                }
+            Some(Value::Array(ts)) => {
+                let out = ts.iter().map(type_name).collect::<Result<Vec<_>, _>>()?;
                 if out.is_empty() {
                     return Err(bad("empty type list"));
                 }
                 out
             }
+            Some(t) => vec![type_name(t)?],
         };
         let mut properties = SortedMap::new();
         for (k, s) in raw.properties.unwrap_or_default() {
             let child = Schema::compile(s, &pointer_push(at, &k))?;
             properties.insert(k, child);
         }
-        let additional = match raw.additional {
-            None | Some(AdditionalRaw::Bool(true)) => Additional::Allowed,
-            Some(AdditionalRaw::Bool(false)) => Additional::Denied,
-            Some(AdditionalRaw::Schema(s)) => {
-                Additional::Schema(Box::new(Schema::compile(*s, &format!("{at}/*"))?))
+        let additional = match &raw.additional {
+            None | Some(Value::Bool(true)) => Additional::Allowed,
+            Some(Value::Bool(false)) => Additional::Denied,
+            Some(v @ Value::Object(_)) => {
+                let s = RawSchema::deserialize(v)
+                    .map_err(|e| misconfigured(format!("schema at {}/*: {e}", display_path(at))))?;
+                Additional::Schema(Box::new(Schema::compile(s, &format!("{at}/*"))?))
             }
+            Some(_) => return Err(bad("additionalProperties must be a boolean or a schema")),
         };
         let pattern = match raw.pattern {
             None => None,
