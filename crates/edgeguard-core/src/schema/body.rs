@@ -168,7 +168,7 @@ impl BodyRules {
     /// On an upload route the value describes the file ([`crate::upload::Upload`]).
     pub fn check(&self, content_type: Option<&str>, body: &[u8]) -> Result<Value, BodyError> {
         if let Some(u) = &self.upload {
-            return Ok(u.check(content_type, body)?.to_value());
+            return check_upload(u, content_type, body);
         }
         if body.len() > self.max_bytes {
             return Err(
@@ -181,6 +181,14 @@ impl BodyRules {
                 Some(_) => Err(Denial::new(ErrorCode::InvalidBody, "a body is required").into()),
             };
         }
+        self.check_content(content_type, body)
+    }
+
+    /// The checks of a non-empty body: apart from [`Self::check`] so a
+    /// fresh isolate whose first requests carry no body never compiles them
+    /// (docs/architecture.md, "Footprint").
+    #[inline(never)]
+    fn check_content(&self, content_type: Option<&str>, body: &[u8]) -> Result<Value, BodyError> {
         if !content_type.is_some_and(|ct| media_type_ok(ct, &self.content_types)) {
             return Err(
                 Denial::new(ErrorCode::UnsupportedMediaType, "content type not accepted").into(),
@@ -217,4 +225,13 @@ impl BodyRules {
         }
         Ok(value)
     }
+}
+
+#[inline(never)]
+fn check_upload(
+    rules: &crate::upload::UploadRules,
+    content_type: Option<&str>,
+    body: &[u8],
+) -> Result<Value, BodyError> {
+    Ok(rules.check(content_type, body)?.to_value())
 }
