@@ -30,7 +30,7 @@ const BATCH = { fast: 100, es256: 40, anchor: 10 };
 
 const root = decodeURIComponent(new URL("../..", import.meta.url).pathname).replace(/\/$/, "");
 const functionsDir = `${root}/scripts/bench/http_functions`;
-const FUNCTIONS = ["bench-bare", "bench-bare-headers", "bench-edgeguard", "bench-anchor"];
+const FUNCTIONS = ["bench-bare", "bench-bare-headers", "bench-bare-async", "bench-bare-reads", "bench-edgeguard", "bench-anchor"];
 
 const { publicKey, privateKey } = await generateKeyPair("ES256", { extractable: true });
 const jwk = { ...(await exportJWK(publicKey)), kid: "bench-http", alg: "ES256", use: "sig" };
@@ -61,9 +61,9 @@ Deno.env.set("SUPABASE_URL", "http://127.0.0.1:1");
 // --- in-process: the same function modules, called directly -------------------
 type Fn = { fetch: (req: Request, info?: unknown) => Response | Promise<Response> };
 const load = async (name: string) => (await import(`${functionsDir}/${name}/index.ts`)).default as Fn;
-const local = { bare: await load("bench-bare"), edgeguard: await load("bench-edgeguard"), anchor: await load("bench-anchor") };
+const edgeguardLocal = await load("bench-edgeguard");
 const peer = { remoteAddr: { hostname: "0.0.0.0", port: 9999, transport: "tcp" } };
-const probe = await local.edgeguard.fetch(
+const probe = await edgeguardLocal.fetch(
   new Request("http://localhost/bench-edgeguard", { headers: { authorization: `Bearer ${repeated}` } }),
   peer,
 );
@@ -71,6 +71,14 @@ if (probe.status !== 200) throw new Error(`bench-edgeguard answered ${probe.stat
 await probe.body?.cancel();
 // What the bare-headers function sends: edgeguard's response headers, minus the per-request id.
 const guardHeaders = [...probe.headers].filter(([n]) => n !== "x-request-id" && n !== "content-type");
+// bench-bare-reads reads them at import, as serve.ts's copy does from its environment.
+Deno.env.set("EDGEGUARD_BENCH_HEADERS", JSON.stringify(guardHeaders));
+const local = {
+  bare: await load("bench-bare"),
+  bareReads: await load("bench-bare-reads"),
+  edgeguard: edgeguardLocal,
+  anchor: await load("bench-anchor"),
+};
 const headerBytes = (h: Iterable<[string, string]>) => [...h].reduce((n, [k, v]) => n + k.length + v.length + 4, 0);
 
 // --- servers ---------------------------------------------------------------
@@ -165,12 +173,15 @@ try {
   const cases: Case[] = [
     { name: "http: bare", batch: BATCH.fast, call: get(quiet.base, "bench-bare", null) },
     { name: "http: bare + edgeguard's response headers", batch: BATCH.fast, call: get(quiet.base, "bench-bare-headers", null) },
+    { name: "http: bare, async handler", batch: BATCH.fast, call: get(quiet.base, "bench-bare-async", null) },
+    { name: "http: bare + guard()'s request reads and header sets", batch: BATCH.fast, call: get(quiet.base, "bench-bare-reads", null) },
     { name: "http: edgeguard, repeated token", batch: BATCH.fast, call: get(quiet.base, "bench-edgeguard", null) },
     { name: "http: edgeguard, new token", batch: BATCH.es256, call: get(quiet.base, "bench-edgeguard", esHttp) },
     { name: "http: @supabase/server, new token", batch: BATCH.anchor, call: get(quiet.base, "bench-anchor", anHttp) },
     { name: "http, server logging each request: bare", batch: BATCH.fast, call: get(logging.base, "bench-bare", null) },
     { name: "http, server logging each request: edgeguard, repeated token", batch: BATCH.fast, call: get(logging.base, "bench-edgeguard", null) },
     { name: "in-process: bare", batch: BATCH.fast * 10, call: call(local.bare, "bench-bare", null) },
+    { name: "in-process: bare + guard()'s request reads and header sets", batch: BATCH.fast, call: call(local.bareReads, "bench-bare-reads", null) },
     { name: "in-process: edgeguard, repeated token", batch: BATCH.fast, call: call(local.edgeguard, "bench-edgeguard", null) },
     { name: "in-process: edgeguard, new token", batch: BATCH.es256, call: call(local.edgeguard, "bench-edgeguard", esLocal) },
     { name: "in-process: @supabase/server, new token", batch: BATCH.anchor, call: call(local.anchor, "bench-anchor", anLocal) },
@@ -203,6 +214,15 @@ try {
       `edgeguard's response headers alone (${guardHeaders.length} headers, ${headerBytes(guardHeaders)} bytes more than the bare ` +
       `function's) add ${f1(us("http: bare + edgeguard's response headers") - us("http: bare"))} µs over HTTP; ` +
       `the server's per-request log line costs ${f1(us("http, server logging each request: bare") - us("http: bare"))} µs.`,
+  );
+  const reads = "bare + guard()'s request reads and header sets";
+  const split = (t: string) => [us(`${t}: ${reads}`) - us(`${t}: bare`), us(`${t}: edgeguard, repeated token`) - us(`${t}: ${reads}`)];
+  const [httpJs, httpGuard] = split("http"), [localJs, localGuard] = split("in-process");
+  console.log(
+    `Where the repeated token's cost goes: the JavaScript around the wasm (request reads, header sets, an async ` +
+      `handler) ${f1(httpJs)} µs over HTTP vs ${f1(localJs)} µs in-process (the async handler alone ` +
+      `${f1(us("http: bare, async handler") - us("http: bare"))} µs over HTTP); the rest of the guard ` +
+      `${f1(httpGuard)} µs over HTTP vs ${f1(localGuard)} µs in-process.`,
   );
   for (const s of [quiet, logging]) {
     s.child.kill();
