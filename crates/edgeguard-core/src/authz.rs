@@ -70,7 +70,7 @@ impl Request {
     /// Parses the shim's `request_json`.
     pub fn from_json(json: &str) -> Result<Request, Denial> {
         let bad = |r: &str| Denial::new(ErrorCode::Internal, format!("request_json: {r}"));
-        let v: Value = serde_json::from_str(json).map_err(|_| bad("not JSON"))?;
+        let v = crate::strict_json::parse(json.as_bytes()).map_err(|_| bad("not JSON"))?;
         let s = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_owned);
         let method = s("method")
             .ok_or_else(|| bad("missing method"))?
@@ -654,8 +654,10 @@ impl Gate {
         row_json: &str,
         now_ms: f64,
     ) -> Result<(), String> {
-        let row: KeyRow = serde_json::from_str(row_json)
-            .map_err(|_| "api key row: not the shape private.api_key_verify answers".to_string())?;
+        let row: KeyRow = crate::strict_json::parse(row_json.as_bytes())
+            .ok()
+            .and_then(|v| serde::Deserialize::deserialize(&v).ok())
+            .ok_or_else(|| "api key row: not the shape private.api_key_verify answers".to_string())?;
         self.verified_keys.put(key_hash, row, now_ms);
         Ok(())
     }

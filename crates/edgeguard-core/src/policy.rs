@@ -516,7 +516,7 @@ impl Policy {
     /// Parses and validates a policy file.
     pub fn from_json(json: &str) -> Result<Policy, PolicyError> {
         let v = crate::strict_json::parse(json.as_bytes()).map_err(|e| err(e.to_string()))?;
-        let f: PolicyFile = serde_json::from_value(v.clone()).map_err(|e| err(e.to_string()))?;
+        let f = PolicyFile::deserialize(&v).map_err(|e| err(e.to_string()))?;
         let raw = v;
         let auth = parse_modes(&f.auth, "auth")?;
         let leeway = f.leeway_seconds.unwrap_or(30);

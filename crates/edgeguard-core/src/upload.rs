@@ -843,7 +843,7 @@ impl Upload {
 impl UploadRules {
     /// Validates a `body.upload` section.
     pub fn from_value(v: &Value) -> Result<UploadRules, Denial> {
-        let s: UploadSection = serde_json::from_value(v.clone())
+        let s: UploadSection = serde::Deserialize::deserialize(v)
             .map_err(|e| misconfigured(format!("body.upload: {e}")))?;
         if s.types.is_empty() {
             return Err(misconfigured("body.upload.types must not be empty".into()));

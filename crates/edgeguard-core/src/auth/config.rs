@@ -251,8 +251,8 @@ impl AuthConfig {
 /// Parses an environment given as a JSON object of strings (what the shim
 /// passes); non-string values are refused.
 pub fn env_from_json(json: &str) -> Result<SortedMap<String, String>, String> {
-    let v: serde_json::Value =
-        serde_json::from_str(json).map_err(|_| "env: not a JSON object".to_string())?;
+    let v = crate::strict_json::parse(json.as_bytes())
+        .map_err(|_| "env: not a JSON object".to_string())?;
     let obj = v.as_object().ok_or("env: not a JSON object")?;
     let mut out = SortedMap::new();
     for (k, v) in obj {

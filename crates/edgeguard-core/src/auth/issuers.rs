@@ -420,7 +420,7 @@ fn parse_issuers(json: &str, app_env: AppEnv) -> Result<Vec<Issuer>, String> {
             ));
         }
         let f: IssuerFile =
-            serde_json::from_value(v).map_err(|e| format!("{ISSUERS_ENV}.{name}: {e}"))?;
+            IssuerFile::deserialize(&v).map_err(|e| format!("{ISSUERS_ENV}.{name}: {e}"))?;
         let issuer = Issuer::from_file(&name, f, app_env)?;
         if out.iter().any(|o| o.iss == issuer.iss) {
             return Err(format!(

@@ -71,7 +71,10 @@ fn parse_param_number(raw: &str, float: bool) -> Option<Number> {
         // JSON's number grammar (RFC 8259 §6), read by serde_json as in a
         // JSON body: `1.5`, `-2`, `1e3`; not `+1`, `.5` or `5.`, which
         // `f64::from_str` took along with 10 KiB of tables in the module.
-        return serde_json::from_str::<Number>(raw).ok();
+        return match crate::strict_json::parse(raw.as_bytes()) {
+            Ok(Value::Number(n)) => Some(n),
+            _ => None,
+        };
     }
     None
 }
