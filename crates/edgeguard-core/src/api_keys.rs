@@ -550,8 +550,8 @@ impl<T> VerifiedKeys<T> {
     pub fn put(&mut self, key_hash: &str, row: KeyRow, now_ms: f64) {
         if self.entries.len() >= VERIFIED_KEYS_CAP {
             let mut ages: Vec<f64> = self.entries.values().map(|e| e.fetched_ms).collect();
-            ages.sort_by(f64::total_cmp);
-            let cut = ages[ages.len() / 2];
+            let mid = ages.len() / 2;
+            let (_, &mut cut, _) = ages.select_nth_unstable_by(mid, f64::total_cmp);
             self.entries.retain(|_, e| e.fetched_ms > cut);
         }
         let entry = VerifiedKey {

@@ -209,12 +209,12 @@ impl BodyRules {
                     return Err(validation_failed(errors));
                 }
             }
-            return Ok(Value::Object(
-                fields
-                    .into_iter()
-                    .map(|(k, v)| (k, Value::String(v)))
-                    .collect(),
-            ));
+            // inserted one by one: `collect()` into the map would sort first
+            let mut object = serde_json::Map::new();
+            for (k, v) in fields {
+                object.insert(k, Value::String(v));
+            }
+            return Ok(Value::Object(object));
         }
         let value = parse_json_strict(body, self.max_depth)?;
         if let Some(schema) = &self.schema {
