@@ -5,9 +5,9 @@
 
 use edgeguard_core::auth::{b64, verify_signature, KeyMaterial};
 use edgeguard_core::authz::{Gate, Request};
+use edgeguard_core::sorted_map::SortedMap;
 use jwt_simple::prelude::*;
 use p256::ecdsa::signature::Signer as _;
-use edgeguard_core::sorted_map::SortedMap;
 use std::time::Instant;
 
 fn main() {

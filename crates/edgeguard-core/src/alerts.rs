@@ -32,12 +32,11 @@
 //! a URL that is not `https://` (plain `http://` is accepted outside
 //! production, for local receivers): [`AlertError::Invalid`], `MISCONFIGURED`.
 
-use crate::sorted_map::SortedMap;
-
 use serde_json::{json, Map, Value};
 
 use crate::app_env::AppEnv;
 use crate::redact::{redact, RedactOptions};
+use crate::sorted_map::SortedMap;
 use crate::webhook::{SecretSet, StandardWebhooks, Tolerance};
 use crate::{Denial, ErrorCode};
 

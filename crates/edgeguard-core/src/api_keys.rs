@@ -17,13 +17,11 @@
 
 use crate::crc32::crc32;
 use crate::policy::permission_ok;
+use crate::sorted_map::{SortedMap, SortedSet};
 use crate::{Denial, ErrorCode};
 use hmac::{Hmac, KeyInit, Mac};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
-use crate::sorted_map::SortedMap;
-
-use crate::sorted_map::SortedSet;
 
 /// Every key starts with this.
 pub const KEY_PREFIX: &str = "egk_";

@@ -26,7 +26,6 @@
 //! a signature 64 bytes (86 characters). A key id is the first 16 hex
 //! digits of SHA-256 over the public key; it names the key, it proves nothing.
 
-use crate::sorted_map::SortedMap;
 use std::fmt;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -34,6 +33,7 @@ use base64::Engine as _;
 use ed25519_compact::{KeyPair, PublicKey, Seed, Signature};
 use sha2::{Digest, Sha256};
 
+use crate::sorted_map::SortedMap;
 use crate::{Denial, ErrorCode};
 
 /// The function secret holding the signing seed.

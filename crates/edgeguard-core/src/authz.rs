@@ -22,12 +22,10 @@ use crate::auth::issuers::{cookie_value, issuers_from_env, Issuer};
 use crate::auth::jwt::{self, ClaimRules, SigOutcome};
 use crate::auth::{AuthConfig, JwksSource};
 use crate::policy::{AuthMode, KeySel, Policy, Route, TenantFrom};
+use crate::sorted_map::{SortedMap, SortedSet};
 use crate::{Denial, ErrorCode};
 use serde::Serialize;
 use serde_json::{Map, Value};
-use crate::sorted_map::SortedMap;
-
-use crate::sorted_map::SortedSet;
 use std::sync::Arc;
 
 /// A verified token's identity serialised once, with a key naming these

@@ -27,12 +27,11 @@
 //! The policy section `cors` may narrow what allowed origins may do:
 //! `{"methods": ["GET","POST"], "headers": ["authorization","content-type"], "expose": ["x-request-id"]}`.
 
-use crate::sorted_map::SortedMap;
-
 use serde::Deserialize;
 use serde_json::Value;
 
 use crate::headers::is_valid_name;
+use crate::sorted_map::SortedMap;
 use crate::{Denial, ErrorCode};
 
 /// Methods allowed cross-origin when the policy does not say.

@@ -27,8 +27,6 @@
 //! `required` (default false) turns the check on; `CSRF_SECRET` must then be
 //! set. A secret shorter than 32 bytes is refused whether or not any route uses it.
 
-use crate::sorted_map::SortedMap;
-
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use hmac::{Hmac, KeyInit, Mac};
@@ -37,6 +35,7 @@ use serde_json::Value;
 use sha2::Sha256;
 
 use crate::cors::{CorsConfig, Origin};
+use crate::sorted_map::SortedMap;
 use crate::{Denial, ErrorCode};
 
 /// The shortest accepted `CSRF_SECRET`, in bytes.

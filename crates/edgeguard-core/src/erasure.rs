@@ -15,13 +15,12 @@
 //! keeps these MACs apart from CSRF tokens made with the same key. The MAC is
 //! compared in constant time.
 
-use crate::sorted_map::SortedMap;
-
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 
+use crate::sorted_map::SortedMap;
 use crate::{Denial, ErrorCode};
 
 /// Lifetime of a confirmation token, in seconds (5 minutes).

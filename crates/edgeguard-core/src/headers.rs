@@ -26,11 +26,10 @@
 //! headers owned by other parts (`Set-Cookie`, CORS, `RateLimit*`,
 //! `X-Request-Id`, framing) cannot be set here.
 
-use crate::sorted_map::SortedMap;
-
 use serde::Deserialize;
 use serde_json::Value;
 
+use crate::sorted_map::SortedMap;
 use crate::{Denial, ErrorCode};
 
 /// The default security headers, in the order they are sent.

@@ -33,8 +33,9 @@
 
 use serde::Deserialize;
 use serde_json::Value;
-use crate::sorted_map::{SortedMap, SortedSet};
 use std::fmt;
+
+use crate::sorted_map::{SortedMap, SortedSet};
 
 /// A policy that could not be accepted; the message names the field.
 #[derive(Clone, Debug, PartialEq, Eq)]

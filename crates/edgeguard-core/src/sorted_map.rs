@@ -20,7 +20,9 @@ pub struct SortedMap<K, V> {
 
 impl<K, V> Default for SortedMap<K, V> {
     fn default() -> Self {
-        SortedMap { entries: Vec::new() }
+        SortedMap {
+            entries: Vec::new(),
+        }
     }
 }
 
@@ -178,7 +180,10 @@ where
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a map")
             }
-            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut a: A) -> Result<Self::Value, A::Error> {
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut a: A,
+            ) -> Result<Self::Value, A::Error> {
                 let mut m = SortedMap::new();
                 while let Some((k, v)) = a.next_entry()? {
                     m.insert(k, v);
@@ -230,7 +235,9 @@ impl<T: Ord> SortedSet<T> {
     where
         T: Borrow<Q>,
     {
-        self.items.binary_search_by(|x| x.borrow().cmp(item)).is_ok()
+        self.items
+            .binary_search_by(|x| x.borrow().cmp(item))
+            .is_ok()
     }
 }
 
@@ -332,7 +339,10 @@ mod tests {
     #[test]
     fn deserialises_last_duplicate_wins() {
         let m: SortedMap<String, u32> = serde_json::from_str(r#"{"b":1,"a":2,"b":3}"#).unwrap();
-        assert_eq!(m.iter().collect::<Vec<_>>(), [(&"a".to_string(), &2), (&"b".to_string(), &3)]);
+        assert_eq!(
+            m.iter().collect::<Vec<_>>(),
+            [(&"a".to_string(), &2), (&"b".to_string(), &3)]
+        );
         let bad: Result<SortedMap<String, u32>, _> = serde_json::from_str("[1]");
         assert!(bad.is_err());
     }

@@ -6,8 +6,8 @@
 use edgeguard_core::api_keys::{self, KeyEnv, Pepper};
 use edgeguard_core::authz::{Decision, Gate, Request};
 use edgeguard_core::ErrorCode;
-use serde_json::{json, Value};
 use edgeguard_core::sorted_map::SortedMap;
+use serde_json::{json, Value};
 
 const NOW: i64 = 1_900_000_000;
 const NOW_MS: f64 = NOW as f64 * 1000.0;

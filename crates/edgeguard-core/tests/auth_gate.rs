@@ -4,10 +4,10 @@
 
 use edgeguard_core::auth::b64;
 use edgeguard_core::authz::{Decision, Gate, Request, TenantCheck};
+use edgeguard_core::sorted_map::SortedMap;
 use jwt_simple::prelude::*;
 use p256::ecdsa::signature::Signer as _;
 use serde_json::{json, Value};
-use edgeguard_core::sorted_map::SortedMap;
 
 
 #[path = "support/jwt.rs"]

@@ -1,9 +1,8 @@
 //! CORS matrix: exact origins, patterns, credentials, null, production `*`.
 
-use edgeguard_core::sorted_map::SortedMap;
-
 use edgeguard_core::cors::{CorsConfig, Origin};
 use edgeguard_core::ErrorCode;
+use edgeguard_core::sorted_map::SortedMap;
 use serde_json::json;
 
 fn env(pairs: &[(&str, &str)]) -> SortedMap<String, String> {

@@ -1,11 +1,10 @@
 //! CSRF matrix: tokens (valid, expired, tampered, wrong subject, wrong secret,
 //! missing) and the Origin / Sec-Fetch-Site checks.
 
-use edgeguard_core::sorted_map::SortedMap;
-
 use edgeguard_core::cors::CorsConfig;
 use edgeguard_core::csrf::{CsrfConfig, CsrfRequest};
 use edgeguard_core::ErrorCode;
+use edgeguard_core::sorted_map::SortedMap;
 use serde_json::json;
 
 const SECRET: &str = "0123456789abcdef0123456789abcdef-test";

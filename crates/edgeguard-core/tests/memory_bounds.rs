@@ -12,9 +12,9 @@ use edgeguard_core::ratelimit::{
     DenialRecorder, Facts, Limiter, LimitsConfig, DENIAL_EVENT_MAX_BYTES, DENIAL_EVENT_MAX_KEYS,
     LIMITER_MAX_BYTES_PER_KEY, MAX_MAX_KEYS,
 };
+use edgeguard_core::sorted_map::SortedMap;
 use jwt_simple::prelude::*;
 use serde_json::{json, Value};
-use edgeguard_core::sorted_map::SortedMap;
 
 
 #[path = "support/jwt.rs"]

@@ -9,8 +9,8 @@ use edgeguard_core::guard::{
 };
 use edgeguard_core::ratelimit::{GlobalAnswer, GlobalResult};
 use edgeguard_core::ErrorCode;
-use serde_json::{json, Value};
 use edgeguard_core::sorted_map::SortedMap;
+use serde_json::{json, Value};
 
 #[path = "support/jwt.rs"]
 mod jwt;

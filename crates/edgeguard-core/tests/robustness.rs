@@ -1,13 +1,12 @@
 //! Generated hostile inputs: every parser answers (Ok or a denial) and never panics.
 
-use edgeguard_core::sorted_map::SortedMap;
-
 use edgeguard_core::cors::{CorsConfig, Origin};
 use edgeguard_core::csrf::CsrfConfig;
 use edgeguard_core::headers::SecurityHeaders;
 use edgeguard_core::ratelimit::{ip_key, Facts, Limiter, LimitsConfig};
 use edgeguard_core::schema::{parse_json_strict, BodyRules, ParamRules};
 use edgeguard_core::ErrorCode;
+use edgeguard_core::sorted_map::SortedMap;
 use serde_json::json;
 
 /// xorshift64*: deterministic, so a failure reproduces.

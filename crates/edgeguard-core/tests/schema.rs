@@ -1,10 +1,9 @@
 //! Body checks: size, media type, strict JSON (depth bomb, duplicate keys),
 //! every schema keyword with field paths, and path/query parameters.
 
-use edgeguard_core::sorted_map::SortedMap;
-
 use edgeguard_core::schema::{is_email, is_uuid, parse_json_strict, BodyRules, ParamRules, Schema};
 use edgeguard_core::ErrorCode;
+use edgeguard_core::sorted_map::SortedMap;
 use serde_json::{json, Value};
 
 fn errors(schema: Value, value: Value) -> Vec<String> {

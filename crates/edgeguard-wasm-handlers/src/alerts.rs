@@ -2,9 +2,8 @@
 //! rule (configuration, body, signature) lives in `edgeguard_core::alerts`;
 //! this converts strings and JSON.
 
-use edgeguard_core::sorted_map::SortedMap;
-
 use edgeguard_core::alerts::{Alert, AlertError, AlertSender as CoreSender};
+use edgeguard_core::sorted_map::SortedMap;
 use serde_json::json;
 use wasm_bindgen::prelude::*;
 

@@ -2,9 +2,8 @@
 //! (key format, message encoding, production refusal) lives in
 //! `edgeguard_core::audit_checkpoint`; this converts strings and JSON.
 
-use edgeguard_core::sorted_map::SortedMap;
-
 use edgeguard_core::audit_checkpoint::{parse_decimal, Checkpoint, SignerConfig};
+use edgeguard_core::sorted_map::SortedMap;
 use serde_json::json;
 use wasm_bindgen::prelude::*;
 

@@ -2,10 +2,9 @@
 //! (secret choice, token format, lifetime) lives in
 //! `edgeguard_core::erasure`; this converts strings and JSON.
 
-use edgeguard_core::sorted_map::SortedMap;
-
 use edgeguard_core::erasure::ErasureConfirm as CoreConfirm;
 use edgeguard_core::Denial;
+use edgeguard_core::sorted_map::SortedMap;
 use serde_json::json;
 use wasm_bindgen::prelude::*;
 

@@ -9,13 +9,12 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use edgeguard_core::sorted_map::SortedMap;
-
 use edgeguard_core::auth::config::env_from_json;
 use edgeguard_core::guard::{
     self as pipeline, Flow, GuardOptions, Input, JwksFetch, RequestParts, ResponseHeaders, Step,
 };
 use edgeguard_core::ratelimit::{GlobalAnswer, GlobalResult};
+use edgeguard_core::sorted_map::SortedMap;
 use js_sys::Object;
 use serde::Serialize;
 use wasm_bindgen::prelude::*;

@@ -2,8 +2,8 @@
 
 use super::apikey::{KeyKind, NamedKeys};
 use super::keys::{Key, KeyMaterial, KeySet};
-use crate::{Denial, ErrorCode};
 use crate::sorted_map::SortedMap;
+use crate::{Denial, ErrorCode};
 
 pub use crate::app_env::AppEnv;
 

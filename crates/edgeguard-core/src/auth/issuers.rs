@@ -14,9 +14,9 @@ use super::cache::JwksCache;
 use super::config::check_jwks_url;
 use super::keys::Alg;
 use crate::app_env::AppEnv;
+use crate::sorted_map::SortedMap;
 use serde::Deserialize;
 use serde_json::{Map, Value};
-use crate::sorted_map::SortedMap;
 
 /// The environment variable holding the issuers (a JSON object, name → issuer).
 pub const ISSUERS_ENV: &str = "EDGEGUARD_ISSUERS";

@@ -18,7 +18,6 @@
 mod settings;
 mod step;
 
-use crate::sorted_map::SortedMap;
 use std::sync::Arc;
 
 pub use settings::{RouteSettings, Settings};
@@ -33,6 +32,7 @@ use crate::csrf::{self, CsrfRequest, CSRF_COOKIE};
 use crate::headers::REMOVE_ALWAYS;
 use crate::ratelimit::{DenialRecorder, Facts, GlobalAnswer, LimitDecision, Limiter};
 use crate::schema::BodyError;
+use crate::sorted_map::SortedMap;
 use crate::{Denial, ErrorCode};
 
 /// The request headers every request's decisions may read: credentials,

@@ -2,8 +2,6 @@
 //! policy and the environment: CORS, security headers, limits, and per route
 //! the body, CSRF and parameter rules (docs/policy.md).
 
-use crate::sorted_map::SortedMap;
-
 use crate::cors::CorsConfig;
 use crate::csrf::CsrfConfig;
 use crate::headers::SecurityHeaders;
@@ -11,6 +9,7 @@ use crate::policy::{Policy, Route};
 use crate::ratelimit::{LimitsConfig, RouteLimits};
 use crate::schema::{merge_sections, BodyRules, ParamRules};
 use crate::Denial;
+use crate::sorted_map::SortedMap;
 
 /// The rules of one route (or of a path no route matches).
 #[derive(Debug)]

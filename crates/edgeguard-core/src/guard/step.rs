@@ -3,13 +3,12 @@
 //! the wasm boundary too (with the `ts` feature their TypeScript declarations
 //! are generated from here).
 
-use crate::sorted_map::SortedMap;
-
 use serde::Serialize;
 use serde_json::Value;
 
 use crate::ratelimit::GlobalCheck;
 use crate::ErrorCode;
+use crate::sorted_map::SortedMap;
 
 #[cfg(feature = "ts")]
 use tsify_next::Tsify;

@@ -2,7 +2,6 @@
 //! (`EDGEGUARD_CLIENT_IP`), which addresses can be trusted, and how an
 //! address becomes a key (IPv6 by /64).
 
-use crate::sorted_map::SortedMap;
 use std::net::IpAddr;
 
 use serde::Deserialize;
@@ -11,6 +10,7 @@ use super::decision::Facts;
 use super::misconfigured;
 use super::rules::LimitsConfig;
 use crate::Denial;
+use crate::sorted_map::SortedMap;
 
 /// Where the client IP is read from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]

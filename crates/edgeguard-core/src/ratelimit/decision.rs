@@ -1,10 +1,9 @@
 //! What the limiter is told about a request ([`Facts`]) and what it answers
 //! ([`LimitDecision`], with its `RateLimit` headers).
 
-use crate::sorted_map::SortedMap;
-
 use serde::{Deserialize, Serialize};
 
+use crate::sorted_map::SortedMap;
 use crate::{Denial, ErrorCode};
 
 /// What the shim knows about a request, as far as limits are concerned.

@@ -1,14 +1,13 @@
 //! The `limits` policy section: classes of stacked rules, validated once, and
 //! the rules that apply to one route.
 
-use crate::sorted_map::SortedMap;
-
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::client_ip::IpSource;
 use super::{misconfigured, DEFAULT_MAX_KEYS, MAX_MAX_KEYS};
 use crate::Denial;
+use crate::sorted_map::SortedMap;
 
 /// The largest accepted `limit`.
 pub const MAX_LIMIT: u32 = 1_000_000;

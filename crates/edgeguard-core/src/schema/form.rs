@@ -1,10 +1,9 @@
 //! `application/x-www-form-urlencoded` bodies: parsed strictly, their fields
 //! checked against an object schema like query parameters (with coercion).
 
-use crate::sorted_map::SortedMap;
-
 use super::json_schema::{pointer_push, Additional, FieldError, Schema, Ty};
 use super::MAX_ERRORS;
+use crate::sorted_map::SortedMap;
 use crate::{Denial, ErrorCode};
 
 /// The urlencoded form media type.

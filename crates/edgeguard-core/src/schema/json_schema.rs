@@ -1,8 +1,6 @@
 //! The JSON Schema subset: compiled once from the policy, then walked over a
 //! value to collect field errors (JSON pointers, never the value itself).
 
-use crate::sorted_map::SortedMap;
-
 use regex_lite::{Regex, RegexBuilder};
 use serde::Deserialize;
 use serde_json::Value;
@@ -10,8 +8,7 @@ use serde_json::Value;
 use super::formats::{is_email, is_uuid};
 use super::{misconfigured, MAX_ERRORS};
 use crate::Denial;
-
-
+use crate::sorted_map::SortedMap;
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -3,8 +3,6 @@
 //! digits; a number is also anything JSON's number grammar accepts (`1.5`,
 //! `-2e3`; not `+1`, `.5` or `5.`); a boolean is `true` or `false`.
 
-use crate::sorted_map::SortedMap;
-
 use serde::Deserialize;
 use serde_json::{Number, Value};
 
@@ -12,6 +10,7 @@ use super::body::{validation_failed, BodyError};
 use super::json_schema::{pointer_push, FieldError, Schema, Ty};
 use super::{misconfigured, MAX_ERRORS};
 use crate::Denial;
+use crate::sorted_map::SortedMap;
 
 impl Schema {
     /// Validates a string parameter, coercing it when the schema declares a
