@@ -105,6 +105,19 @@ pub struct ParamRules {
 impl ParamRules {
     /// Validates a route's `params` and `query` entries.
     pub fn from_values(params: Option<&Value>, query: Option<&Value>) -> Result<Self, Denial> {
+        if params.is_none() && query.is_none() {
+            return Ok(ParamRules {
+                path: SortedMap::new(),
+                query: SortedMap::new(),
+                query_required: Vec::new(),
+                query_additional: true,
+            });
+        }
+        ParamRules::from_present(params, query)
+    }
+
+    #[inline(never)]
+    fn from_present(params: Option<&Value>, query: Option<&Value>) -> Result<Self, Denial> {
         let mut path = SortedMap::new();
         if let Some(p) = params.filter(|v| !v.is_null()) {
             let map = p
