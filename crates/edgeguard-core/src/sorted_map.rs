@@ -5,6 +5,9 @@
 //! They iterate in key order like `BTreeMap`/`BTreeSet`, look up by binary
 //! search, and insert by shifting: right for tens of entries, wrong for
 //! thousands (the token cache and the limiter keep their own structures).
+//! Input a client controls in size and order (form fields, query
+//! parameters) goes through [`SortedMap::from_pairs`], one sort, never
+//! through `insert` one by one: descending keys would make that quadratic.
 //! Each `BTreeMap<K, V>` instantiation brought its own node code to the
 //! pipeline's wasm (insert, split, merge, drop: ~7 KB a type); these are a
 //! binary search and a `Vec` (docs/architecture.md, "Footprint").
@@ -30,6 +33,23 @@ impl<K: Ord, V> SortedMap<K, V> {
     /// An empty map.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// A map of `pairs` given in any order, in O(n log n): a key given more
+    /// than once keeps its first value, and each later occurrence is
+    /// returned (in key order).
+    pub fn from_pairs(mut pairs: Vec<(K, V)>) -> (Self, Vec<K>) {
+        // stable: among equal keys the first given stays first
+        pairs.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut entries: Vec<(K, V)> = Vec::with_capacity(pairs.len());
+        let mut repeated = Vec::new();
+        for (k, v) in pairs {
+            match entries.last() {
+                Some((last, _)) if *last == k => repeated.push(k),
+                _ => entries.push((k, v)),
+            }
+        }
+        (SortedMap { entries }, repeated)
     }
 
     fn find<Q: Ord + ?Sized>(&self, key: &Q) -> Result<usize, usize>
@@ -326,6 +346,27 @@ mod tests {
         assert!(b.iter().eq(s.iter()));
         let from: SortedMap<_, _> = b.clone().into_iter().rev().collect();
         assert!(from.into_iter().eq(b.into_iter()));
+    }
+
+    // Pairs in any order give the map of their first occurrences, and every
+    // later occurrence is reported.
+    #[test]
+    fn from_pairs_keeps_the_first_and_reports_repeats() {
+        let pairs: Vec<(String, u32)> =
+            [("b", 1), ("a", 2), ("b", 3), ("c", 4), ("b", 5), ("a", 6)]
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), *v))
+                .collect();
+        let (m, repeated) = SortedMap::from_pairs(pairs);
+        let got: Vec<(&str, u32)> = m.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+        assert_eq!(got, [("a", 2), ("b", 1), ("c", 4)]);
+        assert_eq!(repeated, ["a", "b", "b"]);
+        // many keys in descending order (the order `insert` would be quadratic for)
+        let n = 50_000u32;
+        let (m, repeated) = SortedMap::from_pairs((0..n).rev().map(|i| (i, i)).collect());
+        assert!(repeated.is_empty());
+        assert_eq!(m.len(), n as usize);
+        assert!(m.keys().copied().eq(0..n));
     }
 
     #[test]

@@ -471,3 +471,30 @@ fn urlencoded_forms_when_listed() {
         ErrorCode::UnsupportedMediaType
     );
 }
+
+// A client chooses how many query parameters and form fields it sends and in
+// which order: 20 000 of them, keys descending (the order a one-by-one sorted
+// insert would be quadratic for), are read with one sort, and a repeat among
+// them is still found.
+#[test]
+fn many_fields_in_descending_order_are_read_and_repeats_found() {
+    let n = 20_000;
+    let many: Vec<String> = (0..n).rev().map(|i| format!("k{i:05}=v")).collect();
+    let query = many.join("&");
+    let open = ParamRules::from_values(None, Some(&json!({}))).unwrap();
+    assert!(open.check(&SortedMap::new(), &query).is_ok());
+    let repeated = format!("{query}&k00007=w");
+    let d = open.check(&SortedMap::new(), &repeated).unwrap_err();
+    let details: Vec<String> = d.details.iter().map(|e| e.to_string()).collect();
+    assert_eq!(details, vec!["/query/k00007: must not be repeated"]);
+
+    let b = BodyRules::from_value(Some(&json!({"content_types": ["application/x-www-form-urlencoded"]})))
+        .unwrap();
+    let form = Some("application/x-www-form-urlencoded");
+    let value = b.check(form, query.as_bytes()).unwrap();
+    assert_eq!(value.as_object().map(|o| o.len()), Some(n));
+    assert_eq!(
+        b.check(form, repeated.as_bytes()).unwrap_err().denial.code,
+        ErrorCode::InvalidBody
+    );
+}

@@ -11,14 +11,17 @@ pub(super) const FORM: &str = "application/x-www-form-urlencoded";
 
 /// Parses a urlencoded form strictly: UTF-8 after percent-decoding, no repeated field.
 pub(super) fn parse_form_strict(body: &[u8]) -> Result<SortedMap<String, String>, Denial> {
-    let mut out = SortedMap::new();
+    let mut pairs = Vec::new();
     for (k, v) in form_urlencoded::parse(body) {
         if k.contains('\u{FFFD}') || v.contains('\u{FFFD}') {
             return Err(Denial::new(ErrorCode::InvalidBody, "form is not UTF-8"));
         }
-        if out.insert(k.into_owned(), v.into_owned()).is_some() {
-            return Err(Denial::new(ErrorCode::InvalidBody, "repeated form field"));
-        }
+        pairs.push((k.into_owned(), v.into_owned()));
+    }
+    // one sort: the client chooses how many fields and their order
+    let (out, repeated) = SortedMap::from_pairs(pairs);
+    if !repeated.is_empty() {
+        return Err(Denial::new(ErrorCode::InvalidBody, "repeated form field"));
     }
     Ok(out)
 }

@@ -174,17 +174,17 @@ impl ParamRules {
                 }),
             }
         }
-        let mut seen: SortedMap<String, String> = SortedMap::new();
-        for (k, v) in form_urlencoded::parse(query.as_bytes()) {
-            let p = pointer_push("/query", &k);
-            if seen.contains_key(k.as_ref()) {
-                errors.push(FieldError {
-                    path: p,
-                    message: "must not be repeated".into(),
-                });
-                continue;
-            }
-            seen.insert(k.to_string(), v.to_string());
+        // one sort: the client chooses how many parameters and their order
+        let (seen, repeated) = SortedMap::from_pairs(
+            form_urlencoded::parse(query.as_bytes())
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect(),
+        );
+        for k in &repeated {
+            errors.push(FieldError {
+                path: pointer_push("/query", k),
+                message: "must not be repeated".into(),
+            });
         }
         for r in &self.query_required {
             if !seen.contains_key(r) {
