@@ -5,18 +5,10 @@
 //   (d) edgeguard guard(), the same token repeated (verified-token cache)
 //   (e) edgeguard guard(), HS256, a new token every request
 // Run: npm run bench (or: deno run -A scripts/bench/identity.ts)
-import { exportJWK, generateKeyPair, SignJWT } from "npm:jose@6.2.17";
+import { identityTokens } from "./identity_tokens.ts";
 import { measureInterleaved, reportInterleaved } from "./measure.ts";
 
-const { publicKey, privateKey } = await generateKeyPair("ES256", { extractable: true });
-const jwk = { ...(await exportJWK(publicKey)), kid: "bench-es256", alg: "ES256", use: "sig" };
-const hsSecret = "bench-hs256-secret-0123456789-abcdefghijklmnop";
-Deno.env.set("SUPABASE_URL", "http://127.0.0.1:1");
-Deno.env.set("SUPABASE_JWKS", JSON.stringify({ keys: [jwk] }));
-Deno.env.set("JWT_SECRET", hsSecret);
-Deno.env.set("SUPABASE_PUBLISHABLE_KEYS", JSON.stringify({ default: "sb_publishable_bench" }));
-Deno.env.set("SUPABASE_SECRET_KEYS", JSON.stringify({ default: "sb_secret_bench" }));
-Deno.env.set("APP_ENV", "development");
+const { mint } = await identityTokens("bench");
 
 const { withSupabase } = await import("npm:@supabase/server@1.8.1");
 const { guard } = await import("../../supabase/functions/_shared/guard.ts");
@@ -29,24 +21,6 @@ const { applyHeaders } = await import("../../supabase/functions/_shared/http/app
 const opts = { batch: 20, rounds: 40, warmup: 200 };
 const BATCH = { anchor: 20, es256: 100, repeated: 1000, hs256: 400, bare: 1000 };
 const calls = (batch: number) => batch * opts.rounds + opts.warmup;
-const now = Math.floor(Date.now() / 1000);
-
-async function mint(n: number, alg: "ES256" | "HS256"): Promise<string[]> {
-  const key = alg === "ES256" ? privateKey : new TextEncoder().encode(hsSecret);
-  const out: string[] = [];
-  for (let i = 0; i < n; i++) {
-    out.push(
-      await new SignJWT({ role: "authenticated", email: `u${i}@bench.test`, aal: "aal1", session_id: `s${i}` })
-        .setProtectedHeader(alg === "ES256" ? { alg, kid: jwk.kid, typ: "JWT" } : { alg, typ: "JWT" })
-        .setSubject(crypto.randomUUID())
-        .setIssuedAt(now)
-        .setExpirationTime(now + 3600)
-        .setAudience("authenticated")
-        .sign(key),
-    );
-  }
-  return out;
-}
 
 const es256 = await mint(calls(BATCH.anchor) + calls(BATCH.es256), "ES256");
 const hs256 = await mint(calls(BATCH.hs256), "HS256");

@@ -6,36 +6,19 @@
 // first/this (> 1: this variant is faster).
 //   cp -r supabase/functions/_shared /tmp/a; (rebuild, or replace wasm/); cp -r supabase/functions/_shared /tmp/b
 //   deno run -A scripts/bench/ab/wasm_variants.ts /tmp/a /tmp/b
-import { exportJWK, generateKeyPair, SignJWT } from "npm:jose@6.2.17";
+import { identityTokens } from "../identity_tokens.ts";
 import { type InterleavedResult, measureInterleaved } from "../measure.ts";
 
 const dirs = Deno.args.map((d) => (d.startsWith("/") ? d : `${Deno.cwd()}/${d}`));
 if (dirs.length < 2) throw new Error("usage: wasm_variants.ts <_shared copy> <_shared copy> [...]");
-const { publicKey, privateKey } = await generateKeyPair("ES256", { extractable: true });
-const jwk = { ...(await exportJWK(publicKey)), kid: "ab-es256", alg: "ES256", use: "sig" };
-const hsSecret = "ab-hs256-secret-0123456789-abcdefghijklmnopqr";
-Deno.env.set("SUPABASE_URL", "http://127.0.0.1:1");
-Deno.env.set("SUPABASE_JWKS", JSON.stringify({ keys: [jwk] }));
-Deno.env.set("JWT_SECRET", hsSecret);
-Deno.env.set("SUPABASE_PUBLISHABLE_KEYS", JSON.stringify({ default: "sb_publishable_ab" }));
-Deno.env.set("SUPABASE_SECRET_KEYS", JSON.stringify({ default: "sb_secret_ab" }));
-Deno.env.set("APP_ENV", "development");
+const tokens = await identityTokens("ab");
 
 const opts = { batch: 20, rounds: 60, warmup: 300 };
 const BATCH = { es256: 100, repeated: 1000, hs256: 400 };
 const calls = (batch: number) => batch * opts.rounds + opts.warmup;
-const now = Math.floor(Date.now() / 1000);
 async function mint(n: number, alg: "ES256" | "HS256"): Promise<Request[]> {
-  const key = alg === "ES256" ? privateKey : new TextEncoder().encode(hsSecret);
-  const out: Request[] = [];
-  for (let i = 0; i < n; i++) {
-    const token = await new SignJWT({ role: "authenticated", email: `u${i}@ab.test`, aal: "aal1", session_id: `s${i}` })
-      .setProtectedHeader(alg === "ES256" ? { alg, kid: jwk.kid, typ: "JWT" } : { alg, typ: "JWT" })
-      .setSubject(crypto.randomUUID()).setIssuedAt(now).setExpirationTime(now + 3600).setAudience("authenticated")
-      .sign(key);
-    out.push(new Request("http://localhost/ab", { headers: { authorization: `Bearer ${token}` } }));
-  }
-  return out;
+  const request = (token: string) => new Request("http://localhost/ab", { headers: { authorization: `Bearer ${token}` } });
+  return (await tokens.mint(n, alg)).map(request);
 }
 const policy = { auth: ["user"], routes: [{ method: "GET", path: "/ab", limits: { exempt: true } }] };
 const through = (h: (r: Request) => Promise<Response>, requests: Request[]) => async (i: number) => {
