@@ -4,6 +4,7 @@ use super::keys::{Key, KeySet};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashMap};
+use std::hash::{BuildHasher, Hasher, RandomState};
 use std::sync::Arc;
 
 /// Minimum seconds between two unknown-`kid` refetches.
@@ -127,6 +128,40 @@ impl JwksCache {
     }
 }
 
+/// How many trailing bytes of a token place it in the [`TokenCache`]'s table.
+const HASHED_TAIL: usize = 32;
+
+/// The token cache's hasher: `RandomState`'s SipHash over a token's length
+/// and its last [`HASHED_TAIL`] bytes, the end of its signature. Hashing the
+/// whole token (~700 bytes for a Supabase access token) was a large part of
+/// a repeated token's check (BENCHMARKS.md, "Cold start and footprint").
+/// Only tokens whose signature verified are inserted, so no caller chooses
+/// the keys, and a signature's tail spreads them as well as the whole token.
+/// Equality still compares whole tokens: the tail only picks the bucket.
+#[derive(Clone, Debug, Default)]
+struct TailHash(RandomState);
+
+impl BuildHasher for TailHash {
+    type Hasher = TailHasher;
+    fn build_hasher(&self) -> TailHasher {
+        TailHasher(self.0.build_hasher())
+    }
+}
+
+/// See [`TailHash`].
+#[derive(Debug)]
+struct TailHasher(std::hash::DefaultHasher);
+
+impl Hasher for TailHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        self.0.write_usize(bytes.len());
+        self.0.write(&bytes[bytes.len().saturating_sub(HASHED_TAIL)..]);
+    }
+    fn finish(&self) -> u64 {
+        self.0.finish()
+    }
+}
+
 /// A verified token's claims (or what was built from them) kept for repeat requests.
 #[derive(Clone, Debug)]
 struct Entry<V> {
@@ -214,7 +249,7 @@ fn approx_map_bytes_shallow(m: &Map<String, Value>, entry: usize) -> usize {
 /// the per-entry cap is not cached.
 #[derive(Debug)]
 pub struct TokenCache<V = Map<String, Value>> {
-    map: HashMap<Arc<str>, Entry<V>>,
+    map: HashMap<Arc<str>, Entry<V>, TailHash>,
     order: BTreeMap<u64, Arc<str>>,
     cap: usize,
     max_bytes: usize,
@@ -228,7 +263,7 @@ impl<V: Clone> TokenCache<V> {
     /// bytes, and no entry above `max_entry_bytes` (itself at most `max_bytes`).
     pub fn new(cap: usize, max_bytes: usize, max_entry_bytes: usize) -> Self {
         TokenCache {
-            map: HashMap::new(),
+            map: HashMap::default(),
             order: BTreeMap::new(),
             cap: cap.max(1),
             max_bytes,
@@ -363,6 +398,23 @@ mod tests {
             "older key-set generation dropped"
         );
         assert!(c.is_empty(), "stale entry removed on lookup");
+    }
+
+    #[test]
+    fn tokens_sharing_their_hashed_tail_stay_apart() {
+        let mut c = TokenCache::new(64, 1 << 20, 1 << 16);
+        let tail = "s".repeat(HASHED_TAIL);
+        let tokens: Vec<String> = (0..40).map(|i| format!("h.p{i}.{tail}")).collect();
+        for (i, t) in tokens.iter().enumerate() {
+            assert!(c.put(t, claims(&format!("u{i}")), 0, 1));
+        }
+        assert_eq!(c.len(), 40);
+        for (i, t) in tokens.iter().enumerate() {
+            let sub = c.get(t, 1).and_then(|m| m.get("sub").cloned());
+            assert_eq!(sub, Some(Value::String(format!("u{i}"))), "{t}");
+        }
+        assert!(c.get(&format!("h.p40.{tail}"), 1).is_none(), "same tail, another token");
+        assert!(c.get(&tail, 1).is_none(), "the tail alone");
     }
 
     #[test]
