@@ -28,16 +28,17 @@ log() { printf 'build: %s\n' "$*"; }
 # overhead unchanged. The handlers' module keeps the default: there the same
 # flag made webhook verification (HMAC-SHA256 over the body) 1.5x slower
 # (BENCHMARKS.md, "Cold start and footprint"). Rustflags apply to a whole
-# build, so the pipeline has a target directory of its own.
+# build, so the pipeline has a target directory of its own; its Cargo
+# profile, `pipeline`, also takes edgeguard-core at "z" (Cargo.toml).
 pipeline_target=target/wasm-pipeline
 RUSTFLAGS="${RUSTFLAGS:-} -C llvm-args=-inline-threshold=75" \
-  cargo build --quiet --release --target wasm32-unknown-unknown --target-dir "$pipeline_target" -p edgeguard-wasm
+  cargo build --quiet --profile pipeline --target wasm32-unknown-unknown --target-dir "$pipeline_target" -p edgeguard-wasm
 cargo build --quiet --release --target wasm32-unknown-unknown -p edgeguard-wasm-handlers
 
-# generate TARGET_DIR CRATE_FILE_NAME MODULE_NAME: wasm-bindgen, wasm-opt, then the glue
+# generate TARGET_DIR PROFILE CRATE_FILE_NAME MODULE_NAME: wasm-bindgen, wasm-opt, then the glue
 # (.js, .d.ts) and the bytes (NAME_bytes.json) into $out. Sets $size and $gz.
 generate() {
-  local raw="$1/wasm32-unknown-unknown/release/$2.wasm" name="$3"
+  local raw="$1/wasm32-unknown-unknown/$2/$3.wasm" name="$4"
   wasm-bindgen --target web --out-dir "$tmp" --out-name "$name" "$raw"
   local opt="$tmp/${name}_bg.wasm"
   if [ -x node_modules/.bin/wasm-opt ]; then
@@ -76,8 +77,8 @@ generate() {
   gz=$(gzip -9c "$opt" | wc -c)
 }
 
-generate "$pipeline_target" edgeguard_wasm edgeguard_wasm
+generate "$pipeline_target" pipeline edgeguard_wasm edgeguard_wasm
 log "edgeguard_wasm (the pipeline, loaded by every function): ${size} bytes raw, ${gz} bytes gzip -> $out"
-generate target edgeguard_wasm_handlers edgeguard_handlers
+generate target release edgeguard_wasm_handlers edgeguard_handlers
 log "edgeguard_handlers (loaded on first use by the handlers that call it): ${size} bytes raw, ${gz} bytes gzip -> $out"
 rm -f "$out/edgeguard_wasm_bytes.ts" # the former form
