@@ -479,6 +479,25 @@ pub struct KeyRow {
     pub retry_after_s: Option<i64>,
 }
 
+impl crate::json_read::ReadJson for KeyRow {
+    /// Extra columns are ignored, as `private.api_key_verify` may add some.
+    fn read(v: &serde_json::Value) -> Result<Self, crate::json_read::ReadError> {
+        let f = crate::json_read::Fields::open(v, "struct KeyRow")?;
+        Ok(KeyRow {
+            status: f.req("status")?,
+            key_id: f.opt("key_id")?,
+            user_id: f.opt("user_id")?,
+            tenant_id: f.opt("tenant_id")?,
+            scopes: f.or_default("scopes")?,
+            user_role: f.opt("user_role")?,
+            permissions: f.or_default("permissions")?,
+            expires_at: f.opt("expires_at")?,
+            counted: f.or_default("counted")?,
+            retry_after_s: f.opt("retry_after_s")?,
+        })
+    }
+}
+
 impl KeyRow {
     /// The refusal a non-`ok` row (or an `ok` row past its expiry at `now`)
     /// stands for. The reason is precise but never names the key or its id.

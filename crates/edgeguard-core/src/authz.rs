@@ -654,7 +654,7 @@ impl Gate {
     ) -> Result<(), String> {
         let row: KeyRow = crate::strict_json::parse(row_json.as_bytes())
             .ok()
-            .and_then(|v| serde::Deserialize::deserialize(&v).ok())
+            .and_then(|v| crate::json_read::ReadJson::read(&v).ok())
             .ok_or_else(|| "api key row: not the shape private.api_key_verify answers".to_string())?;
         self.verified_keys.put(key_hash, row, now_ms);
         Ok(())

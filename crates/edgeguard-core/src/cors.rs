@@ -27,10 +27,10 @@
 //! The policy section `cors` may narrow what allowed origins may do:
 //! `{"methods": ["GET","POST"], "headers": ["authorization","content-type"], "expose": ["x-request-id"]}`.
 
-use serde::Deserialize;
 use serde_json::Value;
 
 use crate::headers::is_valid_name;
+use crate::json_read::{Fields, ReadError, ReadJson};
 use crate::sorted_map::SortedMap;
 use crate::{Denial, ErrorCode};
 
@@ -228,12 +228,22 @@ impl Entry {
 }
 
 /// The `cors` section of a policy as written.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Default)]
 struct CorsSection {
     methods: Option<Vec<String>>,
     headers: Option<Vec<String>>,
     expose: Option<Vec<String>>,
+}
+
+impl ReadJson for CorsSection {
+    fn read(v: &Value) -> Result<Self, ReadError> {
+        let f = Fields::of(v, "struct CorsSection", &["methods", "headers", "expose"])?;
+        Ok(CorsSection {
+            methods: f.opt("methods")?,
+            headers: f.opt("headers")?,
+            expose: f.opt("expose")?,
+        })
+    }
 }
 
 /// A validated CORS configuration.

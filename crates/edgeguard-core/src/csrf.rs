@@ -30,11 +30,11 @@
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use hmac::{Hmac, KeyInit, Mac};
-use serde::Deserialize;
 use serde_json::Value;
 use sha2::Sha256;
 
 use crate::cors::{CorsConfig, Origin};
+use crate::json_read::{Fields, ReadError, ReadJson};
 use crate::sorted_map::SortedMap;
 use crate::{Denial, ErrorCode};
 
@@ -70,14 +70,22 @@ pub fn is_bearer(authorization: &str) -> bool {
 
 const DOMAIN: &[u8] = b"edgeguard-csrf-v1";
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Default)]
 struct CsrfSection {
-    #[serde(default)]
     required: bool,
     ttl_s: Option<u64>,
-    #[serde(default)]
     trusted_origins: Vec<String>,
+}
+
+impl ReadJson for CsrfSection {
+    fn read(v: &Value) -> Result<Self, ReadError> {
+        let f = Fields::of(v, "struct CsrfSection", &["required", "ttl_s", "trusted_origins"])?;
+        Ok(CsrfSection {
+            required: f.or_default("required")?,
+            ttl_s: f.opt("ttl_s")?,
+            trusted_origins: f.or_default("trusted_origins")?,
+        })
+    }
 }
 
 /// A validated CSRF configuration: the secret, lifetime and trusted origins.

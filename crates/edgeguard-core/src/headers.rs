@@ -26,9 +26,9 @@
 //! headers owned by other parts (`Set-Cookie`, CORS, `RateLimit*`,
 //! `X-Request-Id`, framing) cannot be set here.
 
-use serde::Deserialize;
 use serde_json::Value;
 
+use crate::json_read::{Fields, ReadError, ReadJson};
 use crate::sorted_map::SortedMap;
 use crate::{Denial, ErrorCode};
 
@@ -97,13 +97,17 @@ pub fn is_valid_value(value: &str) -> bool {
 }
 
 /// The `headers` section of a policy as written.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Default)]
 struct HeadersSection {
-    #[serde(default)]
     set: SortedMap<String, String>,
-    #[serde(default)]
     remove: Vec<String>,
+}
+
+impl ReadJson for HeadersSection {
+    fn read(v: &Value) -> Result<Self, ReadError> {
+        let f = Fields::of(v, "struct HeadersSection", &["set", "remove"])?;
+        Ok(HeadersSection { set: f.or_default("set")?, remove: f.or_default("remove")? })
+    }
 }
 
 /// The security headers of one function (defaults plus its overrides).

@@ -25,6 +25,7 @@ pub mod erasure;
 pub mod error;
 pub mod guard;
 pub mod headers;
+mod json_read;
 pub mod policy;
 pub mod ratelimit;
 pub mod redact;

@@ -31,10 +31,10 @@
 //! `null` to switch the function default off), and the request-check sections
 //! `limits`, `body`, `csrf`, `params`, `query` (passed through).
 
-use serde::Deserialize;
 use serde_json::Value;
 use std::fmt;
 
+use crate::json_read::{variant, Fields, ReadError, ReadJson};
 use crate::sorted_map::{SortedMap, SortedSet};
 
 /// A policy that could not be accepted; the message names the field.
@@ -122,8 +122,7 @@ impl AuthMode {
 }
 
 /// Where the tenant a request targets is read from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TenantFrom {
     /// A `:param` of the route path.
     Path,
@@ -136,13 +135,31 @@ pub enum TenantFrom {
 }
 
 /// The tenant source: `{"from": "path", "name": "tenant_id"}`.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TenantSource {
     /// Where.
     pub from: TenantFrom,
     /// The parameter, field or header name.
     pub name: String,
+}
+
+impl ReadJson for TenantSource {
+    fn read(v: &Value) -> Result<Self, ReadError> {
+        let f = Fields::of(v, "struct TenantSource", &["from", "name"])?;
+        let from = match f.raw("from") {
+            Some(v) => variant(
+                v,
+                &[
+                    ("path", TenantFrom::Path),
+                    ("query", TenantFrom::Query),
+                    ("body", TenantFrom::Body),
+                    ("header", TenantFrom::Header),
+                ],
+            )?,
+            None => return Err("missing field `from`".into()),
+        };
+        Ok(TenantSource { from, name: f.req("name")? })
+    }
 }
 
 /// The role ladder (highest first) and the permissions each rung grants itself;
@@ -335,21 +352,18 @@ pub struct Policy {
     pub raw: Value,
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct RolesFile {
     ladder: Option<Vec<String>>,
     grants: Option<SortedMap<String, Vec<String>>>,
 }
 
-fn double_opt<'de, D: serde::Deserializer<'de>>(
-    d: D,
-) -> Result<Option<Option<TenantSource>>, D::Error> {
-    Option::<TenantSource>::deserialize(d).map(Some)
+impl ReadJson for RolesFile {
+    fn read(v: &Value) -> Result<Self, ReadError> {
+        let f = Fields::of(v, "struct RolesFile", &["ladder", "grants"])?;
+        Ok(RolesFile { ladder: f.opt("ladder")?, grants: f.opt("grants")? })
+    }
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct RouteFile {
     method: String,
     path: String,
@@ -358,7 +372,7 @@ struct RouteFile {
     permissions: Option<Vec<String>>,
     aal: Option<String>,
     allow_anonymous: Option<bool>,
-    #[serde(default, deserialize_with = "double_opt")]
+    /// Absent: the function's tenant; `null`: none on this route.
     tenant: Option<Option<TenantSource>>,
     limits: Option<Value>,
     body: Option<Value>,
@@ -367,19 +381,38 @@ struct RouteFile {
     query: Option<Value>,
 }
 
-fn default_auth() -> Vec<String> {
-    vec!["user".to_owned()]
+impl ReadJson for RouteFile {
+    fn read(v: &Value) -> Result<Self, ReadError> {
+        let f = Fields::of(
+            v,
+            "struct RouteFile",
+            &[
+                "method", "path", "auth", "roles", "permissions", "aal", "allow_anonymous",
+                "tenant", "limits", "body", "csrf", "params", "query",
+            ],
+        )?;
+        Ok(RouteFile {
+            method: f.req("method")?,
+            path: f.req("path")?,
+            auth: f.opt("auth")?,
+            roles: f.opt("roles")?,
+            permissions: f.opt("permissions")?,
+            aal: f.opt("aal")?,
+            allow_anonymous: f.opt("allow_anonymous")?,
+            tenant: if f.has("tenant") { Some(f.opt("tenant")?) } else { None },
+            limits: f.opt("limits")?,
+            body: f.opt("body")?,
+            csrf: f.opt("csrf")?,
+            params: f.opt("params")?,
+            query: f.opt("query")?,
+        })
+    }
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct PolicyFile {
-    #[serde(default = "default_auth")]
     auth: Vec<String>,
-    #[serde(default)]
     allow_anonymous: bool,
     leeway_seconds: Option<u64>,
-    #[serde(default)]
     app_metadata_claims: bool,
     audience: Option<String>,
     issuer: Option<String>,
@@ -391,6 +424,38 @@ struct PolicyFile {
     headers: Option<Value>,
     body: Option<Value>,
     csrf: Option<Value>,
+}
+
+impl ReadJson for PolicyFile {
+    fn read(v: &Value) -> Result<Self, ReadError> {
+        let f = Fields::of(
+            v,
+            "struct PolicyFile",
+            &[
+                "auth", "allow_anonymous", "leeway_seconds", "app_metadata_claims", "audience",
+                "issuer", "tenant", "roles", "routes", "limits", "cors", "headers", "body", "csrf",
+            ],
+        )?;
+        Ok(PolicyFile {
+            auth: match f.has("auth") {
+                true => f.req("auth")?,
+                false => vec!["user".to_owned()],
+            },
+            allow_anonymous: f.or_default("allow_anonymous")?,
+            leeway_seconds: f.opt("leeway_seconds")?,
+            app_metadata_claims: f.or_default("app_metadata_claims")?,
+            audience: f.opt("audience")?,
+            issuer: f.opt("issuer")?,
+            tenant: f.opt("tenant")?,
+            roles: f.opt("roles")?,
+            routes: f.req("routes")?,
+            limits: f.opt("limits")?,
+            cors: f.opt("cors")?,
+            headers: f.opt("headers")?,
+            body: f.opt("body")?,
+            csrf: f.opt("csrf")?,
+        })
+    }
 }
 
 const METHODS: [&str; 8] = [
@@ -517,7 +582,7 @@ impl Policy {
     /// Parses and validates a policy file.
     pub fn from_json(json: &str) -> Result<Policy, PolicyError> {
         let v = crate::strict_json::parse(json.as_bytes()).map_err(|e| err(e.to_string()))?;
-        let f = PolicyFile::deserialize(&v).map_err(|e| err(e.to_string()))?;
+        let f = PolicyFile::read(&v).map_err(err)?;
         let raw = v;
         let auth = parse_modes(&f.auth, "auth")?;
         let leeway = f.leeway_seconds.unwrap_or(30);
@@ -737,25 +802,22 @@ impl Policy {
 /// A policy section read into its typed form: `T` when present, its default
 /// when absent or `null`, else a `MISCONFIGURED` denial naming the section.
 ///
-/// The deserialisation is a function of its own, never inlined: V8 compiles
-/// wasm lazily, function by function, so a function whose section is absent
-/// (most are) does not make a fresh isolate compile the derived deserialiser
-/// on its way to the first response (BENCHMARKS.md, "Cold start and footprint").
-pub(crate) fn section<'a, T: Deserialize<'a> + Default>(
-    v: Option<&'a Value>,
+/// The reading is a function of its own, never inlined: V8 compiles wasm
+/// lazily, function by function, so a function whose section is absent (most
+/// are) does not make a fresh isolate compile the section's reader on its way
+/// to the first response (BENCHMARKS.md, "Cold start and footprint").
+pub(crate) fn section<T: ReadJson + Default>(
+    v: Option<&Value>,
     name: &str,
 ) -> Result<T, crate::Denial> {
     match v {
         None | Some(Value::Null) => Ok(T::default()),
-        Some(v) => deserialize_section(v, name),
+        Some(v) => read_section(v, name),
     }
 }
 
 #[inline(never)]
-fn deserialize_section<'a, T: Deserialize<'a>>(
-    v: &'a Value,
-    name: &str,
-) -> Result<T, crate::Denial> {
-    T::deserialize(v)
+fn read_section<T: ReadJson>(v: &Value, name: &str) -> Result<T, crate::Denial> {
+    T::read(v)
         .map_err(|e| crate::Denial::new(crate::ErrorCode::Misconfigured, format!("{name}: {e}")))
 }

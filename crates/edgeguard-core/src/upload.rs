@@ -782,13 +782,28 @@ fn single_part(body: &[u8], boundary: &str, field: &str) -> Result<Part, Denial>
 
 // ---------------------------------------------------------------- rules
 
-#[derive(Debug, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug)]
 struct UploadSection {
     types: Vec<String>,
     max_bytes: usize,
     field: Option<String>,
     max_pixels: Option<u64>,
+}
+
+impl crate::json_read::ReadJson for UploadSection {
+    fn read(v: &Value) -> Result<Self, crate::json_read::ReadError> {
+        let f = crate::json_read::Fields::of(
+            v,
+            "struct UploadSection",
+            &["types", "max_bytes", "field", "max_pixels"],
+        )?;
+        Ok(UploadSection {
+            types: f.req("types")?,
+            max_bytes: f.req("max_bytes")?,
+            field: f.opt("field")?,
+            max_pixels: f.opt("max_pixels")?,
+        })
+    }
 }
 
 /// A route's upload rules (`body.upload`).
@@ -843,7 +858,7 @@ impl Upload {
 impl UploadRules {
     /// Validates a `body.upload` section.
     pub fn from_value(v: &Value) -> Result<UploadRules, Denial> {
-        let s: UploadSection = serde::Deserialize::deserialize(v)
+        let s = <UploadSection as crate::json_read::ReadJson>::read(v)
             .map_err(|e| misconfigured(format!("body.upload: {e}")))?;
         if s.types.is_empty() {
             return Err(misconfigured("body.upload.types must not be empty".into()));

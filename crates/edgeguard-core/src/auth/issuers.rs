@@ -14,8 +14,8 @@ use super::cache::JwksCache;
 use super::config::check_jwks_url;
 use super::keys::Alg;
 use crate::app_env::AppEnv;
+use crate::json_read::{Fields, ReadError, ReadJson};
 use crate::sorted_map::SortedMap;
-use serde::Deserialize;
 use serde_json::{Map, Value};
 
 /// The environment variable holding the issuers (a JSON object, name → issuer).
@@ -106,8 +106,6 @@ pub struct Issuer {
     pub jwks: JwksCache,
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct ClaimsFile {
     sub: Option<Vec<String>>,
     tenant_id: Option<Vec<String>>,
@@ -116,22 +114,59 @@ struct ClaimsFile {
     email: Option<Vec<String>>,
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
+impl ReadJson for ClaimsFile {
+    fn read(v: &Value) -> Result<Self, ReadError> {
+        let f = Fields::of(
+            v,
+            "struct ClaimsFile",
+            &["sub", "tenant_id", "role", "permissions", "email"],
+        )?;
+        Ok(ClaimsFile {
+            sub: f.opt("sub")?,
+            tenant_id: f.opt("tenant_id")?,
+            role: f.opt("role")?,
+            permissions: f.opt("permissions")?,
+            email: f.opt("email")?,
+        })
+    }
+}
+
 struct IssuerFile {
     iss: String,
     jwks_url: String,
     algorithms: Vec<String>,
-    #[serde(default)]
     audience: Vec<String>,
-    #[serde(default)]
     azp: Vec<String>,
     claims: Option<ClaimsFile>,
-    #[serde(default)]
     roles: SortedMap<String, String>,
     default_role: Option<String>,
     permission_prefix: Option<String>,
     cookie: Option<String>,
+}
+
+impl ReadJson for IssuerFile {
+    fn read(v: &Value) -> Result<Self, ReadError> {
+        let f = Fields::of(
+            v,
+            "struct IssuerFile",
+            &[
+                "iss", "jwks_url", "algorithms", "audience", "azp", "claims", "roles",
+                "default_role", "permission_prefix", "cookie",
+            ],
+        )?;
+        Ok(IssuerFile {
+            iss: f.req("iss")?,
+            jwks_url: f.req("jwks_url")?,
+            algorithms: f.req("algorithms")?,
+            audience: f.or_default("audience")?,
+            azp: f.or_default("azp")?,
+            claims: f.opt("claims")?,
+            roles: f.or_default("roles")?,
+            default_role: f.opt("default_role")?,
+            permission_prefix: f.opt("permission_prefix")?,
+            cookie: f.opt("cookie")?,
+        })
+    }
 }
 
 fn name_ok(s: &str) -> bool {
@@ -420,7 +455,7 @@ fn parse_issuers(json: &str, app_env: AppEnv) -> Result<Vec<Issuer>, String> {
             ));
         }
         let f: IssuerFile =
-            IssuerFile::deserialize(&v).map_err(|e| format!("{ISSUERS_ENV}.{name}: {e}"))?;
+            IssuerFile::read(&v).map_err(|e| format!("{ISSUERS_ENV}.{name}: {e}"))?;
         let issuer = Issuer::from_file(&name, f, app_env)?;
         if out.iter().any(|o| o.iss == issuer.iss) {
             return Err(format!(

@@ -9,8 +9,10 @@ use serde::Deserialize;
 use super::decision::Facts;
 use super::misconfigured;
 use super::rules::LimitsConfig;
+use crate::json_read::{variant, ReadError, ReadJson};
 use crate::Denial;
 use crate::sorted_map::SortedMap;
+use serde_json::Value;
 
 /// Where the client IP is read from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
@@ -27,6 +29,21 @@ pub enum IpSource {
     /// The connection's peer address.
     #[serde(rename = "remote_addr")]
     RemoteAddr,
+}
+
+impl ReadJson for IpSource {
+    fn read(v: &Value) -> Result<Self, ReadError> {
+        use IpSource::*;
+        variant(
+            v,
+            &[
+                ("x-forwarded-for", XForwardedFor),
+                ("cf-connecting-ip", CfConnectingIp),
+                ("x-real-ip", XRealIp),
+                ("remote_addr", RemoteAddr),
+            ],
+        )
+    }
 }
 
 impl LimitsConfig {

@@ -6,6 +6,7 @@ use serde_json::Value;
 
 use super::client_ip::IpSource;
 use super::{misconfigured, DEFAULT_MAX_KEYS, MAX_MAX_KEYS};
+use crate::json_read::{variant, Fields, ReadError, ReadJson};
 use crate::Denial;
 use crate::sorted_map::SortedMap;
 
@@ -28,35 +29,67 @@ pub enum KeyPart {
     Tenant,
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+impl ReadJson for KeyPart {
+    fn read(v: &Value) -> Result<Self, ReadError> {
+        use KeyPart::*;
+        variant(v, &[("ip", Ip), ("user", User), ("api_key", ApiKey), ("tenant", Tenant)])
+    }
+}
+
+#[derive(Debug)]
 struct ClientIpSection {
     source: IpSource,
     trusted_hops: Option<u8>,
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "snake_case")]
+impl ReadJson for ClientIpSection {
+    fn read(v: &Value) -> Result<Self, ReadError> {
+        let f = Fields::of(v, "struct ClientIpSection", &["source", "trusted_hops"])?;
+        Ok(ClientIpSection { source: f.req("source")?, trusted_hops: f.opt("trusted_hops")? })
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
 enum FailMode {
     Open,
     Closed,
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+impl ReadJson for FailMode {
+    fn read(v: &Value) -> Result<Self, ReadError> {
+        variant(v, &[("open", FailMode::Open), ("closed", FailMode::Closed)])
+    }
+}
+
+#[derive(Debug)]
 struct RuleSection {
     name: String,
     by: Vec<KeyPart>,
     limit: u32,
     window_s: u32,
-    #[serde(default)]
     global: bool,
-    #[serde(default)]
     roles: SortedMap<String, u32>,
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+impl ReadJson for RuleSection {
+    fn read(v: &Value) -> Result<Self, ReadError> {
+        let f = Fields::of(
+            v,
+            "struct RuleSection",
+            &["name", "by", "limit", "window_s", "global", "roles"],
+        )?;
+        Ok(RuleSection {
+            name: f.req("name")?,
+            by: f.req("by")?,
+            limit: f.req("limit")?,
+            window_s: f.req("window_s")?,
+            global: f.or_default("global")?,
+            roles: f.or_default("roles")?,
+        })
+    }
+}
+
+#[derive(Debug, Default)]
 struct LimitsSection {
     client_ip: Option<ClientIpSection>,
     max_keys: Option<usize>,
@@ -65,12 +98,34 @@ struct LimitsSection {
     classes: Option<SortedMap<String, Vec<RuleSection>>>,
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+impl ReadJson for LimitsSection {
+    fn read(v: &Value) -> Result<Self, ReadError> {
+        let f = Fields::of(
+            v,
+            "struct LimitsSection",
+            &["client_ip", "max_keys", "on_db_error", "default_class", "classes"],
+        )?;
+        Ok(LimitsSection {
+            client_ip: f.opt("client_ip")?,
+            max_keys: f.opt("max_keys")?,
+            on_db_error: f.opt("on_db_error")?,
+            default_class: f.opt("default_class")?,
+            classes: f.opt("classes")?,
+        })
+    }
+}
+
+#[derive(Debug, Default)]
 struct RouteSection {
     class: Option<String>,
-    #[serde(default)]
     exempt: bool,
+}
+
+impl ReadJson for RouteSection {
+    fn read(v: &Value) -> Result<Self, ReadError> {
+        let f = Fields::of(v, "struct RouteSection", &["class", "exempt"])?;
+        Ok(RouteSection { class: f.opt("class")?, exempt: f.or_default("exempt")? })
+    }
 }
 
 /// One validated limit rule.

@@ -1,13 +1,13 @@
 //! The `body` policy section: size, media type, strict JSON or form parsing,
 //! then the schema.
 
-use serde::Deserialize;
 use serde_json::Value;
 
 use super::form::{parse_form_strict, FORM};
 use super::json_schema::{FieldError, Schema};
 use super::media_type::media_type_ok;
 use super::{misconfigured, DEFAULT_MAX_BYTES, DEFAULT_MAX_DEPTH, MAX_MAX_BYTES, MAX_MAX_DEPTH};
+use crate::json_read::{Fields, ReadError, ReadJson};
 use crate::{Denial, ErrorCode};
 
 /// Parses JSON strictly (the crate's one parser, [`crate::strict_json`]):
@@ -27,14 +27,30 @@ pub fn parse_json_strict(bytes: &[u8], max_depth: usize) -> Result<Value, Denial
     })
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Default)]
 struct BodySection {
     max_bytes: Option<usize>,
     content_types: Option<Vec<String>>,
     max_depth: Option<usize>,
     schema: Option<Value>,
     upload: Option<Value>,
+}
+
+impl ReadJson for BodySection {
+    fn read(v: &Value) -> Result<Self, ReadError> {
+        let f = Fields::of(
+            v,
+            "struct BodySection",
+            &["max_bytes", "content_types", "max_depth", "schema", "upload"],
+        )?;
+        Ok(BodySection {
+            max_bytes: f.opt("max_bytes")?,
+            content_types: f.opt("content_types")?,
+            max_depth: f.opt("max_depth")?,
+            schema: f.opt("schema")?,
+            upload: f.opt("upload")?,
+        })
+    }
 }
 
 /// A failed body or parameter check: the denial and, for `VALIDATION_FAILED`, the field errors.

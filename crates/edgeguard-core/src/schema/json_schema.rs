@@ -2,46 +2,65 @@
 //! value to collect field errors (JSON pointers, never the value itself).
 
 use regex_lite::{Regex, RegexBuilder};
-use serde::Deserialize;
 use serde_json::Value;
 
 use super::formats::{is_email, is_uuid};
 use super::{misconfigured, MAX_ERRORS};
+use crate::json_read::{Fields, ReadError, ReadJson};
 use crate::Denial;
 use crate::sorted_map::SortedMap;
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Default)]
 struct RawSchema {
-    /// A type name or a list of them (read in `compile`: an untagged enum
-    /// would deserialise the whole schema a second time through serde's
-    /// buffered `Content`, docs/architecture.md "Footprint").
-    #[serde(rename = "type")]
+    /// A type name or a list of them (read in `compile`).
     ty: Option<Value>,
     required: Option<Vec<String>>,
     properties: Option<SortedMap<String, RawSchema>>,
     /// `true`, `false` or a schema (read in `compile`, as `ty`).
-    #[serde(rename = "additionalProperties")]
     additional: Option<Value>,
-    #[serde(rename = "enum")]
     enumeration: Option<Vec<Value>>,
-    #[serde(rename = "minLength")]
     min_length: Option<u64>,
-    #[serde(rename = "maxLength")]
     max_length: Option<u64>,
     minimum: Option<f64>,
     maximum: Option<f64>,
     pattern: Option<String>,
     items: Option<Box<RawSchema>>,
-    #[serde(rename = "minItems")]
     min_items: Option<u64>,
-    #[serde(rename = "maxItems")]
     max_items: Option<u64>,
     format: Option<String>,
-    #[allow(dead_code)]
-    title: Option<String>,
-    #[allow(dead_code)]
-    description: Option<String>,
+}
+
+impl ReadJson for RawSchema {
+    fn read(v: &Value) -> Result<Self, ReadError> {
+        let f = Fields::of(
+            v,
+            "struct RawSchema",
+            &[
+                "type", "required", "properties", "additionalProperties", "enum", "minLength",
+                "maxLength", "minimum", "maximum", "pattern", "items", "minItems", "maxItems",
+                "format", "title", "description",
+            ],
+        )?;
+        // Annotations: read for their type only.
+        f.opt::<String>("title")?;
+        f.opt::<String>("description")?;
+        Ok(RawSchema {
+            ty: f.opt("type")?,
+            required: f.opt("required")?,
+            properties: f.opt("properties")?,
+            additional: f.opt("additionalProperties")?,
+            enumeration: f.opt("enum")?,
+            min_length: f.opt("minLength")?,
+            max_length: f.opt("maxLength")?,
+            minimum: f.opt("minimum")?,
+            maximum: f.opt("maximum")?,
+            pattern: f.opt("pattern")?,
+            items: f.opt::<RawSchema>("items")?.map(Box::new),
+            min_items: f.opt("minItems")?,
+            max_items: f.opt("maxItems")?,
+            format: f.opt("format")?,
+        })
+    }
 }
 
 /// A JSON type name.
@@ -172,7 +191,7 @@ fn fmt_num(f: f64) -> String {
 impl Schema {
     /// Compiles a schema from its JSON form.
     pub fn from_value(v: &Value) -> Result<Schema, Denial> {
-        let raw = RawSchema::deserialize(v).map_err(|e| misconfigured(format!("schema: {e}")))?;
+        let raw = RawSchema::read(v).map_err(|e| misconfigured(format!("schema: {e}")))?;
         Schema::compile(raw, "")
     }
 
@@ -199,7 +218,7 @@ impl Schema {
             None | Some(Value::Bool(true)) => Additional::Allowed,
             Some(Value::Bool(false)) => Additional::Denied,
             Some(v @ Value::Object(_)) => {
-                let s = RawSchema::deserialize(v)
+                let s = RawSchema::read(v)
                     .map_err(|e| misconfigured(format!("schema at {}/*: {e}", display_path(at))))?;
                 Additional::Schema(Box::new(Schema::compile(s, &format!("{at}/*"))?))
             }

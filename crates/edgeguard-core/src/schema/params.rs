@@ -3,12 +3,12 @@
 //! digits; a number is also anything JSON's number grammar accepts (`1.5`,
 //! `-2e3`; not `+1`, `.5` or `5.`); a boolean is `true` or `false`.
 
-use serde::Deserialize;
 use serde_json::{Number, Value};
 
 use super::body::{validation_failed, BodyError};
 use super::json_schema::{pointer_push, FieldError, Schema, Ty};
 use super::{misconfigured, MAX_ERRORS};
+use crate::json_read::{Fields, ReadError, ReadJson};
 use crate::Denial;
 use crate::sorted_map::SortedMap;
 
@@ -78,19 +78,29 @@ fn parse_param_number(raw: &str, float: bool) -> Option<Number> {
     None
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Default)]
 struct QuerySection {
-    #[serde(default)]
     properties: SortedMap<String, Value>,
-    #[serde(default)]
     required: Vec<String>,
-    #[serde(rename = "additionalProperties", default = "yes")]
     additional: bool,
 }
 
-fn yes() -> bool {
-    true
+impl ReadJson for QuerySection {
+    fn read(v: &Value) -> Result<Self, ReadError> {
+        let f = Fields::of(
+            v,
+            "struct QuerySection",
+            &["properties", "required", "additionalProperties"],
+        )?;
+        Ok(QuerySection {
+            properties: f.or_default("properties")?,
+            required: f.or_default("required")?,
+            additional: match f.has("additionalProperties") {
+                true => f.req("additionalProperties")?,
+                false => true,
+            },
+        })
+    }
 }
 
 /// Path and query parameter rules of a route.
