@@ -13,7 +13,7 @@ use edgeguard_core::auth::config::env_from_json;
 use edgeguard_core::guard::{
     self as pipeline, Flow, GuardOptions, Input, JwksFetch, RequestParts, ResponseHeaders, Step,
 };
-use edgeguard_core::ratelimit::{GlobalAnswer, GlobalResult};
+use edgeguard_core::ratelimit::GlobalAnswer;
 use edgeguard_core::sorted_map::SortedMap;
 use js_sys::Object;
 use serde::Serialize;
@@ -250,24 +250,17 @@ impl Guard {
         self.resume(flow, Input::ApiKeyRow(row_json), now_ms)
     }
 
-    /// Continues `flow` with the global limit results (undefined: the database
+    /// Continues `flow` with the global limit results as JSON text, the
+    /// `GlobalResult[]` of the checks asked for (undefined: the database
     /// could not answer).
     #[wasm_bindgen(js_name = resumeGlobalLimits, unchecked_return_type = "Answer")]
     pub fn resume_global_limits(
         &mut self,
         flow: u32,
-        #[wasm_bindgen(unchecked_param_type = "GlobalResult[] | undefined")] results: JsValue,
+        results_json: Option<String>,
         now_ms: f64,
     ) -> JsValue {
-        let answer = if results.is_undefined() || results.is_null() {
-            GlobalAnswer::Unavailable
-        } else {
-            match serde_wasm_bindgen::from_value::<Vec<GlobalResult>>(results) {
-                Ok(r) => GlobalAnswer::Results(r),
-                // A malformed answer counts as no answer: the policy's on_db_error decides.
-                Err(_) => GlobalAnswer::Unavailable,
-            }
-        };
+        let answer = GlobalAnswer::from_json(results_json.as_deref());
         self.resume(flow, Input::GlobalLimits(answer), now_ms)
     }
 

@@ -127,7 +127,7 @@ export function guard(policy: unknown, handler: Handler, options: GuardOptions =
             log("warn", "edgeguard: rate limiter database unavailable", { request_id: requestId, error: errorCode(e) });
             return undefined;
           });
-          step = g.resumeGlobalLimits(flow, results, Date.now());
+          step = g.resumeGlobalLimits(flow, results && JSON.stringify(results), Date.now());
         } else {
           const read = await abandonOnError(g, flow, readBody(req, step.max_bytes));
           if (read.ok) rawBody = read.bytes;

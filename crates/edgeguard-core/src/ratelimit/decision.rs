@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::json_read::{Fields, ReadError, ReadJson};
 use crate::sorted_map::SortedMap;
 use crate::{Denial, ErrorCode};
 
@@ -56,6 +57,23 @@ pub struct GlobalResult {
     /// Seconds to wait when refused (defaults to `reset_s`).
     #[serde(default)]
     pub retry_after_s: Option<u64>,
+}
+
+impl ReadJson for GlobalResult {
+    fn read(v: &serde_json::Value) -> Result<Self, ReadError> {
+        let f = Fields::of(
+            v,
+            "struct GlobalResult",
+            &["key", "allowed", "remaining", "reset_s", "retry_after_s"],
+        )?;
+        Ok(GlobalResult {
+            key: f.req("key")?,
+            allowed: f.req("allowed")?,
+            remaining: f.req("remaining")?,
+            reset_s: f.req("reset_s")?,
+            retry_after_s: f.opt("retry_after_s")?,
+        })
+    }
 }
 
 /// The state of one applied rule, for the headers.

@@ -5,6 +5,7 @@ use sha2::{Digest, Sha256};
 
 use super::decision::{GlobalResult, LimitDecision, PolicyState};
 use super::gcra::Limiter;
+use crate::json_read::ReadJson;
 use crate::{Denial, ErrorCode};
 
 /// What the Postgres limiter said.
@@ -14,6 +15,18 @@ pub enum GlobalAnswer {
     Results(Vec<GlobalResult>),
     /// The database could not be reached.
     Unavailable,
+}
+
+impl GlobalAnswer {
+    /// The host's answer to [`crate::guard::Step::NeedGlobalLimits`]: the
+    /// results as JSON text (`[{key, allowed, remaining, reset_s,
+    /// retry_after_s}]`), or `None` when the database could not be reached.
+    /// A malformed answer counts as no answer: the policy's `on_db_error` decides.
+    pub fn from_json(json: Option<&str>) -> GlobalAnswer {
+        json.and_then(|j| crate::strict_json::parse(j.as_bytes()).ok())
+            .and_then(|v| <Vec<GlobalResult> as ReadJson>::read(&v).ok())
+            .map_or(GlobalAnswer::Unavailable, GlobalAnswer::Results)
+    }
 }
 
 impl Limiter {

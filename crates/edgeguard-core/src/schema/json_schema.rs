@@ -184,7 +184,9 @@ fn fmt_num(f: f64) -> String {
     if f.fract() == 0.0 && f.abs() < 1e15 {
         format!("{}", f as i64)
     } else {
-        format!("{f}")
+        // serde_json's own float formatting: `{f}` would link core's (~6 KB
+        // gzip of wasm) for this message only (docs/architecture.md, "Footprint").
+        serde_json::Number::from_f64(f).map_or_else(String::new, |n| n.to_string())
     }
 }
 
