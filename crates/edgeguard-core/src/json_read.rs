@@ -61,7 +61,9 @@ impl ReadJson for Value {
 
 impl ReadJson for String {
     fn read(v: &Value) -> Result<Self, ReadError> {
-        v.as_str().map(str::to_owned).ok_or_else(|| invalid(v, "a string"))
+        v.as_str()
+            .map(str::to_owned)
+            .ok_or_else(|| invalid(v, "a string"))
     }
 }
 
@@ -139,7 +141,10 @@ pub(crate) fn variant<T: Copy>(v: &Value, variants: &[(&str, T)]) -> Result<T, R
         Some((_, t)) => Ok(*t),
         None => {
             let names: Vec<&str> = variants.iter().map(|(n, _)| *n).collect();
-            Err(format!("unknown variant `{s}`, expected {}", one_of(&names)))
+            Err(format!(
+                "unknown variant `{s}`, expected {}",
+                one_of(&names)
+            ))
         }
     }
 }
@@ -215,9 +220,15 @@ mod tests {
         assert_eq!(f.req::<u32>("a"), Ok(1));
         assert_eq!(f.opt::<u32>("b"), Ok(None), "null is absent for an option");
         assert_eq!(f.or_default::<bool>("d"), Ok(false));
-        assert!(f.or_default::<bool>("b").unwrap_err().starts_with("invalid type: null"));
+        assert!(f
+            .or_default::<bool>("b")
+            .unwrap_err()
+            .starts_with("invalid type: null"));
         assert_eq!(f.req::<String>("d").unwrap_err(), "missing field `d`");
-        assert_eq!(f.req::<u8>("c").unwrap_err(), "invalid type: string, expected u8");
+        assert_eq!(
+            f.req::<u8>("c").unwrap_err(),
+            "invalid type: string, expected u8"
+        );
         let e = Fields::of(&json!([1]), "struct T", &[]).unwrap_err();
         assert_eq!(e, "invalid type: sequence, expected struct T");
         let e = Fields::of(&json!({"z": 1}), "struct T", &["a", "b", "c"]).unwrap_err();
@@ -228,23 +239,44 @@ mod tests {
     #[test]
     fn integers_are_range_checked() {
         assert_eq!(u8::read(&json!(255)), Ok(255));
-        assert_eq!(u8::read(&json!(256)).unwrap_err(), "invalid value: integer `256`, expected u8");
-        assert_eq!(u32::read(&json!(-1)).unwrap_err(), "invalid value: integer `-1`, expected u32");
+        assert_eq!(
+            u8::read(&json!(256)).unwrap_err(),
+            "invalid value: integer `256`, expected u8"
+        );
+        assert_eq!(
+            u32::read(&json!(-1)).unwrap_err(),
+            "invalid value: integer `-1`, expected u32"
+        );
         assert_eq!(i64::read(&json!(-5)), Ok(-5));
         assert_eq!(u64::read(&json!(u64::MAX)), Ok(u64::MAX));
-        assert_eq!(i64::read(&json!(u64::MAX)).unwrap_err(), format!("invalid value: integer `{}`, expected i64", u64::MAX));
-        assert_eq!(u32::read(&json!(1.5)).unwrap_err(), "invalid type: floating point, expected u32");
-        assert_eq!(usize::read(&json!(true)).unwrap_err(), "invalid type: boolean `true`, expected usize");
+        assert_eq!(
+            i64::read(&json!(u64::MAX)).unwrap_err(),
+            format!("invalid value: integer `{}`, expected i64", u64::MAX)
+        );
+        assert_eq!(
+            u32::read(&json!(1.5)).unwrap_err(),
+            "invalid type: floating point, expected u32"
+        );
+        assert_eq!(
+            usize::read(&json!(true)).unwrap_err(),
+            "invalid type: boolean `true`, expected usize"
+        );
     }
 
     #[test]
     fn sequences_maps_and_variants() {
-        assert_eq!(Vec::<String>::read(&json!(["a", "b"])), Ok(vec!["a".to_owned(), "b".to_owned()]));
+        assert_eq!(
+            Vec::<String>::read(&json!(["a", "b"])),
+            Ok(vec!["a".to_owned(), "b".to_owned()])
+        );
         assert!(Vec::<String>::read(&json!(["a", 1])).is_err());
         let m = SortedMap::<String, u32>::read(&json!({"b": 2, "a": 1})).unwrap();
         assert_eq!(m.keys().collect::<Vec<_>>(), ["a", "b"]);
         let vs = [("x", 1), ("y", 2)];
         assert_eq!(variant(&json!("y"), &vs), Ok(2));
-        assert_eq!(variant(&json!("z"), &vs).unwrap_err(), "unknown variant `z`, expected `x` or `y`");
+        assert_eq!(
+            variant(&json!("z"), &vs).unwrap_err(),
+            "unknown variant `z`, expected `x` or `y`"
+        );
     }
 }

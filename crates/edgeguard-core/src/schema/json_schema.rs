@@ -1,10 +1,10 @@
 //! The JSON Schema subset: compiled once from the policy, then walked over a
 //! value to collect field errors (JSON pointers, never the value itself).
 
-use regex_lite::{Regex, RegexBuilder};
 use serde_json::Value;
 
 use super::formats::{is_email, is_uuid};
+use super::pattern::{Pattern, PatternError};
 use super::{misconfigured, MAX_ERRORS};
 use crate::json_read::{Fields, ReadError, ReadJson};
 use crate::Denial;
@@ -145,7 +145,7 @@ pub struct Schema {
     max_length: Option<u64>,
     minimum: Option<f64>,
     maximum: Option<f64>,
-    pattern: Option<Regex>,
+    pattern: Option<Pattern>,
     items: Option<Box<Schema>>,
     min_items: Option<u64>,
     max_items: Option<u64>,
@@ -228,12 +228,13 @@ impl Schema {
         };
         let pattern = match raw.pattern {
             None => None,
-            Some(p) => Some(
-                RegexBuilder::new(&p)
-                    .size_limit(1 << 20)
-                    .build()
-                    .map_err(|_| bad("invalid pattern"))?,
-            ),
+            Some(p) => Some(Pattern::new(&p).map_err(|e| {
+                bad(match e {
+                    PatternError::Syntax => "invalid pattern",
+                    PatternError::Unsupported => "pattern uses syntax outside the supported subset (docs/policy.md)",
+                    PatternError::TooLarge => "pattern is too large",
+                })
+            })?),
         };
         let format = match raw.format.as_deref() {
             None => None,

@@ -35,9 +35,11 @@
 //! `integer`, `boolean`, `null`), `required`, `properties`,
 //! `additionalProperties` (bool or schema; default `true` as in JSON Schema),
 //! `enum`, `minLength`/`maxLength` (Unicode scalar values), `minimum`/`maximum`,
-//! `pattern` (the `regex-lite` crate: linear time, unanchored search as in
-//! JSON Schema; `\d`, `\w`, `\b` are ASCII as in ECMA-262, `\s` is ASCII
-//! whitespace, Unicode classes such as `\p{L}` are refused as invalid), `items`, `minItems`/`maxItems`, `format` (`uuid`, `email`), and the
+//! `pattern` (our own engine, [`pattern`]: linear time, unanchored search as
+//! in JSON Schema, a documented subset of ECMA-262 in which `\d`, `\w`, `\b`
+//! are ASCII and `\s` is ASCII whitespace; lookaround, backreferences, flags
+//! and Unicode classes such as `\p{L}` are refused when the policy loads),
+//! `items`, `minItems`/`maxItems`, `format` (`uuid`, `email`), and the
 //! annotations `title`/`description`. Unknown keywords are a configuration error.
 //!
 //! # Path and query parameters
@@ -55,6 +57,7 @@ mod formats;
 mod json_schema;
 mod media_type;
 mod params;
+mod pattern;
 
 pub use body::{merge_sections, parse_json_strict, BodyError, BodyRules};
 pub use formats::{is_email, is_uuid};
