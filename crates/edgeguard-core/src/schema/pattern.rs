@@ -206,7 +206,8 @@ impl Parser<'_> {
                 }
                 inner
             }
-            ')' | '*' | '+' | '?' | '{' | ']' | '}' => return Err(PatternError::Syntax),
+            // A lone `]` or `}` is a literal, as in regex-lite and ECMA-262's Annex B.
+            ')' | '*' | '+' | '?' | '{' => return Err(PatternError::Syntax),
             '\\' if self.eat('b') => Node::Boundary(true),
             '\\' if self.eat('B') => Node::Boundary(false),
             '\\' => Node::Class(self.escape()?),
@@ -636,6 +637,7 @@ mod tests {
         assert!(m("^a{1,3}$", "aaa") && !m("^a{1,3}$", "aaaa") && !m("^a{1,3}$", ""));
         assert!(m("^a*?b+?c??$", "aabb") && m("^a{1,2}?$", "aa"));
         assert!(m("", "anything") && m("a|", "zzz") && m("^$", "") && !m("^$", "x"));
+        assert!(m("^a]}$", "a]}") && m("}", "}"));
         assert!(m("[-a]", "-") && m("[a-]", "-") && m("[]a]", "]") && m(r"[\d_]", "_"));
         assert!(m(r"^[\s\S]+$", "any\nthing") && m(r"^[^\s]+$", "abc"));
         assert!(m(r"\bcat\b", "a cat!") && !m(r"\bcat\b", "concat") && m(r"\Bcat", "concat"));
@@ -721,12 +723,22 @@ mod tests {
             r"\s",
             r"^a??b*?$",
             r"^(a{1,2}b){2}$",
+            r"^(|a)(b|)$",
+            r"^(a*)*(b+)+$",
+            r"[日本]+語",
+            r"^[a-c-e]+$",
+            // The project's own policies (supabase/functions/*/policy.json).
+            r"^([a-z_][a-z0-9_]{0,62}\.)?[a-z_][a-z0-9_.:-]{0,63}$",
+            r"^[A-Z]{3}$",
+            r"^[A-Za-z0-9_:.-]{1,128}$",
+            r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})$",
+            r"^evt_[A-Za-z0-9]{1,255}$",
             r"\bab\b",
             r"\B\d+\b",
             r"^\b$",
             r"\b",
         ];
-        let alphabet: Vec<char> = "abcdxyz0129AZ_-.+@# \té😀".chars().collect();
+        let alphabet: Vec<char> = "abcdexyz0129AZT_-.+:@# \té日本語😀".chars().collect();
         let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
         let mut next = || {
             seed ^= seed << 13;
@@ -747,6 +759,13 @@ mod tests {
                 "+4915112345678".into(),
                 "#a1B2c3".into(),
                 "DE44500105175407324931".into(),
+                "public.users".into(),
+                "auth.sign_in:ok".into(),
+                "2024-01-31T10:00:00Z".into(),
+                "2024-01-31T10:00:00.123456+01:00".into(),
+                "evt_1NqX".into(),
+                "EUR".into(),
+                "日本語".into(),
             ];
             for _ in 0..400 {
                 let len = (next() % 12) as usize;
