@@ -30,7 +30,7 @@
 use serde_json::Value;
 
 use crate::headers::is_valid_name;
-use crate::json_read::{Fields, ReadError, ReadJson};
+use crate::json_read::read_struct;
 use crate::sorted_map::SortedMap;
 use crate::{Denial, ErrorCode};
 
@@ -235,16 +235,7 @@ struct CorsSection {
     expose: Option<Vec<String>>,
 }
 
-impl ReadJson for CorsSection {
-    fn read(v: &Value) -> Result<Self, ReadError> {
-        let f = Fields::of(v, "struct CorsSection", &["methods", "headers", "expose"])?;
-        Ok(CorsSection {
-            methods: f.opt("methods")?,
-            headers: f.opt("headers")?,
-            expose: f.opt("expose")?,
-        })
-    }
-}
+read_struct!(CorsSection { methods: opt, headers: opt, expose: opt });
 
 /// A validated CORS configuration.
 #[derive(Clone, Debug)]

@@ -34,7 +34,7 @@ use serde_json::Value;
 use sha2::Sha256;
 
 use crate::cors::{CorsConfig, Origin};
-use crate::json_read::{Fields, ReadError, ReadJson};
+use crate::json_read::read_struct;
 use crate::sorted_map::SortedMap;
 use crate::{Denial, ErrorCode};
 
@@ -77,16 +77,7 @@ struct CsrfSection {
     trusted_origins: Vec<String>,
 }
 
-impl ReadJson for CsrfSection {
-    fn read(v: &Value) -> Result<Self, ReadError> {
-        let f = Fields::of(v, "struct CsrfSection", &["required", "ttl_s", "trusted_origins"])?;
-        Ok(CsrfSection {
-            required: f.or_default("required")?,
-            ttl_s: f.opt("ttl_s")?,
-            trusted_origins: f.or_default("trusted_origins")?,
-        })
-    }
-}
+read_struct!(CsrfSection { required: or_default, ttl_s: opt, trusted_origins: or_default });
 
 /// A validated CSRF configuration: the secret, lifetime and trusted origins.
 #[derive(Clone)]

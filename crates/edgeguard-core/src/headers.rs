@@ -28,7 +28,7 @@
 
 use serde_json::Value;
 
-use crate::json_read::{Fields, ReadError, ReadJson};
+use crate::json_read::read_struct;
 use crate::sorted_map::SortedMap;
 use crate::{Denial, ErrorCode};
 
@@ -103,12 +103,7 @@ struct HeadersSection {
     remove: Vec<String>,
 }
 
-impl ReadJson for HeadersSection {
-    fn read(v: &Value) -> Result<Self, ReadError> {
-        let f = Fields::of(v, "struct HeadersSection", &["set", "remove"])?;
-        Ok(HeadersSection { set: f.or_default("set")?, remove: f.or_default("remove")? })
-    }
-}
+read_struct!(HeadersSection { set: or_default, remove: or_default });
 
 /// The security headers of one function (defaults plus its overrides).
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -149,6 +149,28 @@ pub(crate) fn variant<T: Copy>(v: &Value, variants: &[(&str, T)]) -> Result<T, R
     }
 }
 
+/// Implements [`ReadJson`] for a struct whose fields are all read one way:
+/// `read_struct!(Name { field: opt, other: req, third: or_default = "jsonKey" })`,
+/// each field by the [`Fields`] getter named, under its own name or the key
+/// given; every other key is refused (`Fields::of`).
+macro_rules! read_struct {
+    ($ty:ident { $($field:ident : $how:ident $(= $key:literal)?),* $(,)? }) => {
+        impl $crate::json_read::ReadJson for $ty {
+            fn read(v: &serde_json::Value) -> Result<Self, $crate::json_read::ReadError> {
+                let f = $crate::json_read::Fields::of(
+                    v,
+                    concat!("struct ", stringify!($ty)),
+                    &[$($crate::json_read::read_struct!(@key $field $($key)?)),*],
+                )?;
+                Ok($ty { $($field: f.$how($crate::json_read::read_struct!(@key $field $($key)?))?),* })
+            }
+        }
+    };
+    (@key $field:ident) => { stringify!($field) };
+    (@key $field:ident $key:literal) => { $key };
+}
+pub(crate) use read_struct;
+
 /// The fields of a JSON object read as a struct: every key must be one of
 /// `known` (serde's `deny_unknown_fields`), unless made with [`Fields::open`].
 #[derive(Clone, Copy, Debug)]

@@ -34,7 +34,7 @@
 use serde_json::Value;
 use std::fmt;
 
-use crate::json_read::{variant, Fields, ReadError, ReadJson};
+use crate::json_read::{read_struct, variant, Fields, ReadError, ReadJson};
 use crate::sorted_map::{SortedMap, SortedSet};
 
 /// A policy that could not be accepted; the message names the field.
@@ -357,12 +357,7 @@ struct RolesFile {
     grants: Option<SortedMap<String, Vec<String>>>,
 }
 
-impl ReadJson for RolesFile {
-    fn read(v: &Value) -> Result<Self, ReadError> {
-        let f = Fields::of(v, "struct RolesFile", &["ladder", "grants"])?;
-        Ok(RolesFile { ladder: f.opt("ladder")?, grants: f.opt("grants")? })
-    }
-}
+read_struct!(RolesFile { ladder: opt, grants: opt });
 
 struct RouteFile {
     method: String,

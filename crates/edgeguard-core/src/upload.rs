@@ -790,21 +790,7 @@ struct UploadSection {
     max_pixels: Option<u64>,
 }
 
-impl crate::json_read::ReadJson for UploadSection {
-    fn read(v: &Value) -> Result<Self, crate::json_read::ReadError> {
-        let f = crate::json_read::Fields::of(
-            v,
-            "struct UploadSection",
-            &["types", "max_bytes", "field", "max_pixels"],
-        )?;
-        Ok(UploadSection {
-            types: f.req("types")?,
-            max_bytes: f.req("max_bytes")?,
-            field: f.opt("field")?,
-            max_pixels: f.opt("max_pixels")?,
-        })
-    }
-}
+crate::json_read::read_struct!(UploadSection { types: req, max_bytes: req, field: opt, max_pixels: opt });
 
 /// A route's upload rules (`body.upload`).
 #[derive(Clone, Debug)]

@@ -14,7 +14,7 @@ use super::cache::JwksCache;
 use super::config::check_jwks_url;
 use super::keys::Alg;
 use crate::app_env::AppEnv;
-use crate::json_read::{Fields, ReadError, ReadJson};
+use crate::json_read::{read_struct, ReadJson};
 use crate::sorted_map::SortedMap;
 use serde_json::{Map, Value};
 
@@ -114,22 +114,7 @@ struct ClaimsFile {
     email: Option<Vec<String>>,
 }
 
-impl ReadJson for ClaimsFile {
-    fn read(v: &Value) -> Result<Self, ReadError> {
-        let f = Fields::of(
-            v,
-            "struct ClaimsFile",
-            &["sub", "tenant_id", "role", "permissions", "email"],
-        )?;
-        Ok(ClaimsFile {
-            sub: f.opt("sub")?,
-            tenant_id: f.opt("tenant_id")?,
-            role: f.opt("role")?,
-            permissions: f.opt("permissions")?,
-            email: f.opt("email")?,
-        })
-    }
-}
+read_struct!(ClaimsFile { sub: opt, tenant_id: opt, role: opt, permissions: opt, email: opt });
 
 struct IssuerFile {
     iss: String,
@@ -144,30 +129,18 @@ struct IssuerFile {
     cookie: Option<String>,
 }
 
-impl ReadJson for IssuerFile {
-    fn read(v: &Value) -> Result<Self, ReadError> {
-        let f = Fields::of(
-            v,
-            "struct IssuerFile",
-            &[
-                "iss", "jwks_url", "algorithms", "audience", "azp", "claims", "roles",
-                "default_role", "permission_prefix", "cookie",
-            ],
-        )?;
-        Ok(IssuerFile {
-            iss: f.req("iss")?,
-            jwks_url: f.req("jwks_url")?,
-            algorithms: f.req("algorithms")?,
-            audience: f.or_default("audience")?,
-            azp: f.or_default("azp")?,
-            claims: f.opt("claims")?,
-            roles: f.or_default("roles")?,
-            default_role: f.opt("default_role")?,
-            permission_prefix: f.opt("permission_prefix")?,
-            cookie: f.opt("cookie")?,
-        })
-    }
-}
+read_struct!(IssuerFile {
+    iss: req,
+    jwks_url: req,
+    algorithms: req,
+    audience: or_default,
+    azp: or_default,
+    claims: opt,
+    roles: or_default,
+    default_role: opt,
+    permission_prefix: opt,
+    cookie: opt,
+});
 
 fn name_ok(s: &str) -> bool {
     !s.is_empty()

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::json_read::{Fields, ReadError, ReadJson};
+use crate::json_read::read_struct;
 use crate::sorted_map::SortedMap;
 use crate::{Denial, ErrorCode};
 
@@ -59,22 +59,7 @@ pub struct GlobalResult {
     pub retry_after_s: Option<u64>,
 }
 
-impl ReadJson for GlobalResult {
-    fn read(v: &serde_json::Value) -> Result<Self, ReadError> {
-        let f = Fields::of(
-            v,
-            "struct GlobalResult",
-            &["key", "allowed", "remaining", "reset_s", "retry_after_s"],
-        )?;
-        Ok(GlobalResult {
-            key: f.req("key")?,
-            allowed: f.req("allowed")?,
-            remaining: f.req("remaining")?,
-            reset_s: f.req("reset_s")?,
-            retry_after_s: f.opt("retry_after_s")?,
-        })
-    }
-}
+read_struct!(GlobalResult { key: req, allowed: req, remaining: req, reset_s: req, retry_after_s: opt });
 
 /// The state of one applied rule, for the headers.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use super::client_ip::IpSource;
 use super::{misconfigured, DEFAULT_MAX_KEYS, MAX_MAX_KEYS};
-use crate::json_read::{variant, Fields, ReadError, ReadJson};
+use crate::json_read::{read_struct, variant, ReadError, ReadJson};
 use crate::Denial;
 use crate::sorted_map::SortedMap;
 
@@ -42,12 +42,7 @@ struct ClientIpSection {
     trusted_hops: Option<u8>,
 }
 
-impl ReadJson for ClientIpSection {
-    fn read(v: &Value) -> Result<Self, ReadError> {
-        let f = Fields::of(v, "struct ClientIpSection", &["source", "trusted_hops"])?;
-        Ok(ClientIpSection { source: f.req("source")?, trusted_hops: f.opt("trusted_hops")? })
-    }
-}
+read_struct!(ClientIpSection { source: req, trusted_hops: opt });
 
 #[derive(Clone, Copy, Debug)]
 enum FailMode {
@@ -71,23 +66,7 @@ struct RuleSection {
     roles: SortedMap<String, u32>,
 }
 
-impl ReadJson for RuleSection {
-    fn read(v: &Value) -> Result<Self, ReadError> {
-        let f = Fields::of(
-            v,
-            "struct RuleSection",
-            &["name", "by", "limit", "window_s", "global", "roles"],
-        )?;
-        Ok(RuleSection {
-            name: f.req("name")?,
-            by: f.req("by")?,
-            limit: f.req("limit")?,
-            window_s: f.req("window_s")?,
-            global: f.or_default("global")?,
-            roles: f.or_default("roles")?,
-        })
-    }
-}
+read_struct!(RuleSection { name: req, by: req, limit: req, window_s: req, global: or_default, roles: or_default });
 
 #[derive(Debug, Default)]
 struct LimitsSection {
@@ -98,22 +77,7 @@ struct LimitsSection {
     classes: Option<SortedMap<String, Vec<RuleSection>>>,
 }
 
-impl ReadJson for LimitsSection {
-    fn read(v: &Value) -> Result<Self, ReadError> {
-        let f = Fields::of(
-            v,
-            "struct LimitsSection",
-            &["client_ip", "max_keys", "on_db_error", "default_class", "classes"],
-        )?;
-        Ok(LimitsSection {
-            client_ip: f.opt("client_ip")?,
-            max_keys: f.opt("max_keys")?,
-            on_db_error: f.opt("on_db_error")?,
-            default_class: f.opt("default_class")?,
-            classes: f.opt("classes")?,
-        })
-    }
-}
+read_struct!(LimitsSection { client_ip: opt, max_keys: opt, on_db_error: opt, default_class: opt, classes: opt });
 
 #[derive(Debug, Default)]
 struct RouteSection {
@@ -121,12 +85,7 @@ struct RouteSection {
     exempt: bool,
 }
 
-impl ReadJson for RouteSection {
-    fn read(v: &Value) -> Result<Self, ReadError> {
-        let f = Fields::of(v, "struct RouteSection", &["class", "exempt"])?;
-        Ok(RouteSection { class: f.opt("class")?, exempt: f.or_default("exempt")? })
-    }
-}
+read_struct!(RouteSection { class: opt, exempt: or_default });
 
 /// One validated limit rule.
 #[derive(Clone, Debug, PartialEq, Eq)]

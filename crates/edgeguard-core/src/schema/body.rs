@@ -7,7 +7,7 @@ use super::form::{parse_form_strict, FORM};
 use super::json_schema::{FieldError, Schema};
 use super::media_type::media_type_ok;
 use super::{misconfigured, DEFAULT_MAX_BYTES, DEFAULT_MAX_DEPTH, MAX_MAX_BYTES, MAX_MAX_DEPTH};
-use crate::json_read::{Fields, ReadError, ReadJson};
+use crate::json_read::read_struct;
 use crate::{Denial, ErrorCode};
 
 /// Parses JSON strictly (the crate's one parser, [`crate::strict_json`]):
@@ -36,22 +36,7 @@ struct BodySection {
     upload: Option<Value>,
 }
 
-impl ReadJson for BodySection {
-    fn read(v: &Value) -> Result<Self, ReadError> {
-        let f = Fields::of(
-            v,
-            "struct BodySection",
-            &["max_bytes", "content_types", "max_depth", "schema", "upload"],
-        )?;
-        Ok(BodySection {
-            max_bytes: f.opt("max_bytes")?,
-            content_types: f.opt("content_types")?,
-            max_depth: f.opt("max_depth")?,
-            schema: f.opt("schema")?,
-            upload: f.opt("upload")?,
-        })
-    }
-}
+read_struct!(BodySection { max_bytes: opt, content_types: opt, max_depth: opt, schema: opt, upload: opt });
 
 /// A failed body or parameter check: the denial and, for `VALIDATION_FAILED`, the field errors.
 #[derive(Clone, Debug, PartialEq, Eq)]
